@@ -1,0 +1,65 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Kafka
+import NPRCore
+import Logging
+
+/// /v1/status: per service and consumer group, per partition committed offset, end offset and lag.
+struct PipelineStatus: Codable, Sendable {
+    struct PartitionStatus: Codable, Sendable {
+        var topic: String
+        var partition: Int32
+        var committedOffset: Int64?
+        var endOffset: Int64
+        var lagMessages: Int64
+        var lagSeconds: Double
+    }
+    struct GroupStatus: Codable, Sendable {
+        var service: String
+        var group: String
+        var partitions: [PartitionStatus]
+        var lagMessages: Int64
+        var lagSeconds: Double
+        var caughtUp: Bool
+    }
+    var groups: [GroupStatus]
+    var intakeInFlight: Int?
+    var caughtUp: Bool
+    var checkedAt: String
+
+    /// Which group consumes which topics (contracts/topics.json says the same).
+    static let groups: [(service: String, topics: [String])] = [
+        ("intake", [Topic.activitiesInbound]),
+        ("episode-linker", [Topic.units, Topic.activities]),
+        ("indicator-calculator", [Topic.stays, Topic.units, Topic.population]),
+        ("mortality-linker", [Topic.activities, Topic.deaths, Topic.population]),
+        ("publisher", [Topic.cells]),
+    ]
+
+    static func collect(admin: KafkaAdmin, intakeURL: String?) async -> PipelineStatus {
+        var groups: [GroupStatus] = []
+        let nowMs = Date().timeIntervalSince1970 * 1000
+        for (service, topics) in Self.groups {
+            let lags = (try? admin.lag(group: service, topics: topics, withTimestamps: true)) ?? []
+            let parts = lags.map { l in
+                PartitionStatus(topic: l.topic, partition: l.partition, committedOffset: l.committed, endOffset: l.high,
+                                lagMessages: l.lag,
+                                lagSeconds: l.lag == 0 ? 0 : max(0, (nowMs - Double(l.oldestUnconsumedTimestampMs ?? Int64(nowMs))) / 1000))
+            }
+            let lag = parts.reduce(0) { $0 + $1.lagMessages }
+            groups.append(GroupStatus(service: service, group: service, partitions: parts, lagMessages: lag,
+                                      lagSeconds: parts.map(\.lagSeconds).max() ?? 0, caughtUp: lag == 0 && !lags.isEmpty))
+        }
+        var inFlight: Int? = nil
+        if let intakeURL, let url = URL(string: intakeURL + "/v1/inflight"),
+           let (data, _) = try? await URLSession.shared.data(from: url),
+           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            inFlight = obj["inFlight"] as? Int
+        }
+        let caughtUp = groups.allSatisfy(\.caughtUp) && (inFlight ?? 0) == 0
+        return PipelineStatus(groups: groups, intakeInFlight: inFlight, caughtUp: caughtUp,
+                              checkedAt: ISO8601DateFormatter().string(from: Date()))
+    }
+}

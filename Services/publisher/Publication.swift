@@ -1,0 +1,103 @@
+import Foundation
+import Kafka
+import NPRCore
+import Publishing
+import ServiceRuntime
+import Synchronization
+
+/// One entry of the publication log: a changed value or a removed key, numbered for SSE resume.
+struct PublicationEvent: Codable, Sendable {
+    var id: Int
+    var key: String
+    /// nil: the value was withdrawn (no contributions left).
+    var value: PublishedValue?
+}
+
+/// Live fan-out of publication events to SSE subscribers.
+final class Broadcaster: Sendable {
+    private let subscribers = Mutex<[UUID: AsyncStream<PublicationEvent>.Continuation]>([:])
+
+    func subscribe() -> (UUID, AsyncStream<PublicationEvent>) {
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<PublicationEvent>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
+        subscribers.withLock { $0[id] = continuation }
+        continuation.onTermination = { [weak self] _ in self?.subscribers.withLock { _ = $0.removeValue(forKey: id) } }
+        return (id, stream)
+    }
+
+    func send(_ events: [PublicationEvent]) {
+        let subs = subscribers.withLock { Array($0.values) }
+        for s in subs { for e in events { s.yield(e) } }
+    }
+}
+
+/// The publisher's stateful core: cells in, suppressed published values out (npr.indicators), with a
+/// numbered publication log kept in the store for SSE resume.
+final class PublisherHandler: StreamHandler, @unchecked Sendable {
+    let inputTopics = [Topic.cells]
+    let engine = Mutex(PublisherEngine())
+    let log = Mutex<[PublicationEvent]>([])
+    let broadcaster = Broadcaster()
+    /// How many log entries are kept for resuming streams.
+    let retainedEvents = 200_000
+
+    func restore(from store: StateStore) throws {
+        if let snapshot = try store.row(namespace: "engine", key: "snapshot") {
+            let restored = try JSONDecoder().decode(PublisherEngine.self, from: snapshot)
+            engine.withLock { $0 = restored }
+        }
+        let events = try store.rows(namespace: "event").map { try JSONDecoder().decode(PublicationEvent.self, from: $0.value) }
+        log.withLock { $0 = events.sorted { $0.id < $1.id } }
+    }
+
+    func process(_ batch: [ConsumedMessage]) throws -> StepResult {
+        let updates = try batch.map { try $0.decode(CellUpdate.self) }
+        let now = ISO8601DateFormatter().string(from: Date())
+        let (published, snapshot) = try engine.withLock { e -> ((changed: [PublishedValue], removed: [String]), Data) in
+            for u in updates { e.apply(u) }
+            let p = e.publish(now: now)
+            return (p, try JSONCodec.data(e))
+        }
+        var rows = [StateStore.Row(namespace: "engine", key: "snapshot", value: snapshot)]
+        var outputs: [OutgoingMessage] = []
+        var events: [PublicationEvent] = []
+        var nextId = log.withLock { ($0.last?.id ?? 0) + 1 }
+        for v in published.changed {
+            outputs.append(try .json(topic: Topic.indicators, key: v.key, v))
+            events.append(PublicationEvent(id: nextId, key: v.key, value: v)); nextId += 1
+        }
+        for k in published.removed {
+            outputs.append(OutgoingMessage(topic: Topic.indicators, key: k, value: nil))
+            events.append(PublicationEvent(id: nextId, key: k, value: nil)); nextId += 1
+        }
+        rows += try events.map { try StateRows.row("event", String(format: "%012d", $0.id), $0) }
+        let dropped: [PublicationEvent] = log.withLock { l in
+            l += events
+            let excess = l.count - retainedEvents
+            guard excess > 0 else { return [] }
+            defer { l.removeFirst(excess) }
+            return Array(l.prefix(excess))
+        }
+        rows += dropped.map { StateStore.Row(namespace: "event", key: String(format: "%012d", $0.id), value: nil) }
+        // Subscribers hear of events only once they are durable; the runtime commits right after.
+        pendingBroadcast = events
+        return StepResult(outputs: outputs, rows: rows)
+    }
+
+    var pendingBroadcast: [PublicationEvent] = []
+
+    func tick() throws -> StepResult { StepResult() }
+
+    func didCommit() {
+        let events = pendingBroadcast
+        pendingBroadcast = []
+        if !events.isEmpty { broadcaster.send(events) }
+    }
+
+    func values(_ q: [String: String]) -> [PublishedValue] {
+        engine.withLock { $0.values(indicator: q["indicator"], measure: q["measure"], period: q["period"],
+                                    level: q["level"], unit: q["unit"], sex: q["sex"]) }
+    }
+
+    func events(after id: Int) -> [PublicationEvent] { log.withLock { $0.filter { $0.id > id } } }
+}

@@ -1,0 +1,88 @@
+// publisher: suppression and publication of the current indicator values (npr.indicators, HTTP API,
+// JSON-stat, CSV, server-sent events, dashboard).
+import Foundation
+import Hummingbird
+import Kafka
+import NPRCore
+import Publishing
+import ServiceRuntime
+
+let host = ServiceHost.start(service: "publisher")
+host.ensureTopics()
+let store = try StateStore(path: host.configuration.storePath)
+let handler = PublisherHandler()
+let processor = StreamProcessor(handler: handler, store: store, configuration: host.configuration,
+                                producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
+let admin = try KafkaAdmin(bootstrap: host.configuration.bootstrapServers, logger: host.logger)
+let intakeURL = host.configuration.environment["NPR_INTAKE_URL"]
+    ?? "http://127.0.0.1:\(host.configuration.environment["INTAKE_PORT"] ?? "8080")"
+
+func query(_ request: Request) -> [String: String] {
+    var q: [String: String] = [:]
+    for (k, v) in request.uri.queryParameters { q[String(k)] = String(v).removingPercentEncoding ?? String(v) }
+    return q
+}
+
+func json(_ data: Data, type: String = "application/json") -> Response {
+    Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+}
+
+func sseFrame(_ event: PublicationEvent) -> ByteBuffer {
+    let payload: String
+    if let v = event.value, let d = try? JSONCodec.encode(v) {
+        payload = "id: \(event.id)\nevent: value\ndata: \(String(decoding: d, as: UTF8.self))\n\n"
+    } else {
+        payload = "id: \(event.id)\nevent: removed\ndata: {\"key\":\"\(event.key)\"}\n\n"
+    }
+    return ByteBuffer(string: payload)
+}
+
+let router = host.router
+router.get("/v1/indicators") { request, _ -> Response in
+    json(try JSONCodec.data(handler.values(query(request))))
+}
+router.get("/v1/indicators.csv") { request, _ -> Response in
+    json(Data(CSV.render(values: handler.values(query(request))).utf8), type: "text/csv; charset=utf-8")
+}
+router.get("/v1/indicators/:indicator/jsonstat") { request, context -> Response in
+    let indicator = context.parameters.get("indicator") ?? ""
+    var q = query(request)
+    q["indicator"] = indicator
+    let values = handler.values(q)
+    guard !values.isEmpty || Indicator(rawValue: indicator) != nil else {
+        return Response(status: .notFound, headers: [.contentType: "application/problem+json"],
+                        body: .init(byteBuffer: ByteBuffer(string: #"{"type":"about:blank","title":"Unknown indicator","status":404}"#)))
+    }
+    return json(try JSONStat.dataset(indicator: indicator, values: values).jsonData())
+}
+router.get("/v1/stream") { request, _ -> Response in
+    let q = query(request)
+    let lastId = request.headers[.init("Last-Event-ID")!].flatMap(Int.init) ?? q["lastEventId"].flatMap(Int.init) ?? 0
+    let indicator = q["indicator"]
+    @Sendable func wanted(_ e: PublicationEvent) -> Bool { indicator == nil || e.key.hasPrefix(indicator! + "|") }
+    // Subscribe before replaying, so nothing published in between is missed; skip what was replayed.
+    let (_, live) = handler.broadcaster.subscribe()
+    let backlog = handler.events(after: lastId)
+    return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+                    body: ResponseBody { writer in
+        var sent = lastId
+        try await writer.write(ByteBuffer(string: ": stream of PublishedValue changes\n\n"))
+        for e in backlog where wanted(e) { try await writer.write(sseFrame(e)); sent = e.id }
+        sent = max(sent, backlog.last?.id ?? sent)
+        for await e in live where e.id > sent && wanted(e) {
+            try await writer.write(sseFrame(e))
+            sent = e.id
+        }
+        try await writer.finish(nil)
+    })
+}
+router.get("/v1/status") { _, _ -> Response in
+    json(try JSONCodec.data(await PipelineStatus.collect(admin: admin, intakeURL: intakeURL)))
+}
+router.get("/") { _, _ -> Response in
+    guard let url = Bundle.module.url(forResource: "index", withExtension: "html", subdirectory: "Dashboard"),
+          let page = try? Data(contentsOf: url) else { return Response(status: .notFound) }
+    return json(page, type: "text/html; charset=utf-8")
+}
+
+await host.run(services: [processor])

@@ -1,0 +1,84 @@
+extension JSONValue {
+    /// Canonical text for "same content" checks (messages.md: key order irrelevant, unknown fields
+    /// included): object keys sorted by their UTF-8 bytes, no whitespace, numbers written in one
+    /// normal form of their exact decimal value (`1`, `1.0` and `10e-1` are all `1`; `-0` is `0`),
+    /// strings escaped minimally (`"`, `\`, and control characters only).
+    public var canonical: String { String(decoding: canonicalUTF8, as: UTF8.self) }
+
+    /// `canonical` as bytes, e.g. for hashing.
+    public var canonicalUTF8: [UInt8] {
+        var out: [UInt8] = []
+        writeCanonical(into: &out)
+        return out
+    }
+
+    func writeCanonical(into out: inout [UInt8]) {
+        switch self {
+        case .null: out += Array("null".utf8)
+        case .bool(let b): out += Array((b ? "true" : "false").utf8)
+        case .number(let n): out += n.canonicalText.utf8
+        case .string(let s): JSONValue.writeCanonical(string: s, into: &out)
+        case .array(let elements):
+            out.append(UInt8(ascii: "["))
+            for (i, e) in elements.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                e.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        case .object(let o):
+            out.append(UInt8(ascii: "{"))
+            // UTF-8 byte order: Swift's `<` on String works on normalised text, which is not a byte order.
+            let sorted = o.members.map { (key: Array($0.key.utf8), member: $0) }
+                .sorted { $0.key.lexicographicallyPrecedes($1.key) }
+            for (i, (_, m)) in sorted.enumerated() {
+                if i > 0 { out.append(UInt8(ascii: ",")) }
+                JSONValue.writeCanonical(string: m.key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                m.value.writeCanonical(into: &out)
+            }
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    static func writeCanonical(string s: String, into out: inout [UInt8]) {
+        let hex = Array("0123456789abcdef".utf8)
+        out.append(UInt8(ascii: "\""))
+        for b in s.utf8 {
+            switch b {
+            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+            case 0x00..<0x20: out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
+            default: out.append(b)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
+}
+
+extension JSONNumber {
+    /// The exact value in one normal form: plain integer or decimal notation while the decimal point
+    /// lies within 21 digits (like ECMAScript), otherwise `d.ddde±n` scientific notation.
+    public var canonicalText: String {
+        guard !digits.isEmpty else { return "0" }
+        let d = String(decoding: digits, as: UTF8.self)
+        let pointPosition = digits.count + exponent   // digits before the decimal point
+        var body: String
+        if exponent >= 0, pointPosition <= 21 {
+            body = d + String(repeating: "0", count: exponent)
+        } else if pointPosition > 0, pointPosition <= 21 {
+            let cut = d.index(d.startIndex, offsetBy: pointPosition)
+            body = d[..<cut] + "." + d[cut...]
+        } else if pointPosition > -6, pointPosition <= 0 {
+            body = "0." + String(repeating: "0", count: -pointPosition) + d
+        } else {
+            let rest = d.dropFirst()
+            body = String(d.prefix(1)) + (rest.isEmpty ? "" : "." + rest) + "e" + (pointPosition - 1 > 0 ? "+" : "") + String(pointPosition - 1)
+        }
+        return (negative ? "-" : "") + body
+    }
+}

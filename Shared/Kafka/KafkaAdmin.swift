@@ -1,0 +1,142 @@
+import CRdKafka
+import Logging
+import Foundation
+
+public struct TopicSpec: Sendable, Hashable, Codable {
+    public var name: String
+    public var partitions: Int
+    public var compacted: Bool
+    public init(name: String, partitions: Int, compacted: Bool) { self.name = name; self.partitions = partitions; self.compacted = compacted }
+}
+
+public struct PartitionLag: Sendable, Hashable, Codable {
+    public var group: String
+    public var topic: String
+    public var partition: Int32
+    /// Next offset the group will read (nil: nothing committed yet).
+    public var committed: Int64?
+    public var low: Int64
+    public var high: Int64
+    /// Timestamp of the first message the group has not processed (when asked for and lagging).
+    public var oldestUnconsumedTimestampMs: Int64? = nil
+    /// Messages between the committed offset (or the log start) and the end.
+    public var lag: Int64 { high - max(committed ?? low, low) }
+}
+
+/// Queries and topic administration over a plain client handle.
+public final class KafkaAdmin: @unchecked Sendable {
+    let handle: OpaquePointer
+    let contextPointer: UnsafeMutableRawPointer
+    let bootstrap: String
+    let logger: Logger
+
+    public init(bootstrap: String, logger: Logger) throws {
+        self.bootstrap = bootstrap
+        self.logger = logger
+        let ctx = ClientContext(name: "admin", logger: logger)
+        contextPointer = Unmanaged.passRetained(ctx).toOpaque()
+        let conf = try KafkaConfig.bootstrap(bootstrap).makeNative(opaque: contextPointer)
+        var err = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &err, err.count) else {
+            rd_kafka_conf_destroy(conf)
+            Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+            throw KafkaError(code: -1, message: "admin: \(errorText(err))")
+        }
+        handle = rk
+    }
+
+    deinit {
+        rd_kafka_destroy(handle)
+        Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+    }
+
+    /// Low and high watermark (log start offset, next offset to be written).
+    public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(10)) throws -> (low: Int64, high: Int64) {
+        var low: Int64 = 0, high: Int64 = 0
+        let err = rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high, Int32(timeout.components.seconds * 1000))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "watermarks \(tp)") }
+        return (low, high)
+    }
+
+    /// Partition counts of the topics the cluster knows.
+    public func topics(timeout: Duration = .seconds(10)) throws -> [String: Int] {
+        var md: UnsafePointer<rd_kafka_metadata>? = nil
+        let err = rd_kafka_metadata(handle, 1, nil, &md, Int32(timeout.components.seconds * 1000))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { throw KafkaError(err, "metadata") }
+        defer { rd_kafka_metadata_destroy(md) }
+        var out: [String: Int] = [:]
+        for i in 0..<Int(md.pointee.topic_cnt) {
+            let t = md.pointee.topics[i]
+            if t.err == RD_KAFKA_RESP_ERR_NO_ERROR { out[String(cString: t.topic)] = Int(t.partition_cnt) }
+        }
+        return out
+    }
+
+    /// Creates the missing topics with the admin API (Apache Kafka). Brokers without CreateTopics (the
+    /// embedded mock) get their topics from `kafka-dev-broker` instead, so existing topics are skipped first.
+    public func ensureTopics(_ specs: [TopicSpec], timeout: Duration = .seconds(30)) throws {
+        let existing = try topics()
+        let missing = specs.filter { existing[$0.name] == nil }
+        guard !missing.isEmpty else { return }
+        var err = [CChar](repeating: 0, count: 512)
+        var newTopics: [OpaquePointer?] = []
+        for s in missing {
+            let nt = rd_kafka_NewTopic_new(s.name, Int32(s.partitions), -1, &err, err.count)
+            if s.compacted { rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact") }
+            newTopics.append(nt)
+        }
+        defer { for nt in newTopics { rd_kafka_NewTopic_destroy(nt) } }
+        let queue = rd_kafka_queue_new(handle)
+        defer { rd_kafka_queue_destroy(queue) }
+        newTopics.withUnsafeMutableBufferPointer { buf in
+            rd_kafka_CreateTopics(handle, buf.baseAddress, buf.count, nil, queue)
+        }
+        guard let event = rd_kafka_queue_poll(queue, Int32(timeout.components.seconds * 1000)) else {
+            throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "CreateTopics timed out")
+        }
+        defer { rd_kafka_event_destroy(event) }
+        if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
+            throw KafkaError(rd_kafka_event_error(event), "CreateTopics")
+        }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
+        var count = 0
+        let results = rd_kafka_CreateTopics_result_topics(result, &count)
+        for i in 0..<count {
+            let r = results![i]
+            let e = rd_kafka_topic_result_error(r)
+            if e != RD_KAFKA_RESP_ERR_NO_ERROR && e != RD_KAFKA_RESP_ERR_TOPIC_ALREADY_EXISTS {
+                throw KafkaError(e, "create topic \(String(cString: rd_kafka_topic_result_name(r)))")
+            }
+        }
+    }
+
+    /// Committed offsets of `group` for every partition of `topics`, beside the watermarks.
+    public func lag(group: String, topics: [String], withTimestamps: Bool = false) throws -> [PartitionLag] {
+        let counts = try self.topics()
+        let partitions = topics.flatMap { t in (0..<Int32(counts[t] ?? 0)).map { TopicPartition(t, $0) } }
+        var config = KafkaConfig.consumer(bootstrap: bootstrap, group: group)
+        config["statistics.interval.ms"] = "0"
+        let consumer = try KafkaConsumer(config: config, name: "lag-\(group)", logger: logger)
+        defer { consumer.close() }
+        let committed = try consumer.committed(partitions)
+        var lags = try partitions.map { tp in
+            let w = try watermarks(tp)
+            let c = committed[tp].flatMap { $0 >= 0 ? $0 : nil }
+            return PartitionLag(group: group, topic: tp.topic, partition: tp.partition, committed: c, low: w.low, high: w.high)
+        }
+        guard withTimestamps else { return lags }
+        // Read the first unprocessed message of each lagging partition for its timestamp (lag in seconds).
+        let lagging = lags.filter { $0.lag > 0 }
+        guard !lagging.isEmpty else { return lags }
+        try consumer.assign(Dictionary(uniqueKeysWithValues: lagging.map { (TopicPartition($0.topic, $0.partition), max($0.committed ?? $0.low, $0.low)) }))
+        var seen: [TopicPartition: Int64] = [:]
+        let deadline = ContinuousClock.now + .seconds(2)
+        while seen.count < lagging.count, ContinuousClock.now < deadline {
+            for m in (try? consumer.poll(maxMessages: 500, timeout: .milliseconds(100))) ?? [] where seen[m.topicPartition] == nil {
+                seen[m.topicPartition] = m.timestampMs
+            }
+        }
+        for i in lags.indices { lags[i].oldestUnconsumedTimestampMs = seen[TopicPartition(lags[i].topic, lags[i].partition)] }
+        return lags
+    }
+}

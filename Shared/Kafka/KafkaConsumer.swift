@@ -1,0 +1,215 @@
+import CRdKafka
+import Logging
+import Metrics
+import Foundation
+import Synchronization
+
+public struct ConsumedMessage: Sendable {
+    public var topic: String
+    public var partition: Int32
+    public var offset: Int64
+    public var key: [UInt8]?
+    public var value: [UInt8]?
+    public var headers: [(String, [UInt8])]
+    /// Broker or producer timestamp, milliseconds since the epoch (nil if not available).
+    public var timestampMs: Int64?
+    public var topicPartition: TopicPartition { TopicPartition(topic, partition) }
+    public var keyString: String? { key.map { String(decoding: $0, as: UTF8.self) } }
+}
+
+/// Callbacks run synchronously inside `poll`, on the polling thread, during a rebalance.
+public struct RebalanceHooks: Sendable {
+    /// Called with newly assigned partitions; returns the offsets to start from (typically the service's
+    /// own committed offsets). Partitions left out start at the beginning.
+    public var onAssign: @Sendable ([TopicPartition]) -> [TopicPartition: Int64]
+    /// Called before partitions are revoked, so the service can persist state and offsets first.
+    public var onRevoke: @Sendable ([TopicPartition]) -> Void
+    public init(onAssign: @escaping @Sendable ([TopicPartition]) -> [TopicPartition: Int64],
+                onRevoke: @escaping @Sendable ([TopicPartition]) -> Void) {
+        self.onAssign = onAssign; self.onRevoke = onRevoke
+    }
+}
+
+final class ConsumerContext: ClientContext, @unchecked Sendable {
+    let hooks = Mutex<RebalanceHooks?>(nil)
+    let assignment = Mutex<Set<TopicPartition>>([])
+    let rebalances: Counter
+    override init(name: String, logger: Logger) {
+        rebalances = Counter(label: "kafka_rebalances_total", dimensions: [("client", name)])
+        super.init(name: name, logger: logger)
+    }
+}
+
+/// A group consumer with manual offset management. Not for concurrent use: one thread polls.
+public final class KafkaConsumer: @unchecked Sendable {
+    let handle: OpaquePointer
+    let context: ConsumerContext
+    let contextPointer: UnsafeMutableRawPointer
+    let outOfRange: Counter
+    let consumed: Counter
+    private var closed = false
+
+    public init(config: KafkaConfig, name: String, logger: Logger) throws {
+        context = ConsumerContext(name: name, logger: logger)
+        contextPointer = Unmanaged.passRetained(context as ClientContext).toOpaque()
+        outOfRange = Counter(label: "kafka_offset_out_of_range_total", dimensions: [("client", name)])
+        consumed = Counter(label: "kafka_consumed_total", dimensions: [("client", name)])
+        let conf = try config.makeNative(opaque: contextPointer)
+        rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
+            guard let rk, let partitions, let ctx = ClientContext.from(rk) as? ConsumerContext else { return }
+            let tps = readPartitionList(partitions).map { $0.0 }
+            let hooks = ctx.hooks.withLock { $0 }
+            ctx.rebalances.increment()
+            if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+                let start = hooks?.onAssign(tps) ?? [:]
+                for i in 0..<Int(partitions.pointee.cnt) {
+                    let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
+                    partitions.pointee.elems[i].offset = start[tp] ?? KafkaOffset.beginning
+                }
+                rd_kafka_assign(rk, partitions)
+                ctx.assignment.withLock { $0.formUnion(tps) }
+                ctx.logger.info("partitions assigned", metadata: ["client": "\(ctx.name)", "partitions": "\(tps.sorted())"])
+            } else {
+                hooks?.onRevoke(tps)
+                rd_kafka_assign(rk, nil)
+                ctx.assignment.withLock { $0.subtract(tps) }
+                ctx.logger.info("partitions revoked", metadata: ["client": "\(ctx.name)", "partitions": "\(tps.sorted())"])
+            }
+        }
+        var err = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &err, err.count) else {
+            rd_kafka_conf_destroy(conf)
+            Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+            throw KafkaError(code: -1, message: "consumer: \(errorText(err))")
+        }
+        handle = rk
+        rd_kafka_poll_set_consumer(rk)
+    }
+
+    /// Joins the group for `topics`; assignments start from the offsets `hooks.onAssign` returns.
+    public func subscribe(topics: [String], hooks: RebalanceHooks) throws {
+        context.hooks.withLock { $0 = hooks }
+        let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        for t in topics { rd_kafka_topic_partition_list_add(list, t, RD_KAFKA_PARTITION_UA) }
+        let err = rd_kafka_subscribe(handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "subscribe") }
+    }
+
+    /// Assigns partitions directly (no group rebalancing), starting at the given offsets.
+    public func assign(_ offsets: [TopicPartition: Int64]) throws {
+        let list = partitionList(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_assign(handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "assign") }
+        context.assignment.withLock { $0 = Set(offsets.keys) }
+    }
+
+    public var assignment: Set<TopicPartition> { context.assignment.withLock { $0 } }
+
+    /// Polls up to `maxMessages`, waiting at most `timeout` for the first one. Throws on an
+    /// out-of-range offset (data the service has not processed is gone: never skipped silently).
+    public func poll(maxMessages: Int, timeout: Duration) throws -> [ConsumedMessage] {
+        var out: [ConsumedMessage] = []
+        var waitMs = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        while out.count < maxMessages {
+            guard let msg = rd_kafka_consumer_poll(handle, waitMs) else { break }
+            defer { rd_kafka_message_destroy(msg) }
+            waitMs = 0
+            let m = msg.pointee
+            if m.err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? "?"
+                let error = KafkaError(m.err, "consume \(topic)[\(m.partition)] at \(m.offset)")
+                if error.isOffsetOutOfRange {
+                    outOfRange.increment()
+                    context.logger.critical("committed offset out of range: unprocessed data is gone", metadata: [
+                        "topic": "\(topic)", "partition": "\(m.partition)", "offset": "\(m.offset)"])
+                    throw error
+                }
+                if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
+                context.logger.warning("consumer error", metadata: ["error": "\(error)"])
+                continue
+            }
+            out.append(Self.convert(msg))
+        }
+        if !out.isEmpty { consumed.increment(by: out.count) }
+        return out
+    }
+
+    static func convert(_ msg: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedMessage {
+        let m = msg.pointee
+        let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
+        let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
+        var headers: [(String, [UInt8])] = []
+        var hdrs: OpaquePointer? = nil
+        if rd_kafka_message_headers(msg, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR, let hdrs {
+            var idx = 0
+            var name: UnsafePointer<CChar>? = nil
+            var val: UnsafeRawPointer? = nil
+            var size = 0
+            while rd_kafka_header_get_all(hdrs, idx, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR {
+                headers.append((String(cString: name!), val.map { Array(UnsafeRawBufferPointer(start: $0, count: size)) } ?? []))
+                idx += 1
+            }
+        }
+        var tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
+        let ts = rd_kafka_message_timestamp(msg, &tstype)
+        return ConsumedMessage(topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
+                               key: key, value: value, headers: headers,
+                               timestampMs: tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
+    }
+
+    /// Commits `offsets` (the next offset to read per partition) to the group, synchronously.
+    public func commit(_ offsets: [TopicPartition: Int64]) throws {
+        guard !offsets.isEmpty else { return }
+        let list = partitionList(offsets)
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_commit(handle, list, 0)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "commit") }
+    }
+
+    /// The group's committed offsets for `partitions` (KafkaOffset.invalid where none).
+    public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws -> [TopicPartition: Int64] {
+        let list = partitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.invalid) }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        let err = rd_kafka_committed(handle, list, Int32(timeout.components.seconds * 1000))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "committed") }
+        return Dictionary(uniqueKeysWithValues: readPartitionList(list).map { ($0.0, $0.1) })
+    }
+
+    /// Current read positions of the assigned partitions.
+    public func positions() -> [TopicPartition: Int64] {
+        let assigned = assignment
+        guard !assigned.isEmpty else { return [:] }
+        let list = partitionList(Dictionary(uniqueKeysWithValues: assigned.map { ($0, KafkaOffset.invalid) }))
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        rd_kafka_position(handle, list)
+        return Dictionary(uniqueKeysWithValues: readPartitionList(list).map { ($0.0, $0.1) })
+    }
+
+    /// Leaves the group (running the revoke hook) and destroys the handle.
+    public func close() {
+        guard !closed else { return }
+        closed = true
+        rd_kafka_consumer_close(handle)
+        rd_kafka_destroy(handle)
+        Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+    }
+
+    deinit { close() }
+}
+
+extension KafkaConsumer {
+    /// Lag per assigned partition from locally cached watermarks (no broker round trip): end offset
+    /// minus the current position.
+    public func cachedLag() -> [TopicPartition: Int64] {
+        var out: [TopicPartition: Int64] = [:]
+        for (tp, position) in positions() {
+            var low: Int64 = 0, high: Int64 = 0
+            guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
+                  high >= 0 else { continue }
+            out[tp] = max(0, high - max(position, low))
+        }
+        return out
+    }
+}

@@ -1,0 +1,177 @@
+import CRdKafka
+import Logging
+import Metrics
+import Foundation
+import Synchronization
+
+/// An error reported by librdkafka, with its code and name.
+public struct KafkaError: Error, CustomStringConvertible, Sendable {
+    public let code: Int32
+    public let message: String
+    public init(code: Int32, message: String) { self.code = code; self.message = message }
+    init(_ err: rd_kafka_resp_err_t, _ context: String) {
+        code = err.rawValue
+        message = "\(context): \(String(cString: rd_kafka_err2str(err)))"
+    }
+    public var description: String { "KafkaError(\(code)): \(message)" }
+    public var isOffsetOutOfRange: Bool {
+        code == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET.rawValue || code == RD_KAFKA_RESP_ERR_OFFSET_OUT_OF_RANGE.rawValue
+    }
+}
+
+public struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConvertible {
+    public var topic: String
+    public var partition: Int32
+    public init(_ topic: String, _ partition: Int32) { self.topic = topic; self.partition = partition }
+    public static func < (a: TopicPartition, b: TopicPartition) -> Bool { (a.topic, a.partition) < (b.topic, b.partition) }
+    public var description: String { "\(topic)[\(partition)]" }
+}
+
+/// librdkafka configuration properties. Services start from `KafkaConfig.service(...)` so every
+/// process uses the same durability settings.
+public struct KafkaConfig: Sendable {
+    public var properties: [String: String]
+    public init(_ properties: [String: String] = [:]) { self.properties = properties }
+    public subscript(key: String) -> String? {
+        get { properties[key] }
+        set { properties[key] = newValue }
+    }
+
+    public static func bootstrap(_ servers: String) -> KafkaConfig {
+        KafkaConfig(["bootstrap.servers": servers, "statistics.interval.ms": "10000", "log.connection.close": "false"])
+    }
+
+    /// Producer settings the services use: acks=all, idempotence, lz4, short linger for batching.
+    public static func producer(bootstrap servers: String, deliveryTimeoutMs: Int = 30000) -> KafkaConfig {
+        var c = bootstrap(servers)
+        c["acks"] = "all"
+        c["enable.idempotence"] = "true"
+        c["compression.type"] = "lz4"
+        c["linger.ms"] = "5"
+        c["message.timeout.ms"] = String(deliveryTimeoutMs)
+        return c
+    }
+
+    /// Consumer settings: manual offsets only; an out-of-range committed offset is an error, never a reset.
+    public static func consumer(bootstrap servers: String, group: String) -> KafkaConfig {
+        var c = bootstrap(servers)
+        c["group.id"] = group
+        c["enable.auto.commit"] = "false"
+        c["enable.auto.offset.store"] = "false"
+        c["auto.offset.reset"] = "error"
+        c["enable.partition.eof"] = "false"
+        c["session.timeout.ms"] = "10000"
+        c["heartbeat.interval.ms"] = "1000"
+        c["fetch.wait.max.ms"] = "50"
+        return c
+    }
+
+    func makeNative(opaque: UnsafeMutableRawPointer?) throws -> OpaquePointer {
+        let conf = rd_kafka_conf_new()!
+        var err = [CChar](repeating: 0, count: 512)
+        for (k, v) in properties.sorted(by: { $0.key < $1.key }) {
+            if rd_kafka_conf_set(conf, k, v, &err, err.count) != RD_KAFKA_CONF_OK {
+                rd_kafka_conf_destroy(conf)
+                throw KafkaError(code: -1, message: "config \(k): \(errorText(err))")
+            }
+        }
+        rd_kafka_conf_set_opaque(conf, opaque)
+        rd_kafka_conf_set_log_cb(conf) { rk, level, fac, buf in
+            guard let rk, let buf else { return }
+            ClientContext.from(rk)?.log(level: level, facility: fac.map { String(cString: $0) } ?? "", message: String(cString: buf))
+        }
+        rd_kafka_conf_set_error_cb(conf) { rk, err, reason, _ in
+            guard let rk else { return }
+            ClientContext.from(rk)?.error(code: err, reason: reason.map { String(cString: $0) } ?? "")
+        }
+        rd_kafka_conf_set_stats_cb(conf) { rk, json, len, _ in
+            guard let rk, let json else { return 0 }
+            ClientContext.from(rk)?.statistics(Data(bytes: json, count: len))
+            return 0
+        }
+        return conf
+    }
+}
+
+/// Per-handle context reachable from librdkafka callbacks through the handle's opaque pointer:
+/// logging, error and statistics reporting, plus the owner's own callbacks.
+class ClientContext: @unchecked Sendable {
+    let logger: Logger
+    let name: String
+    let errors: Counter
+    let fatal: Counter
+    init(name: String, logger: Logger) {
+        self.name = name
+        self.logger = logger
+        errors = Counter(label: "kafka_client_errors_total", dimensions: [("client", name)])
+        fatal = Counter(label: "kafka_client_fatal_errors_total", dimensions: [("client", name)])
+    }
+
+    static func from(_ rk: OpaquePointer) -> ClientContext? {
+        guard let p = rd_kafka_opaque(rk) else { return nil }
+        return Unmanaged<ClientContext>.fromOpaque(p).takeUnretainedValue()
+    }
+
+    func log(level: Int32, facility: String, message: String) {
+        let l: Logger.Level = level <= 3 ? .error : level <= 4 ? .warning : level <= 6 ? .info : .debug
+        logger.log(level: l, "librdkafka: \(message)", metadata: ["client": "\(name)", "facility": "\(facility)"])
+    }
+
+    func error(code: Int32, reason: String) {
+        errors.increment()
+        if code == RD_KAFKA_RESP_ERR__FATAL.rawValue { fatal.increment() }
+        // Transport errors while a broker restarts are expected and retried by librdkafka.
+        let transient = code == RD_KAFKA_RESP_ERR__TRANSPORT.rawValue || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue
+        logger.log(level: transient ? .warning : .error, "kafka error", metadata: [
+            "client": "\(name)", "code": "\(code)", "error": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code))))", "reason": "\(reason)"])
+    }
+
+    /// A few top-level librdkafka statistics as gauges (the full JSON is too large to export as labels).
+    func statistics(_ json: Data) {
+        guard let obj = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else { return }
+        for field in ["msg_cnt", "msg_size", "txmsgs", "rxmsgs", "replyq", "tx", "rx"] {
+            if let v = obj[field] as? NSNumber {
+                Gauge(label: "kafka_stats_\(field)", dimensions: [("client", name)]).record(v.doubleValue)
+            }
+        }
+    }
+}
+
+func partitionList(_ offsets: [TopicPartition: Int64]) -> UnsafeMutablePointer<rd_kafka_topic_partition_list_t> {
+    let list = rd_kafka_topic_partition_list_new(Int32(offsets.count))!
+    for (tp, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+        let e = rd_kafka_topic_partition_list_add(list, tp.topic, tp.partition)!
+        e.pointee.offset = offset
+    }
+    return list
+}
+
+func readPartitionList(_ list: UnsafePointer<rd_kafka_topic_partition_list_t>) -> [(TopicPartition, Int64, rd_kafka_resp_err_t)] {
+    var out: [(TopicPartition, Int64, rd_kafka_resp_err_t)] = []
+    for i in 0..<Int(list.pointee.cnt) {
+        let e = list.pointee.elems[i]
+        out.append((TopicPartition(String(cString: e.topic), e.partition), e.offset, e.err))
+    }
+    return out
+}
+
+/// Special offsets.
+public enum KafkaOffset {
+    public static let beginning = Int64(RD_KAFKA_OFFSET_BEGINNING)
+    public static let end = Int64(RD_KAFKA_OFFSET_END)
+    public static let invalid = Int64(RD_KAFKA_OFFSET_INVALID)
+}
+
+/// Text of a NUL-terminated error buffer filled by librdkafka.
+func errorText(_ buffer: [CChar]) -> String {
+    let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// A one-way flag shared between a worker thread and its owner.
+final class StopFlag: Sendable {
+    private let stopped = Atomic<Bool>(false)
+    var isStopped: Bool { stopped.load(ordering: .acquiring) }
+    /// Returns true for the caller that actually stopped it.
+    func stop() -> Bool { !stopped.exchange(true, ordering: .acquiringAndReleasing) }
+}

@@ -1,0 +1,140 @@
+import NPRCore
+
+/// The pure core of the mortality linker (`tsb-overdodelighet`, indicators.md §2).
+///
+/// Every person's data yields a set of contributions to (year, unit, sex) aggregates
+/// (`Contributions.of(_:)`); a change to a person retracts their old set and adds the new one, and a
+/// population upsert does the same for its count. An event therefore costs only that person's data and
+/// the aggregates it touches. Statistics years are the years with population counts; each has cells for
+/// national, the four RHFs and the 19 helsefellesskap and all nine measures, even when empty.
+/// Aggregates of other years are kept too, so a year's cells are complete the moment its first
+/// population count arrives.
+///
+/// Decisions where the spec is silent:
+/// - `N2` = population − cohort persons aged 15–50 on 1 January; it may be ≤ 0 while population counts
+///   are missing, and `ExcessMortality.estimate` then gives no value (undefined).
+/// - A cohort person with sex 0/9 is subtracted from the total `N2` only, as they count in `N1` totals only.
+/// - A cohort member is in no `D2` anywhere, even when the death record's municipality lies in another
+///   region; their `D1` counts in the region of their latest qualifying episode.
+/// - A municipality number that is neither a 2024 nor a known older number (intake rejects these) makes
+///   no cohort episode and no `D2`.
+public struct MortalityEngine: Sendable {
+    /// Stamped on every cell; the rules themselves do not depend on it.
+    public let asOf: LocalDate
+    private var persons: [String: PersonMortalityState] = [:]
+    private var populationCounts: [String: PopulationEvent] = [:]
+    private var tallies: [TallyKey: Tally] = [:]
+    private var statisticsYears: Set<Int> = []
+
+    private var changedTallies: Set<TallyKey> = []
+    private var newStatisticsYears: Set<Int> = []
+    private var dirtyPersons: Set<String> = []
+    private var dirtyPopulation: Set<String> = []
+
+    public init(asOf: LocalDate) { self.asOf = asOf }
+
+    /// An episode version, annulment or foreign placeholder. Buckets without a pseudonym are left out:
+    /// such episodes belong to no cohort.
+    public mutating func apply(_ event: ActivityEvent) {
+        guard let pseudonym = event.patientKey.pseudonym else { return }
+        update(pseudonym, markDirty: true) { $0.apply(event) }
+    }
+
+    public mutating func apply(death: DeathEvent) {
+        update(death.pseudonym, markDirty: true) { $0.apply(death) }
+    }
+
+    /// Upsert keyed by (year, 2024 municipality, sex, age); the year becomes a statistics year.
+    public mutating func apply(population: PopulationEvent) {
+        upsert(population, markDirty: true)
+    }
+
+    /// Absolute content of every cell touched since the last call (all cells of a statistics year when
+    /// the year first appears), ordered by key.
+    public mutating func takeChangedCells() -> [CellUpdate] {
+        var keys = Set<CellKey>()
+        for year in newStatisticsYears {
+            for unit in MortalityUnit.all { for measure in MortalityMeasure.all { keys.insert(measure.key(year: year, unit: unit)) } }
+        }
+        for tally in changedTallies where statisticsYears.contains(tally.year) && !newStatisticsYears.contains(tally.year) {
+            for measure in MortalityMeasure.reading(tally.sex) { keys.insert(measure.key(year: tally.year, unit: tally.unit)) }
+        }
+        newStatisticsYears = []
+        changedTallies = []
+        return keys.sorted().map { CellUpdate(key: $0, cell: cell($0)) }
+    }
+
+    public func cell(_ key: CellKey) -> Cell? {
+        guard key.indicator == .overdodelighet, case .year(let year) = key.period, statisticsYears.contains(year),
+              let measure = MortalityMeasure.named(key.measure), measure.sex == key.sex else { return nil }
+        let unit = MortalityUnit(level: key.level, code: key.unit)
+        guard MortalityUnit.known.contains(unit) else { return nil }
+        return cell(measure, year: year, unit: unit)
+    }
+
+    public var allCells: [CellKey: Cell] {
+        var out: [CellKey: Cell] = [:]
+        for year in statisticsYears {
+            for unit in MortalityUnit.all {
+                for measure in MortalityMeasure.all { out[measure.key(year: year, unit: unit)] = cell(measure, year: year, unit: unit) }
+            }
+        }
+        return out
+    }
+
+    /// The state to persist since the last call: every changed person (an empty state means the person
+    /// may be deleted) and every changed population count.
+    public mutating func takeDirty() -> (persons: [String: PersonMortalityState], population: [PopulationEvent]) {
+        var changed: [String: PersonMortalityState] = [:]
+        for pseudonym in dirtyPersons { changed[pseudonym] = persons[pseudonym] ?? PersonMortalityState() }
+        let population = dirtyPopulation.sorted().compactMap { populationCounts[$0] }
+        dirtyPersons = []
+        dirtyPopulation = []
+        return (changed, population)
+    }
+
+    /// Loads persisted state (on a fresh engine, or on top of the current one: a given person's state
+    /// replaces theirs). Restored data is not reported dirty, as it is already persisted, but the cells it
+    /// touches are reported changed: republishing absolute cells is harmless and heals a crash between
+    /// persisting state and publishing cells.
+    public mutating func restore(persons restored: [String: PersonMortalityState], population: [PopulationEvent]) {
+        for (pseudonym, state) in restored { update(pseudonym, markDirty: false) { $0 = state } }
+        for count in population { upsert(count, markDirty: false) }
+    }
+
+    // MARK: - Incremental maintenance
+
+    private mutating func update(_ pseudonym: String, markDirty: Bool, _ change: (inout PersonMortalityState) -> Void) {
+        let old = persons[pseudonym] ?? PersonMortalityState()
+        var new = old
+        change(&new)
+        guard new != old else { return }
+        persons[pseudonym] = new.isEmpty ? nil : new
+        if markDirty { dirtyPersons.insert(pseudonym) }
+        replace(Contributions.of(old), with: Contributions.of(new))
+    }
+
+    private mutating func upsert(_ count: PopulationEvent, markDirty: Bool) {
+        let old = populationCounts[count.key]
+        guard old != count else { return }
+        populationCounts[count.key] = count
+        if markDirty { dirtyPopulation.insert(count.key) }
+        if statisticsYears.insert(count.year).inserted { newStatisticsYears.insert(count.year) }
+        replace(Contributions.of(old), with: Contributions.of(count))
+    }
+
+    /// Retracts `old` and adds `new`; only aggregates whose parts actually change count as touched.
+    private mutating func replace(_ old: Contributions, with new: Contributions) {
+        for key in Set(old.tallies.keys).union(new.tallies.keys) {
+            let delta = new.tallies[key, default: Tally()] - old.tallies[key, default: Tally()]
+            guard !delta.isZero else { continue }
+            let total = tallies[key, default: Tally()] + delta
+            tallies[key] = total.isZero ? nil : total
+            changedTallies.insert(key)
+        }
+    }
+
+    private func cell(_ measure: MortalityMeasure, year: Int, unit: MortalityUnit) -> Cell {
+        measure.cell(year: year, unit: unit, tally: tallies[TallyKey(year: year, unit: unit, sex: measure.sex)] ?? Tally(), asOf: asOf)
+    }
+}

@@ -1,0 +1,87 @@
+import NPRCore
+
+/// What the mortality linker keeps about one person (keyed by pseudonym): their episodes resolved by
+/// revision and their current death registration. The service persists it; `MortalityEngine.restore`
+/// rebuilds every aggregate from it.
+public struct PersonMortalityState: Codable, Sendable, Hashable {
+    /// Every episode of the person seen so far, at its highest revision. A slot holds content only when
+    /// that version qualifies for a cohort (`CohortRules.qualifies`), reduced to the fields the rules read;
+    /// any other version is kept as an empty slot at its revision, so older versions arriving late stay
+    /// ignored. This matches resolving the full episodes because intake accepts one content per revision.
+    public var episodes: [EpisodeKey: EpisodeSlot]
+    /// The current death registration: the latest `N`, unless a `C` came after it.
+    public var death: DeathEvent?
+
+    public init(episodes: [EpisodeKey: EpisodeSlot] = [:], death: DeathEvent? = nil) {
+        self.episodes = episodes; self.death = death
+    }
+
+    /// Nothing left to keep: the service may delete the person's stored state.
+    public var isEmpty: Bool { episodes.isEmpty && death == nil }
+
+    mutating func apply(_ event: ActivityEvent) {
+        let reduced = CohortRules.reduced(event)
+        if var slot = episodes[event.episodeKey] {
+            slot.apply(reduced)
+            episodes[event.episodeKey] = slot
+        } else {
+            episodes[event.episodeKey] = .initial(reduced)
+        }
+    }
+
+    /// messages.md §2: per person in arrival order, `N` registers (replacing an earlier registration),
+    /// `C` removes the registration.
+    mutating func apply(_ event: DeathEvent) {
+        switch event.status {
+        case .registration: death = event
+        case .annulment: death = nil
+        }
+    }
+
+    /// The qualifying episodes currently visible, latest first (start, then `institutionId`, then `episodeId`).
+    var qualifyingEpisodesLatestFirst: [Episode] {
+        episodes.values.compactMap(\.episode).sorted { ($0.start, $0.key) > ($1.start, $1.key) }
+    }
+}
+
+/// The year-independent part of the cohort definition (indicators.md §2) and the age band shared by the
+/// cohort, the population and `D2`.
+enum CohortRules {
+    static let ages = 15...50
+    /// `rightToHealthcare` granted: 1 (old list), 3 and 4.
+    static let grantedRights: Set<Int> = [1, 3, 4]
+    /// A cohort of year Y looks at episodes starting in Y−5 … Y−1.
+    static let lookBackYears = 5
+
+    /// A TSB episode with a granted right, of a person with a pseudonym, with a Norwegian municipality,
+    /// at whose start the person was aged 15–50. A number neither 2024 nor a known older one (intake
+    /// rejects those) is not a Norwegian municipality.
+    static func qualifies(_ episode: Episode) -> Bool {
+        guard episode.isTSB, episode.pseudonym != nil,
+              let right = episode.rightToHealthcare, grantedRights.contains(right),
+              let municipality = episode.municipality, MunicipalityRegister.resolve(municipality).isKnown
+        else { return false }
+        return ages.contains(episode.birthDate.age(on: episode.start.date))
+    }
+
+    /// The statistics years whose cohort window contains an episode starting in `startYear`.
+    static func cohortYears(ofEpisodeStartingIn startYear: Int) -> ClosedRange<Int> {
+        (startYear + 1)...(startYear + lookBackYears)
+    }
+
+    static func cohortWindow(of year: Int) -> ClosedRange<Int> { (year - lookBackYears)...(year - 1) }
+
+    /// The event as the person's slot records it: a qualifying version keeps the fields the rules read;
+    /// a non-qualifying version hides the episode at its revision, exactly like an annulment.
+    static func reduced(_ event: ActivityEvent) -> ActivityEvent {
+        guard event.kind == .version, let e = event.episode, qualifies(e) else {
+            return ActivityEvent(kind: event.kind == .foreign ? .foreign : .annulment, patientKey: event.patientKey,
+                                 episodeKey: event.episodeKey, revision: event.revision, episode: nil)
+        }
+        let kept = Episode(institutionId: e.institutionId, episodeId: e.episodeId, unitId: e.unitId, sector: e.sector,
+                           pseudonym: e.pseudonym, sex: e.sex, birthDate: e.birthDate, municipality: e.municipality,
+                           rightToHealthcare: e.rightToHealthcare, careLevel: e.careLevel, start: e.start, end: nil)
+        return ActivityEvent(kind: .version, patientKey: event.patientKey, episodeKey: event.episodeKey,
+                             revision: event.revision, episode: kept)
+    }
+}

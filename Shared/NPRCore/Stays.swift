@@ -1,0 +1,50 @@
+/// Stays built by the episode-linker (indicators.md §1 treatment stays, §3 institution stays).
+public struct Stay: Codable, Sendable, Hashable {
+    public enum Kind: String, Codable, Sendable, Hashable { case treatment, institution }
+    /// Stable id: kind + the key of the stay's first episode (earliest start, then key).
+    public var id: String
+    public var kind: Kind
+    public var patientKey: PatientKey
+    /// Member episodes, ordered by start then key.
+    public var episodes: [EpisodeKey]
+    public var start: LocalDateTime
+    /// nil while the stay is open (its last episode has no end).
+    public var end: LocalDateTime?
+    public var lastEpisode: EpisodeKey
+    /// End type of the last episode (nil = missing).
+    public var endType: Int?
+    public var unitId: String
+    public var institutionId: String
+    public init(id: String, kind: Kind, patientKey: PatientKey, episodes: [EpisodeKey], start: LocalDateTime,
+                end: LocalDateTime?, lastEpisode: EpisodeKey, endType: Int?, unitId: String, institutionId: String) {
+        self.id = id; self.kind = kind; self.patientKey = patientKey; self.episodes = episodes; self.start = start
+        self.end = end; self.lastEpisode = lastEpisode; self.endType = endType; self.unitId = unitId; self.institutionId = institutionId
+    }
+    public var isClosed: Bool { end != nil }
+}
+
+/// What the episode-linker publishes on `npr.stays`, keyed by patient, after each change to a patient.
+///
+/// `episodes` assigns the current content of every episode whose content changed (nil = gone).
+/// `stays` is the patient's complete current set of stays, so applying a changelog is idempotent and a
+/// replay after a crash converges to the same state; `retracted`/`asserted` name the stays that
+/// disappeared and the stays that appeared or changed relative to the previous changelog.
+public struct StayChangelog: Codable, Sendable, Hashable {
+    public var patientKey: PatientKey
+    /// Per-patient sequence number, increasing with every changelog of the patient.
+    public var sequence: Int
+    public var episodes: [EpisodeAssignment]
+    public var stays: [Stay]
+    public var retracted: [String]
+    public var asserted: [String]
+    public init(patientKey: PatientKey, sequence: Int, episodes: [EpisodeAssignment], stays: [Stay], retracted: [String], asserted: [String]) {
+        self.patientKey = patientKey; self.sequence = sequence; self.episodes = episodes; self.stays = stays
+        self.retracted = retracted; self.asserted = asserted
+    }
+}
+
+public struct EpisodeAssignment: Codable, Sendable, Hashable {
+    public var key: EpisodeKey
+    public var episode: Episode?
+    public init(key: EpisodeKey, episode: Episode?) { self.key = key; self.episode = episode }
+}

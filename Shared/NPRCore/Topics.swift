@@ -1,0 +1,37 @@
+/// Topic names, one place (the catalogue with keys, schemas and partition counts is contracts/topics.json).
+public enum Topic {
+    public static let activitiesInbound = "npr.activities.inbound"
+    public static let receipts = "npr.intake.receipts"
+    public static let activities = "npr.activities"
+    public static let deaths = "npr.deaths"
+    public static let population = "npr.population"
+    public static let units = "npr.reference.units"
+    public static let municipalities = "npr.reference.municipalities"
+    public static let deadLetter = "npr.deadletter"
+    public static let stays = "npr.stays"
+    public static let cells = "npr.cells"
+    public static let indicators = "npr.indicators"
+}
+
+/// One topic of the catalogue (contracts/topics.json documents the same, checked by a test).
+public struct TopicDeclaration: Sendable, Hashable {
+    public let name: String
+    public let partitions: Int
+    public let compacted: Bool
+}
+
+extension Topic {
+    public static let catalogue: [TopicDeclaration] = [
+        TopicDeclaration(name: activitiesInbound, partitions: 3, compacted: false),
+        TopicDeclaration(name: receipts, partitions: 3, compacted: false),
+        TopicDeclaration(name: activities, partitions: 6, compacted: false),
+        TopicDeclaration(name: deaths, partitions: 6, compacted: false),
+        TopicDeclaration(name: population, partitions: 1, compacted: true),
+        TopicDeclaration(name: units, partitions: 1, compacted: true),
+        TopicDeclaration(name: municipalities, partitions: 1, compacted: true),
+        TopicDeclaration(name: deadLetter, partitions: 1, compacted: false),
+        TopicDeclaration(name: stays, partitions: 6, compacted: false),
+        TopicDeclaration(name: cells, partitions: 6, compacted: true),
+        TopicDeclaration(name: indicators, partitions: 6, compacted: true),
+    ]
+}

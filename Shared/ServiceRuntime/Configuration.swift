@@ -1,0 +1,85 @@
+import Foundation
+
+/// A configuration problem found at start-up: the service prints it and exits non-zero.
+public struct ConfigurationError: Error, CustomStringConvertible {
+    public let variable: String
+    public let problem: String
+    public init(variable: String, problem: String) { self.variable = variable; self.problem = problem }
+    public var description: String { "configuration error: \(variable): \(problem)" }
+}
+
+/// Settings every service reads from the environment (documented in README.md, validated at start).
+///
+/// | variable | default | meaning |
+/// | `KAFKA_BOOTSTRAP_SERVERS` | contents of `$NPR_STATE_DIR/kafka-bootstrap` | brokers |
+/// | `NPR_STATE_DIR` | `.run` | state directory (stores, dev pseudonym key) |
+/// | `NPR_MODE` | `development` | `development` or `production` |
+/// | `NPR_AS_OF` | today (UTC) | evaluation date `YYYY-MM-DD` |
+/// | `NPR_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
+/// | `<SERVICE>_PORT` | per service | HTTP port on `NPR_HTTP_HOST` (default 127.0.0.1) |
+public struct ServiceConfiguration: Sendable {
+    public enum Mode: String, Sendable { case development, production }
+    public var serviceName: String
+    public var bootstrapServers: String
+    public var stateDirectory: String
+    public var mode: Mode
+    public var asOfOverride: String?
+    public var logLevel: String
+    public var httpHost: String
+    public var httpPort: Int
+    public var environment: [String: String]
+
+    public static let defaultPorts = ["intake": 8080, "publisher": 8081, "episode-linker": 8082,
+                                      "indicator-calculator": 8083, "mortality-linker": 8084]
+
+    public static func portVariable(_ service: String) -> String {
+        service.uppercased().replacingOccurrences(of: "-", with: "_") + "_PORT"
+    }
+
+    public init(service: String, environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
+        serviceName = service
+        environment = env
+        stateDirectory = env["NPR_STATE_DIR"] ?? ".run"
+        guard let mode = Mode(rawValue: env["NPR_MODE"] ?? "development") else {
+            throw ConfigurationError(variable: "NPR_MODE", problem: "must be development or production")
+        }
+        self.mode = mode
+        if let servers = env["KAFKA_BOOTSTRAP_SERVERS"], !servers.isEmpty {
+            bootstrapServers = servers
+        } else if let servers = try? String(contentsOfFile: stateDirectory + "/kafka-bootstrap", encoding: .utf8),
+                  !servers.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            bootstrapServers = servers.trimmingCharacters(in: .whitespacesAndNewlines)
+        } else {
+            throw ConfigurationError(variable: "KAFKA_BOOTSTRAP_SERVERS", problem: "not set and \(stateDirectory)/kafka-bootstrap is missing (start the broker with `make up`)")
+        }
+        asOfOverride = env["NPR_AS_OF"].flatMap { $0.isEmpty ? nil : $0 }
+        if let a = asOfOverride, !Self.isDate(a) {
+            throw ConfigurationError(variable: "NPR_AS_OF", problem: "must be a date YYYY-MM-DD, got \(a)")
+        }
+        logLevel = env["NPR_LOG_LEVEL"] ?? "info"
+        httpHost = env["NPR_HTTP_HOST"] ?? "127.0.0.1"
+        let portVar = Self.portVariable(service)
+        if let p = env[portVar] {
+            guard let port = Int(p), (0...65535).contains(port) else {
+                throw ConfigurationError(variable: portVar, problem: "must be a port number, got \(p)")
+            }
+            httpPort = port
+        } else {
+            httpPort = Self.defaultPorts[service] ?? 0
+        }
+    }
+
+    static func isDate(_ s: String) -> Bool {
+        let p = s.split(separator: "-")
+        return s.count == 10 && p.count == 3 && p.allSatisfy { Int($0) != nil }
+    }
+
+    public func require(_ variable: String) throws -> String {
+        guard let v = environment[variable], !v.isEmpty else {
+            throw ConfigurationError(variable: variable, problem: "required in \(mode.rawValue) mode")
+        }
+        return v
+    }
+
+    public var storePath: String { stateDirectory + "/" + serviceName + ".sqlite" }
+}

@@ -1,0 +1,105 @@
+import Foundation
+import Hummingbird
+import Kafka
+import Logging
+import Metrics
+import NPRCore
+import Prometheus
+import ServiceLifecycle
+
+public typealias HTTPRouter = Router<BasicRequestContext>
+
+/// Everything a service's `main` needs: configuration, logger, metrics, the HTTP router with
+/// /health/live, /health/ready and /metrics, and graceful shutdown on SIGTERM/SIGINT.
+public final class ServiceHost: @unchecked Sendable {
+    public let configuration: ServiceConfiguration
+    public let logger: Logger
+    public let router: HTTPRouter
+    public let readiness = Readiness()
+    let registry: PrometheusCollectorRegistry
+
+    /// Reads and validates configuration (exiting with a clear message on error) and bootstraps logging
+    /// and metrics. Call once per process.
+    public static func start(service: String) -> ServiceHost {
+        do {
+            let configuration = try ServiceConfiguration(service: service)
+            return ServiceHost(configuration: configuration)
+        } catch {
+            FileHandle.standardError.write(Data("\(service): \(error)\n".utf8))
+            exit(2)
+        }
+    }
+
+    init(configuration: ServiceConfiguration) {
+        self.configuration = configuration
+        LoggingSetup.bootstrap(service: configuration.serviceName, level: configuration.logLevel)
+        registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        logger = Logger(label: configuration.serviceName)
+        router = HTTPRouter()
+        let readiness = self.readiness, registry = self.registry
+        router.get("/health/live") { _, _ in "ok\n" }
+        router.get("/health/ready") { _, _ -> Response in
+            readiness.isReady
+                ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
+                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready\n")))
+        }
+        router.get("/metrics") { _, _ -> Response in
+            var buffer: [UInt8] = []
+            registry.emit(into: &buffer)
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+        }
+    }
+
+    /// The evaluation date: `NPR_AS_OF`, or today (UTC).
+    public func evaluationDate() -> LocalDate {
+        if let a = configuration.asOfOverride, let d = LocalDate(a) { return d }
+        return LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86400))
+    }
+
+    public func makeProducer(deliveryTimeoutMs: Int = 30000) throws -> KafkaProducer {
+        var config = KafkaConfig.producer(bootstrap: configuration.bootstrapServers, deliveryTimeoutMs: deliveryTimeoutMs)
+        config["partitioner"] = "murmur2_random"
+        return try KafkaProducer(config: config, name: configuration.serviceName, logger: logger)
+    }
+
+    /// Creates the catalogue's topics where the broker supports the admin API (no-op when they exist).
+    public func ensureTopics() {
+        do {
+            let admin = try KafkaAdmin(bootstrap: configuration.bootstrapServers, logger: logger)
+            try admin.ensureTopics(Topic.catalogue.map { TopicSpec(name: $0.name, partitions: $0.partitions, compacted: $0.compacted) })
+        } catch {
+            logger.warning("could not ensure topics", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully.
+    public func run(services: [any Service]) async {
+        let app = Application(router: router, configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                                                                     serverName: configuration.serviceName), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app] + services.map { $0 },
+                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        logger.info("starting", metadata: ["port": "\(configuration.httpPort)", "mode": "\(configuration.mode.rawValue)"])
+        do {
+            try await group.run()
+            logger.info("stopped")
+        } catch {
+            logger.critical("service failed", metadata: ["error": "\(error)"])
+            exit(1)
+        }
+    }
+}
+
+/// JSON helpers shared by the services (one encoder configuration everywhere).
+public enum JSONCodec {
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return Array(try e.encode(value))
+    }
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
+        try JSONDecoder().decode(type, from: Data(bytes))
+    }
+    public static func data<T: Encodable>(_ value: T) throws -> Data { Data(try encode(value)) }
+}

@@ -1,0 +1,139 @@
+import NPRCore
+
+/// Everything the episode-linker keeps about one patient bucket; persisted by the service as one row.
+public struct PatientLinkState: Codable, Sendable, Hashable {
+    /// Revision resolution per episode (also remembers annulments, so a late lower revision stays hidden).
+    public var slots: [EpisodeKey: EpisodeSlot]
+    /// Current treatment and institution stays, in `StayLinker` order.
+    public var stays: [Stay]
+    /// Sequence of the patient's last changelog (0 before the first).
+    public var sequence: Int
+
+    public init(slots: [EpisodeKey: EpisodeSlot] = [:], stays: [Stay] = [], sequence: Int = 0) {
+        self.slots = slots; self.stays = stays; self.sequence = sequence
+    }
+
+    /// The episodes that currently count (highest revision, not annulled), in no particular order.
+    public var visibleEpisodes: [Episode] { slots.values.compactMap(\.episode) }
+}
+
+/// Pure incremental engine of the episode-linker service: accepted episode versions and unit upserts in,
+/// per-patient `StayChangelog`s out. Every event costs work proportional to its own patient's episodes
+/// (a unit upsert: to the episodes of the patients with a linkable episode at that unit).
+///
+/// Downstream an episode is "there" only when it is visible and TSB: a non-TSB episode and a removed
+/// one are both published as nil, so changes among non-TSB contents produce no changelog.
+public struct LinkerEngine: Sendable {
+    public private(set) var units: [String: Unit] = [:]
+    private var patients: [PatientKey: PatientLinkState] = [:]
+    /// unitId → patients with a visible linkable episode there: the only patients a detox flip can affect.
+    private var patientsByUnit: [String: Set<PatientKey>] = [:]
+    private var dirtyPatients: Set<PatientKey> = []
+    private var dirtyUnits: Set<String> = []
+
+    public init() {}
+
+    public func patient(_ key: PatientKey) -> PatientLinkState? { patients[key] }
+
+    /// Applies one accepted version; returns the patient's changelog, or nil when nothing visible changed
+    /// (exact resends and superseded revisions are no-ops).
+    public mutating func apply(_ event: ActivityEvent) -> StayChangelog? {
+        let key = event.patientKey
+        var state = patients[key] ?? PatientLinkState()
+        let previousSlot = state.slots[event.episodeKey]
+        var slot = previousSlot ?? .initial(event)
+        slot.apply(event)
+        guard slot != previousSlot else { return nil }
+        // The slot changed (possibly only its revision, e.g. an annulment of an absent episode): persist it.
+        state.slots[event.episodeKey] = slot
+        dirtyPatients.insert(key)
+
+        let before = previousSlot?.episode, after = slot.episode
+        reindex(key, state: state, before: before, after: after)
+        let published = Self.downstream(after)
+        let assignments = Self.downstream(before) == published
+            ? [] : [EpisodeAssignment(key: event.episodeKey, episode: published)]
+        // Stays depend only on what downstream sees, so an unchanged projection cannot move them.
+        let changelog = assignments.isEmpty ? nil : relink(key, state: &state, assignments: assignments)
+        patients[key] = state
+        return changelog
+    }
+
+    /// Upserts a unit; relinks only the patients with a linkable episode at that unit and returns their
+    /// changelogs (only where stays changed), in patient-key order.
+    public mutating func apply(unit: Unit) -> [StayChangelog] {
+        let previous = units[unit.unitId]
+        guard previous != unit else { return [] }
+        units[unit.unitId] = unit
+        dirtyUnits.insert(unit.unitId)
+        // Only the detox flag of a unit enters linking.
+        guard StayLinker.isDetox(previous) != StayLinker.isDetox(unit) else { return [] }
+        var changelogs: [StayChangelog] = []
+        for key in (patientsByUnit[unit.unitId] ?? []).sorted() {
+            guard var state = patients[key] else { continue }
+            if let changelog = relink(key, state: &state, assignments: []) {
+                patients[key] = state
+                dirtyPatients.insert(key)
+                changelogs.append(changelog)
+            }
+        }
+        return changelogs
+    }
+
+    /// Patients and units changed since the last call, for the service to persist with its offsets.
+    public mutating func takeDirty() -> (patients: [PatientKey: PatientLinkState], units: [Unit]) {
+        var dirty: [PatientKey: PatientLinkState] = [:]
+        for key in dirtyPatients { dirty[key] = patients[key] }
+        let changedUnits = dirtyUnits.sorted().compactMap { units[$0] }
+        dirtyPatients = []; dirtyUnits = []
+        return (dirty, changedUnits)
+    }
+
+    /// Rebuilds the engine from persisted rows (indexes are derived, not stored).
+    public mutating func restore(patients: [PatientKey: PatientLinkState], units: [Unit]) {
+        self = LinkerEngine()
+        self.patients = patients
+        for unit in units { self.units[unit.unitId] = unit }
+        for (key, state) in patients {
+            for episode in state.visibleEpisodes where StayLinker.isLinkable(episode) {
+                patientsByUnit[episode.unitId, default: []].insert(key)
+            }
+        }
+    }
+
+    // MARK: - Private
+
+    /// What downstream sees of an episode: its content when visible and TSB, else nil.
+    private static func downstream(_ episode: Episode?) -> Episode? { episode?.isTSB == true ? episode : nil }
+
+    /// Recomputes the patient's stays; when an assignment or the stay set changed, advances the
+    /// patient's sequence and returns the changelog.
+    private func relink(_ key: PatientKey, state: inout PatientLinkState, assignments: [EpisodeAssignment]) -> StayChangelog? {
+        let units = self.units
+        let stays = StayLinker.stays(patientKey: key, episodes: state.visibleEpisodes, unit: { units[$0] })
+        guard !assignments.isEmpty || stays != state.stays else { return nil }
+        let previous = Dictionary(uniqueKeysWithValues: state.stays.map { ($0.id, $0) })
+        let current = Dictionary(uniqueKeysWithValues: stays.map { ($0.id, $0) })
+        let retracted = previous.filter { current[$0.key] != $0.value }.keys.sorted()
+        let asserted = current.filter { previous[$0.key] != $0.value }.keys.sorted()
+        state.stays = stays
+        state.sequence += 1
+        return StayChangelog(patientKey: key, sequence: state.sequence, episodes: assignments, stays: stays,
+                             retracted: retracted, asserted: asserted)
+    }
+
+    /// Keeps `patientsByUnit` in step when one episode of the patient changed.
+    private mutating func reindex(_ key: PatientKey, state: PatientLinkState, before: Episode?, after: Episode?) {
+        let unitBefore = before.flatMap(Self.linkableUnit), unitAfter = after.flatMap(Self.linkableUnit)
+        guard unitBefore != unitAfter else { return }
+        if let unitAfter { patientsByUnit[unitAfter, default: []].insert(key) }
+        if let unitBefore, !state.visibleEpisodes.contains(where: { Self.linkableUnit($0) == unitBefore }) {
+            patientsByUnit[unitBefore]?.remove(key)
+            if patientsByUnit[unitBefore]?.isEmpty == true { patientsByUnit[unitBefore] = nil }
+        }
+    }
+
+    private static func linkableUnit(_ episode: Episode) -> String? {
+        StayLinker.isLinkable(episode) ? episode.unitId : nil
+    }
+}

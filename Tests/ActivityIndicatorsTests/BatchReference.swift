@@ -1,0 +1,29 @@
+import NPRCore
+import StayLinking
+@testable import ActivityIndicators
+
+/// From-scratch computation: final episodes per bucket → StayLinker → the pure contribution function,
+/// summed without any incremental machinery.
+enum BatchReference {
+    static func stays(of patient: PatientKey, _ episodes: [Episode], units: UnitRegister) -> [Stay] {
+        StayLinker.treatmentStays(patientKey: patient, episodes: episodes, unit: { units[$0] })
+            + StayLinker.institutionStays(patientKey: patient, episodes: episodes)
+    }
+
+    static func cells(buckets: [PatientKey: [Episode]], units: [Unit], population: [PopulationEvent],
+                      asOf: LocalDate) -> [CellKey: Cell] {
+        let register = UnitRegister(units)
+        let table = PopulationTable(population)
+        var totals: [CellKey: CellTotals] = [:]
+        for (patient, episodes) in buckets {
+            let state = PatientCalcState(sequence: 0, episodes: Dictionary(uniqueKeysWithValues: episodes.map { ($0.key, $0) }),
+                                         stays: stays(of: patient, episodes, units: register))
+            for (key, c) in PatientContributions.compute(patient: patient, state: state, unit: { register[$0] }, asOf: asOf) {
+                totals[key, default: CellTotals()].add(c)
+            }
+        }
+        var cells: [CellKey: Cell] = [:]
+        for (key, t) in totals { cells[key] = CellAssembly.cell(key, totals: t, units: register, population: table, asOf: asOf) }
+        return cells
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import NPRCore
+import Testing
+@testable import Publishing
+
+@Suite struct EngineTests {
+    let parent = makeCell(patients: 200)
+    let vest = makeCell(level: .rhf, unit: "vest", numerator: 12, denominator: 80, patients: 70, parent: "NO")
+    let nord = makeCell(level: .rhf, unit: "nord", numerator: 30, denominator: 120, patients: 100, parent: "NO")
+
+    func update(_ cell: Cell) -> CellUpdate { CellUpdate(key: cell.key, cell: cell) }
+
+    func engine(with cells: [Cell]) -> PublisherEngine {
+        var e = PublisherEngine()
+        for c in cells { e.apply(update(c)) }
+        _ = e.publish(now: "2025-03-01T10:00:00Z")
+        return e
+    }
+
+    @Test func firstPublishIsRevisionOne() {
+        var e = PublisherEngine()
+        e.apply(update(vest))
+        let (changed, removed) = e.publish(now: "2025-03-01T10:00:00Z")
+        #expect(removed.isEmpty)
+        #expect(changed.count == 1)
+        let v = changed[0]
+        #expect(v.key == "tsb-avbrudd|hovedmaltall|2024|rhf|vest|all")
+        #expect(v.revision == 1 && v.updatedAt == "2025-03-01T10:00:00Z" && v.asOf == asOf)
+        #expect(v.value == 0.15 && v.numerator == 12 && v.denominator == 80 && v.status == .ok)
+    }
+
+    @Test func unchangedRecomputationPublishesNothing() {
+        var e = engine(with: [parent, vest, nord])
+        #expect(e.publish(now: "later").changed.isEmpty)
+        // Redelivery of the same content.
+        e.apply(update(vest))
+        #expect(e.publish(now: "later").changed.isEmpty)
+        // A new size that changes no status: recomputed, nothing published.
+        var resized = vest; resized.size = 81
+        e.apply(update(resized))
+        let (changed, removed) = e.publish(now: "later")
+        #expect(changed.isEmpty && removed.isEmpty)
+        #expect(e.values(indicator: nil, measure: nil, period: nil, level: nil, unit: "vest", sex: nil)[0].revision == 1)
+    }
+
+    @Test func aChangeBumpsTheRevisionOnce() {
+        var e = engine(with: [parent, vest, nord])
+        var changedVest = vest; changedVest.numerator = 20
+        e.apply(update(changedVest))
+        var again = changedVest; again.size = 79
+        e.apply(update(again))
+        let (changed, _) = e.publish(now: "2025-03-02T08:00:00Z")
+        #expect(changed.map(\.key) == [vest.key.string])
+        #expect(changed[0].revision == 2 && changed[0].value == 0.25 && changed[0].updatedAt == "2025-03-02T08:00:00Z")
+        #expect(e.publish(now: "2025-03-03T08:00:00Z").changed.isEmpty)
+        let stored = e.values(indicator: "tsb-avbrudd", measure: nil, period: nil, level: "rhf", unit: "vest", sex: nil)
+        #expect(stored.map(\.revision) == [2] && stored[0].updatedAt == "2025-03-02T08:00:00Z")
+    }
+
+    @Test func aNewSmallSiblingRepublishesTheOneItSuppresses() {
+        var e = engine(with: [parent, vest, nord])
+        let small = makeCell(level: .rhf, unit: "midt-norge", numerator: 1, denominator: 4, patients: 3, parent: "NO")
+        e.apply(update(small))
+        let changed = e.publish(now: "t2").changed
+        let byKey = Dictionary(uniqueKeysWithValues: changed.map { ($0.key, $0) })
+        #expect(byKey.count == 2)
+        #expect(byKey[small.key.string]?.status == .suppressedPrimary && byKey[small.key.string]?.revision == 1)
+        #expect(byKey[vest.key.string]?.status == .suppressedSecondary && byKey[vest.key.string]?.revision == 2)
+        #expect(byKey[vest.key.string]?.value == nil)
+    }
+
+    @Test func aRemovedKeyComesBackWithTheNextRevision() {
+        var e = engine(with: [parent, vest, nord])
+        e.apply(CellUpdate(key: nord.key, cell: nil))
+        let (changed, removed) = e.publish(now: "t2")
+        #expect(changed.isEmpty && removed == [nord.key.string])
+        #expect(e.values(indicator: nil, measure: nil, period: nil, level: nil, unit: "nord", sex: nil).isEmpty)
+        #expect(e.publish(now: "t3") == ([], []) as ([PublishedValue], [String]))
+
+        // The tombstone survives a snapshot.
+        e = try! JSONDecoder().decode(PublisherEngine.self, from: JSONEncoder().encode(e))
+        e.apply(update(nord))
+        let back = e.publish(now: "t4").changed
+        #expect(back.map(\.key) == [nord.key.string] && back[0].revision == 2)
+    }
+
+    @Test func aKeyAddedAndWithdrawnBeforePublishingLeavesNoTrace() {
+        var e = engine(with: [parent])
+        e.apply(update(vest))
+        e.apply(CellUpdate(key: vest.key, cell: nil))
+        #expect(e.publish(now: "t2") == ([], []) as ([PublishedValue], [String]))
+        e.apply(update(vest))
+        #expect(e.publish(now: "t3").changed.map(\.revision) == [1])
+    }
+
+    @Test func aNewEvaluationDateIsAChange() {
+        var e = engine(with: [vest])
+        var later = vest; later.asOf = LocalDate("2025-03-02")!
+        e.apply(update(later))
+        let changed = e.publish(now: "t2").changed
+        #expect(changed.count == 1 && changed[0].revision == 2 && changed[0].asOf == later.asOf)
+    }
+
+    @Test func filters() {
+        var male = vest; male.key.sex = .male
+        var tertial = vest; tertial.key.period = .tertial(2024, 2)
+        var other = makeCell(.nokkeltall, measure: "pasienter", formula: .count, numerator: 40, denominator: nil, patients: 40)
+        other.key.period = .year(2023)
+        let e = engine(with: [parent, vest, nord, male, tertial, other])
+        func keys(_ v: [PublishedValue]) -> [String] { v.map(\.key) }
+        #expect(e.values(indicator: nil, measure: nil, period: nil, level: nil, unit: nil, sex: nil).count == 6)
+        #expect(keys(e.values(indicator: nil, measure: nil, period: nil, level: nil, unit: nil, sex: "male")) == [male.key.string])
+        #expect(keys(e.values(indicator: nil, measure: nil, period: "2024-T2", level: nil, unit: nil, sex: nil)) == [tertial.key.string])
+        #expect(keys(e.values(indicator: "tsb-nokkeltall", measure: nil, period: nil, level: nil, unit: nil, sex: nil)) == [other.key.string])
+        #expect(keys(e.values(indicator: nil, measure: "pasienter", period: "2023", level: "national", unit: "NO", sex: "all")) == [other.key.string])
+        let all = keys(e.values(indicator: "tsb-avbrudd", measure: "hovedmaltall", period: "2024", level: "rhf", unit: nil, sex: "all"))
+        #expect(all == [nord.key.string, vest.key.string], "ordered by key")
+    }
+
+    @Test func snapshotsAreDeterministicAndResumable() throws {
+        var rng = SplitMix64(seed: 99)
+        let h = RandomHierarchy(levels: [.national, .rhf, .hf], tertials: true, rng: &rng)
+        var a = PublisherEngine(), b = PublisherEngine()
+        let cells = h.cells.values.sorted { $0.key < $1.key }
+        for c in cells { a.apply(update(c)) }
+        for c in cells.shuffled(using: &rng) { b.apply(update(c)) }
+        let encoder = JSONEncoder(); encoder.outputFormatting = .sortedKeys
+        // Touched-but-unpublished work is part of the snapshot.
+        let pending = try encoder.encode(a)
+        #expect(pending == (try encoder.encode(b)))
+        var restored = try JSONDecoder().decode(PublisherEngine.self, from: pending)
+        let fromRestored = restored.publish(now: "t1")
+        let fromA = a.publish(now: "t1")
+        #expect(fromRestored == fromA)
+        #expect(fromA.changed.count == cells.count)
+        _ = b.publish(now: "t1")
+        #expect(try encoder.encode(a) == (try encoder.encode(b)))
+        #expect(try encoder.encode(restored) == (try encoder.encode(a)))
+    }
+}
