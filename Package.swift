@@ -70,7 +70,7 @@ let package = Package(
         .executableTarget(name: "kafka-dev-broker", dependencies: ["Kafka", "NPRCore"],
                           path: "Services/kafka-dev-broker", swiftSettings: swiftSettings),
         .executableTarget(name: "npr-ops", dependencies: [
-            "ServiceRuntime", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            "ServiceRuntime", "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/npr-ops", swiftSettings: swiftSettings),
         .executableTarget(name: "npr-bench", dependencies: [
             "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "ServiceRuntime",

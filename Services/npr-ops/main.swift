@@ -1,1 +1,113 @@
-print("placeholder")
+// npr-ops: operator commands.
+//   npr-ops lag                 per group and partition: committed, end, lag (messages, seconds), status
+//   npr-ops topics [--create]   list the declared topics (and create missing ones with the admin API)
+//   npr-ops load --patients N   stream a synthetic year through intake's HTTP API (for `make run`)
+import ArgumentParser
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Kafka
+import Logging
+import NPRCore
+import ServiceRuntime
+import SyntheticData
+
+let groups: [(String, [String])] = [
+    ("intake", [Topic.activitiesInbound]),
+    ("episode-linker", [Topic.units, Topic.activities]),
+    ("indicator-calculator", [Topic.stays, Topic.units, Topic.population]),
+    ("mortality-linker", [Topic.activities, Topic.deaths, Topic.population]),
+    ("publisher", [Topic.cells]),
+]
+
+func bootstrapServers() throws -> String {
+    try ServiceConfiguration(service: "npr-ops").bootstrapServers
+}
+
+let quietLogger = Logger(label: "npr-ops", factory: { _ in SwiftLogNoOpLogHandler() })
+
+@main
+struct Ops: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "npr-ops", abstract: "Operator commands for the NPR TSB stream.",
+                                                    subcommands: [Lag.self, Topics.self, Load.self])
+}
+
+struct Lag: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Consumer lag per group and partition, with a Burrow-style status.")
+    func run() throws {
+        let admin = try KafkaAdmin(bootstrap: try bootstrapServers(), logger: quietLogger)
+        let now = Date().timeIntervalSince1970 * 1000
+        print("group                 topic                       part  committed        end     lag  lag(s)  status")
+        for (group, topics) in groups {
+            for l in try admin.lag(group: group, topics: topics, withTimestamps: true) {
+                let seconds = l.lag == 0 ? 0 : (now - Double(l.oldestUnconsumedTimestampMs ?? Int64(now))) / 1000
+                // OK: caught up or moving; WARN: lagging; STALL: lagging for over a minute; ERR: offset before log start.
+                let status = (l.committed ?? l.low) < l.low ? "ERR" : l.lag == 0 ? "OK" : seconds > 60 ? "STALL" : "WARN"
+                print(String(format: "%-21@ %-27@ %4d %10@ %10lld %7lld %7.1f  %@", group as NSString, l.topic as NSString, l.partition,
+                             (l.committed.map(String.init) ?? "-") as NSString, l.high, l.lag, seconds, status as NSString))
+            }
+        }
+    }
+}
+
+struct Topics: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "List the declared topics; --create makes missing ones (admin API).")
+    @Flag var create = false
+    func run() throws {
+        let admin = try KafkaAdmin(bootstrap: try bootstrapServers(), logger: quietLogger)
+        if create {
+            try admin.ensureTopics(Topic.catalogue.map { TopicSpec(name: $0.name, partitions: $0.partitions, compacted: $0.compacted) })
+        }
+        let existing = try admin.topics()
+        for t in Topic.catalogue {
+            print("\(t.name.padding(toLength: 28, withPad: " ", startingAt: 0)) partitions \(t.partitions)  \(t.compacted ? "compact" : "delete ")  \(existing[t.name].map { "exists (\($0))" } ?? "MISSING")")
+        }
+    }
+}
+
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Stream a synthetic year through intake over HTTP.")
+    @Option var patients = 3000
+    @Option var year = 2024
+    @Option var seed: UInt64 = 2024
+    @Option var intake = "http://127.0.0.1:\(ProcessInfo.processInfo.environment["INTAKE_PORT"] ?? "8080")"
+    @Option var token = ProcessInfo.processInfo.environment["NPR_ADMIN_TOKEN"] ?? "dev-admin-token"
+    @Option var batch = 2000
+
+    func post(_ path: String, _ method: String, _ body: Data) async throws -> [String: Any] {
+        var r = URLRequest(url: URL(string: intake + path)!)
+        r.httpMethod = method
+        r.httpBody = body
+        r.timeoutInterval = 300
+        r.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        let (data, response) = try await URLSession.shared.data(for: r)
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw ValidationError("\(path): HTTP \((response as? HTTPURLResponse)?.statusCode ?? 0): \(String(decoding: data, as: UTF8.self))")
+        }
+        return (try JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
+    }
+
+    func run() async throws {
+        var config = SyntheticConfig.small(year: year, seed: seed)
+        config.patients = patients
+        let data = SyntheticGenerator.generate(config)
+        let encoder = JSONEncoder()
+        var accepted = 0, rejected = 0
+        _ = try await post("/v1/reference/units", "PUT", try encoder.encode(data.units))
+        for chunk in stride(from: 0, to: data.population.count, by: 20_000) {
+            let r = try await post("/v1/population", "POST", try encoder.encode(Array(data.population[chunk..<min(chunk + 20_000, data.population.count)])))
+            accepted += r["accepted"] as? Int ?? 0
+        }
+        for chunk in stride(from: 0, to: data.activities.count, by: batch) {
+            let r = try await post("/v1/activities", "POST", try encoder.encode(Array(data.activities[chunk..<min(chunk + batch, data.activities.count)])))
+            accepted += r["accepted"] as? Int ?? 0
+            rejected += (r["rejected"] as? [Any])?.count ?? 0
+        }
+        let r = try await post("/v1/deaths", "POST", try encoder.encode(data.deaths))
+        accepted += r["accepted"] as? Int ?? 0
+        rejected += (r["rejected"] as? [Any])?.count ?? 0
+        print("loaded \(data.units.count) units, \(data.population.count) population counts, \(data.activities.count) activities, \(data.deaths.count) deaths: \(accepted) accepted, \(rejected) rejected")
+    }
+}

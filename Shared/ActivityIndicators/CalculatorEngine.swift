@@ -13,20 +13,22 @@ public struct CalculatorEngine: Sendable {
 
     private struct PatientEntry: Sendable {
         var state: PatientCalcState
-        var contributions: [CellKey: Contribution] = [:]
+        var contributions: [InternedContribution] = []
         var unitIds: Set<String> = []
     }
 
     private var patients: [PatientKey: PatientEntry] = [:]
     private var units = UnitRegister()
     private var population = PopulationTable()
-    private var totals: [CellKey: CellTotals] = [:]
+    private var cellIds = CellInterner()
+    /// Totals by cell id; nil where no contribution is left.
+    private var totals: [CellTotals?] = []
 
     private var patientsByUnit: [String: Set<PatientKey>] = [:]
     private var patientsWithOpenEpisodes: Set<PatientKey> = []
-    private var cellsByDependency: [CellDependency: Set<CellKey>] = [:]
+    private var cellsByDependency: [CellDependency: Set<CellId>] = [:]
 
-    private var changedCells: Set<CellKey> = []
+    private var changedCells: Set<CellId> = []
     private var dirtyPatients: Set<PatientKey> = []
     private var dirtyUnits: Set<String> = []
     private var dirtyPopulation: Set<String> = []
@@ -66,7 +68,7 @@ public struct CalculatorEngine: Sendable {
         guard date != asOf else { return }
         asOf = date
         for patient in patientsWithOpenEpisodes { recompute(patient) }
-        changedCells.formUnion(totals.keys)
+        changedCells.formUnion(existingCells)
     }
 
     // MARK: reading
@@ -75,18 +77,24 @@ public struct CalculatorEngine: Sendable {
     /// ordered by key.
     public mutating func takeChangedCells() -> [CellUpdate] {
         defer { changedCells = [] }
-        return changedCells.sorted().map { CellUpdate(key: $0, cell: cell($0)) }
+        return changedCells.map { cellIds.keys[Int($0)] }.sorted().map { CellUpdate(key: $0, cell: cell($0)) }
     }
 
     public func cell(_ key: CellKey) -> Cell? {
-        totals[key].map { CellAssembly.cell(key, totals: $0, units: units, population: population, asOf: asOf) }
+        guard let id = cellIds.ids[key], let t = totals[Int(id)] else { return nil }
+        return CellAssembly.cell(key, totals: t, units: units, population: population, asOf: asOf)
     }
 
     public var allCells: [CellKey: Cell] {
-        Dictionary(uniqueKeysWithValues: totals.map { key, t in
-            (key, CellAssembly.cell(key, totals: t, units: units, population: population, asOf: asOf))
-        })
+        var cells: [CellKey: Cell] = [:]
+        for id in existingCells {
+            let key = cellIds.keys[Int(id)]
+            cells[key] = CellAssembly.cell(key, totals: totals[Int(id)]!, units: units, population: population, asOf: asOf)
+        }
+        return cells
     }
+
+    private var existingCells: [CellId] { totals.indices.filter { totals[$0] != nil }.map { CellId($0) } }
 
     // MARK: persistence
 
@@ -105,7 +113,7 @@ public struct CalculatorEngine: Sendable {
     /// keeps the output complete whatever order the service persisted state and published cells in.
     public mutating func restore(patients restored: [PatientKey: PatientCalcState], units restoredUnits: [Unit],
                                  population restoredPopulation: [PopulationEvent]) {
-        let previousCells = Set(totals.keys)
+        let previousCells = Set(existingCells.map { cellIds.keys[Int($0)] })
         self = CalculatorEngine(asOf: asOf)
         units = UnitRegister(restoredUnits)
         population = PopulationTable(restoredPopulation)
@@ -113,16 +121,30 @@ public struct CalculatorEngine: Sendable {
             patients[key] = PatientEntry(state: state)
             recompute(key)
         }
-        changedCells = previousCells.union(totals.keys)
+        for key in previousCells { changedCells.insert(cellIds.id(key)) }
+        changedCells.formUnion(existingCells)
     }
 
     // MARK: incremental core
 
     private mutating func recompute(_ key: PatientKey) {
         guard var entry = patients[key] else { return }
-        let fresh = PatientContributions.compute(patient: key, state: entry.state, unit: { units[$0] }, asOf: asOf)
-        for (cell, old) in entry.contributions where fresh[cell] != old { retract(old, from: cell) }
-        for (cell, new) in fresh where entry.contributions[cell] != new { add(new, to: cell) }
+        let register = units
+        let computed = PatientContributions.compute(patient: key, state: entry.state, unit: { register[$0] }, asOf: asOf)
+        let fresh = computed.map { InternedContribution(cellIds.id($0.key), $0.value) }.sorted { $0.cell < $1.cell }
+        // Merge walk over both id-ordered lists: retract what went or changed, add what came or changed.
+        var (i, j) = (0, 0)
+        let old = entry.contributions
+        while i < old.count || j < fresh.count {
+            if j == fresh.count || (i < old.count && old[i].cell < fresh[j].cell) {
+                retract(old[i]); i += 1
+            } else if i == old.count || fresh[j].cell < old[i].cell {
+                add(fresh[j]); j += 1
+            } else {
+                if old[i] != fresh[j] { retract(old[i]); add(fresh[j]) }
+                i += 1; j += 1
+            }
+        }
         entry.contributions = fresh
 
         let unitIds = entry.state.unitIds
@@ -137,21 +159,25 @@ public struct CalculatorEngine: Sendable {
         patients[key] = entry
     }
 
-    private mutating func add(_ contribution: Contribution, to key: CellKey) {
-        changedCells.insert(key)
-        if totals[key] == nil {
-            for dependency in CellDependency.of(key) { cellsByDependency[dependency, default: []].insert(key) }
+    private mutating func add(_ c: InternedContribution) {
+        let id = c.cell, index = Int(id)
+        changedCells.insert(id)
+        if index >= totals.count { totals.append(contentsOf: repeatElement(nil, count: index - totals.count + 1)) }
+        if totals[index] == nil {
+            totals[index] = CellTotals()
+            for dependency in CellDependency.of(cellIds.keys[index]) { cellsByDependency[dependency, default: []].insert(id) }
         }
-        totals[key, default: CellTotals()].add(contribution)
+        totals[index]!.add(c.contribution)
     }
 
-    private mutating func retract(_ contribution: Contribution, from key: CellKey) {
-        changedCells.insert(key)
-        totals[key]?.retract(contribution)
-        guard totals[key]?.patients == 0 else { return }
-        totals[key] = nil
-        for dependency in CellDependency.of(key) {
-            cellsByDependency[dependency]?.remove(key)
+    private mutating func retract(_ c: InternedContribution) {
+        let id = c.cell, index = Int(id)
+        changedCells.insert(id)
+        totals[index]!.retract(c.contribution)
+        guard totals[index]!.patients == 0 else { return }
+        totals[index] = nil
+        for dependency in CellDependency.of(cellIds.keys[index]) {
+            cellsByDependency[dependency]?.remove(id)
             if cellsByDependency[dependency]?.isEmpty == true { cellsByDependency[dependency] = nil }
         }
     }
@@ -159,4 +185,30 @@ public struct CalculatorEngine: Sendable {
     private mutating func markCells(dependingOn dependencies: Set<CellDependency>) {
         for dependency in dependencies { changedCells.formUnion(cellsByDependency[dependency] ?? []) }
     }
+}
+
+/// Cells are numbered once per engine, so patients keep their contributions as small id-ordered arrays
+/// instead of dictionaries keyed by strings.
+typealias CellId = Int32
+
+struct CellInterner: Sendable {
+    private(set) var ids: [CellKey: CellId] = [:]
+    private(set) var keys: [CellKey] = []
+
+    mutating func id(_ key: CellKey) -> CellId {
+        if let id = ids[key] { return id }
+        let id = CellId(keys.count)
+        ids[key] = id
+        keys.append(key)
+        return id
+    }
+}
+
+/// A patient's contribution to one interned cell (12 bytes instead of a dictionary entry keyed by strings).
+struct InternedContribution: Hashable, Sendable {
+    var cell: CellId
+    var numerator: Int32
+    var denominator: Int32
+    init(_ cell: CellId, _ c: Contribution) { self.cell = cell; numerator = Int32(c.numerator); denominator = Int32(c.denominator) }
+    var contribution: Contribution { Contribution(numerator: Int(numerator), denominator: Int(denominator)) }
 }

@@ -24,29 +24,27 @@ struct ContributionSet {
     /// Adds to a count or to both parts of a share.
     mutating func add(_ key: CellKey, numerator: Int, denominator: Int = 0) {
         guard numerator != 0 || denominator != 0 else { return }
-        cells[key, default: Contribution(numerator: 0, denominator: 0)].numerator += numerator
-        cells[key, default: Contribution(numerator: 0, denominator: 0)].denominator += denominator
+        update(key) { $0.numerator += numerator; $0.denominator += denominator }
     }
 
     /// Marks the patient in a distinct-patient count or rate.
     mutating func addPatient(_ key: CellKey) {
-        cells[key, default: Contribution(numerator: 0, denominator: 0)].numerator = 1
+        update(key) { $0.numerator = 1 }
     }
 
     /// Marks the patient in the denominator of a patient share, and in its numerator when `qualifies`.
     mutating func addPatient(_ key: CellKey, qualifies: Bool) {
-        var c = cells[key] ?? Contribution(numerator: 0, denominator: 0)
-        c.denominator = 1
-        if qualifies { c.numerator = 1 }
-        cells[key] = c
+        update(key) { $0.denominator = 1; if qualifies { $0.numerator = 1 } }
     }
 
     /// Adds contacts to a per-patient ratio: contacts over the (one) patient.
     mutating func addPerPatient(_ key: CellKey, contacts: Int) {
-        var c = cells[key] ?? Contribution(numerator: 0, denominator: 0)
-        c.numerator += contacts
-        c.denominator = 1
-        cells[key] = c
+        update(key) { $0.numerator += contacts; $0.denominator = 1 }
+    }
+
+    /// One hash lookup per change.
+    private mutating func update(_ key: CellKey, _ change: (inout Contribution) -> Void) {
+        change(&cells[key, default: Contribution(numerator: 0, denominator: 0)])
     }
 }
 

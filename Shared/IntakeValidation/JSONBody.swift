@@ -4,7 +4,8 @@ public enum JSONBody {
     /// (a trailing `\r` is tolerated); lines holding only whitespace are skipped and do not count
     /// as records. A line that does not parse is one bad record, not a bad body, so its result is a
     /// failure at its record index. Throws only for whole-body problems (`tooLarge`, `tooManyRecords`).
-    public static func ndjsonRecords(_ body: [UInt8], limits: JSONLimits = .default) throws(JSONParseError) -> [Result<JSONValue, JSONParseError>] {
+    public static func ndjsonRecords(_ input: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError) -> [Result<JSONValue, JSONParseError>] {
+        let body = Array(input)
         guard body.count <= limits.maxTotalBytes else { throw JSONParseError(.tooLarge, at: limits.maxTotalBytes) }
         var records: [Result<JSONValue, JSONParseError>] = []
         var lineStart = hasByteOrderMark(body) ? 3 : 0
@@ -15,7 +16,7 @@ public enum JSONBody {
             guard line.contains(where: { !isWhitespace($0) }) else { continue }
             guard records.count < limits.maxRecords else { throw JSONParseError(.tooManyRecords, at: line.startIndex) }
             do throws(JSONParseError) {
-                records.append(.success(try JSONValue.parse(Array(line), limits: limits)))
+                records.append(.success(try JSONValue.parse(line, limits: limits)))
             } catch {
                 records.append(.failure(error))
             }
@@ -25,7 +26,7 @@ public enum JSONBody {
 
     /// A JSON array body (`application/json`): its elements are the records. Any parse problem makes
     /// the whole body unusable (HTTP 400), since the record boundaries are then unknown.
-    public static func arrayRecords(_ body: [UInt8], limits: JSONLimits = .default) throws(JSONParseError) -> [JSONValue] {
+    public static func arrayRecords(_ body: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError) -> [JSONValue] {
         guard case .array(let elements) = try JSONValue.parse(body, limits: limits) else {
             throw JSONParseError(.notAnArray, at: 0)
         }

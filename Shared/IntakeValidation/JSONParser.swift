@@ -81,7 +81,9 @@ public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible
 
 extension JSONValue {
     /// Parses one complete JSON text (RFC 8259; a leading UTF-8 byte-order mark is ignored).
-    public static func parse(_ bytes: [UInt8], limits: JSONLimits = .default) throws(JSONParseError) -> JSONValue {
+    /// Accepts any byte collection (`[UInt8]`, `ArraySlice`, Foundation `Data`, a NIO buffer's bytes).
+    public static func parse(_ input: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError) -> JSONValue {
+        let bytes = Array(input)
         guard bytes.count <= limits.maxTotalBytes else { throw JSONParseError(.tooLarge, at: limits.maxTotalBytes) }
         var parser = JSONParser(bytes: bytes, limits: limits)
         parser.skipByteOrderMark()

@@ -16,18 +16,6 @@ public enum JSONValue: Hashable, Sendable {
         if case .object(let o) = self { return o[key] }
         return nil
     }
-
-    /// JSON type name, for error messages ("string", "number", …).
-    public var typeName: String {
-        switch self {
-        case .null: return "null"
-        case .bool: return "boolean"
-        case .number: return "number"
-        case .string: return "string"
-        case .array: return "array"
-        case .object: return "object"
-        }
-    }
 }
 
 /// A JSON number as written on the wire, with its exact value analysed once.

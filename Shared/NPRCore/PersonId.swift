@@ -52,8 +52,9 @@ public enum PersonId {
 
     /// A valid fødselsnummer for `birth` and individual number `individual` (the century must agree
     /// with the rules above), or nil when that individual number yields a check digit of 10.
-    public static func make(birth: LocalDate, individual: Int, dNumber: Bool = false) -> String? {
-        let dd = birth.day + (dNumber ? 40 : 0), mm = birth.month, yy = birth.year % 100
+    /// `synthetic` gives a synthetic test number (month + 80), which no real person has.
+    public static func make(birth: LocalDate, individual: Int, dNumber: Bool = false, synthetic: Bool = false) -> String? {
+        let dd = birth.day + (dNumber ? 40 : 0), mm = birth.month + (synthetic ? 80 : 0), yy = birth.year % 100
         let first9 = [dd / 10, dd % 10, mm / 10, mm % 10, yy / 10, yy % 10, individual / 100, individual / 10 % 10, individual % 10]
         guard let (k1, k2) = checkDigits(first9) else { return nil }
         return (first9 + [k1, k2]).map(String.init).joined()

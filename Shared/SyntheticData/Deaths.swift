@@ -8,7 +8,7 @@ import NPRCore
 ///   0.08 % a year, giving `D2` a realistic size); a sample of deaths outside that band (8 %) checks the
 ///   age filter. Deaths of non-patients in the history years are not generated (no indicator uses them).
 /// - About 2 % of patients' deaths are first registered with a wrong date and re-registered (`N` again);
-///   a few erroneous registrations of living persons are annulled (`C`).
+///   erroneous registrations of living patients (2 % of the patients' deaths, at least 3) are annulled (`C`).
 enum DeathGenerator {
     static let outsideBandShare = 0.08
     static let erroneousShare = 0.02
@@ -36,7 +36,9 @@ enum DeathGenerator {
         let patients = registry.people
 
         // Patients (the population register uses the 2024 number of where they lived).
+        var patientDeaths = 0
         for p in patients where p.deathDay >= 0 {
+            patientDeaths += 1
             let day = Int(p.deathDay)
             let municipality = municipalityNumber(p.municipality(onDay: day))
             var arrival = day + rng.int(2...30)
@@ -75,7 +77,7 @@ enum DeathGenerator {
         // Erroneous registrations of living patients, annulled later.
         let living = patients.indices.filter { patients[$0].deathDay < 0 }
         var chosen = Set<Int>()
-        for _ in 0..<max(2, Int((Double(pending.count) * erroneousShare).rounded())) where chosen.count < living.count {
+        for _ in 0..<max(3, Int((Double(patientDeaths) * erroneousShare).rounded())) where chosen.count < living.count {
             var i = rng.pick(living)
             while chosen.contains(i) { i = rng.pick(living) }
             chosen.insert(i)

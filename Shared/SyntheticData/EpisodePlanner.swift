@@ -72,7 +72,7 @@ struct EpisodePlanner: Sendable {
     let outpatientMean: Double
 
     /// Share of patients with a day-treatment series, and its mean length.
-    static let dayTreatmentShare = 0.04, dayTreatmentMeanDays = 12.5
+    static let dayTreatmentShare = 0.03, dayTreatmentMeanDays = 12.5
     /// Expected inpatient-related episodes per inpatient patient: ≈ 1.45 stays × 1.4 episodes, plus
     /// outpatient contacts during the stay (careLevel 8).
     static let episodesPerInpatientPatient = 2.4

@@ -58,7 +58,8 @@ struct Person: Sendable {
     var isPatient: Bool { lastYear > 0 }
 }
 
-/// Builds persons with unique, valid person ids (fødselsnummer, 2 % D-numbers). Sequential on purpose:
+/// Builds persons with unique, valid person ids: synthetic test numbers (month + 80), so no generated
+/// record can carry a real person's fødselsnummer; 2 % are D-numbers. Sequential on purpose:
 /// the uniqueness check makes a person's id depend on the persons before it, and building in index
 /// order keeps that deterministic.
 struct PersonRegistry: Sendable {
@@ -105,7 +106,7 @@ struct PersonRegistry: Sendable {
             let to = LocalDate(year: c.year, month: 12, day: 31)!.dayNumber
             p.moveDay = Int32(rng.int(from...max(from, to)))
         }
-        if p.home >= 0, let older = ReportedMunicipalities.olderNumbersOf[Int(p.home)], rng.chance(0.25) {
+        if p.home >= 0, let older = ReportedMunicipalities.olderNumbersOf[Int(p.home)], rng.chance(0.15) {
             p.olderNumber = rng.pick(older)
         }
         if Int(p.home) == ReportedMunicipalities.oslo { p.district = Int8(rng.int(0...(OsloDistricts.all.count - 1))) }
@@ -151,7 +152,7 @@ struct PersonRegistry: Sendable {
         let individuals = birth.year >= 2000 ? 500...999 : 0...499
         var individual = rng.int(individuals)
         for _ in 0..<individuals.count {
-            if let id = PersonId.make(birth: birth, individual: individual, dNumber: dNumber), !usedIds.contains(id) {
+            if let id = PersonId.make(birth: birth, individual: individual, dNumber: dNumber, synthetic: true), !usedIds.contains(id) {
                 usedIds.insert(id)
                 return id
             }

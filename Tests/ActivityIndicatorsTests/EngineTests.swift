@@ -70,4 +70,15 @@ import NPRCore
         e.setAsOf(Fx.date("2025-01-05")); restored.setAsOf(Fx.date("2025-01-05"))
         #expect(restored.allCells == e.allCells)
     }
+
+    @Test func restoringOverAnEngineReportsTheCellsThatDisappear() {
+        var e = Fx.engine([patient(sequence: 1, endType: 2)])
+        _ = e.takeChangedCells()
+        let contact = Fx.contact("k", pseudonym: "p2", on: "2023-05-01")
+        e.restore(patients: [contact.patientKey: PatientCalcState(Fx.changelog([contact]), after: nil)], units: Fx.units, population: [])
+        let updates = Dictionary(uniqueKeysWithValues: e.takeChangedCells().map { ($0.key, $0.cell) })
+        #expect(updates[stayKey] == .some(nil))
+        #expect(updates[Fx.key(.nokkeltall, "polikliniske-kontakter", "2023")]??.numerator == 1)
+        #expect(e.cell(stayKey) == nil)
+    }
 }

@@ -65,8 +65,10 @@ import NPRCore
                 ("messageId", nil), ("patient", nil), ("patient", idString), ("referral", idString),
             ]
             let birthFromId = try! PersonId.birthDate(of: id).get()
+            // Mostly the valid id; sometimes a typo of it, a padded copy, or none at all.
+            let reported: JSONValue? = [idString, idString, idString, s(nearId), s(nearId), s(id + "0"), nil].randomElement(using: &rng)!
             var changes: [(String, JSONValue?)] = [
-                ("patient.personId", idString),
+                ("patient.personId", reported),
                 ("patient.birthDate", Bool.random(using: &rng) ? nil : s(birthFromId.description)),
             ]
             // Half the records stay valid; the rest get one to four mutations.

@@ -253,6 +253,8 @@ func statisticsYearEpisodes(_ set: SyntheticDataset, _ c: SyntheticConfig) -> [A
         #expect(withoutId.allSatisfy { $0.patient.birthDate != nil })
         let ids = Set(finals.compactMap(\.patient.personId))
         #expect(ids.contains { $0.first! >= "4" })                     // D-numbers: day + 40
+        // Synthetic test numbers only (month + 80): no real person's id in test data.
+        #expect((ids.union(smallSet.deaths.map(\.personId))).allSatisfy { Int($0.dropFirst(2).prefix(2))! > 80 })
         let men = Double(episodes.filter { $0.patient.sex == 1 }.count) / Double(episodes.count)
         #expect((0.55...0.78).contains(men), "men \(men)")
     }

@@ -1,0 +1,149 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// Paths of the built executables (`swift build` runs before the tests in `make test`).
+enum Build {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let bin = root.appendingPathComponent(".build/debug")
+    static func executable(_ name: String) -> URL { bin.appendingPathComponent(name) }
+}
+
+/// Polls `condition` until it holds or `timeout` passes (no fixed sleeps as synchronisation).
+func waitUntil(_ timeout: Duration, _ what: String, _ condition: () async throws -> Bool) async throws {
+    let deadline = ContinuousClock.now + timeout
+    while ContinuousClock.now < deadline {
+        if (try? await condition()) == true { return }
+        try await Task.sleep(for: .milliseconds(100))
+    }
+    Issue.record("timed out waiting for \(what)")
+    throw CancellationError()
+}
+
+/// The embedded broker as its own process; fault injection through its stdin.
+final class BrokerProcess: @unchecked Sendable {
+    let process = Process()
+    let input = Pipe()
+    let output = Pipe()
+    private(set) var bootstrap = ""
+    private var buffer = Data()
+
+    init() throws {
+        process.executableURL = Build.executable("kafka-dev-broker")
+        process.standardInput = input
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        while true {
+            let line = try readLine()
+            if line.hasPrefix("BOOTSTRAP ") { bootstrap = String(line.dropFirst(10)) }
+            if line == "READY" { break }
+        }
+    }
+
+    func readLine() throws -> String {
+        while true {
+            if let nl = buffer.firstIndex(of: 0x0A) {
+                let line = String(decoding: buffer[buffer.startIndex..<nl], as: UTF8.self)
+                buffer.removeSubrange(buffer.startIndex...nl)
+                return line
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
+            buffer.append(chunk)
+        }
+    }
+
+    /// Sends a fault-injection command and returns the broker's answer.
+    @discardableResult
+    func command(_ c: String) throws -> String {
+        input.fileHandleForWriting.write(Data((c + "\n").utf8))
+        return try readLine()
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    deinit { stop() }
+}
+
+/// One service process with its own state directory and port.
+final class ServiceProcess: @unchecked Sendable {
+    let name: String
+    let port: Int
+    var process: Process
+    let environment: [String: String]
+
+    init(_ name: String, port: Int, environment: [String: String]) throws {
+        self.name = name; self.port = port; self.environment = environment
+        process = Process()
+        try start()
+    }
+
+    func start() throws {
+        process = Process()
+        process.executableURL = Build.executable(name)
+        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        env[name.uppercased().replacingOccurrences(of: "-", with: "_") + "_PORT"] = String(port)
+        process.environment = env
+        let log = FileHandle(forWritingAtPath: environment["NPR_STATE_DIR"]! + "/\(name).log")
+            ?? { FileManager.default.createFile(atPath: environment["NPR_STATE_DIR"]! + "/\(name).log", contents: nil); return FileHandle(forWritingAtPath: environment["NPR_STATE_DIR"]! + "/\(name).log")! }()
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    func kill9() {
+        Foundation.kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    func stop() {
+        if process.isRunning { process.terminate(); process.waitUntilExit() }
+    }
+
+    deinit { stop() }
+}
+
+/// Minimal HTTP client for the tests.
+enum HTTP {
+    struct Reply { let status: Int; let body: Data; var json: Any? { try? JSONSerialization.jsonObject(with: body) } }
+
+    static func request(_ method: String, _ url: String, body: Data? = nil, token: String? = nil,
+                        contentType: String = "application/json") async throws -> Reply {
+        var r = URLRequest(url: URL(string: url)!)
+        r.httpMethod = method
+        r.httpBody = body
+        r.timeoutInterval = 60
+        if body != nil { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
+        if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: r)
+        return Reply(status: (response as! HTTPURLResponse).statusCode, body: data)
+    }
+}
+
+/// Free TCP ports for the services of one test.
+func freePorts(_ n: Int) -> [Int] {
+    (0..<n).map { _ in
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = 0
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+        _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+func temporaryDirectory() -> String {
+    let d = NSTemporaryDirectory() + "npr-it-" + UUID().uuidString
+    try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
+    return d
+}
