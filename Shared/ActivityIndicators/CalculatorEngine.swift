@@ -81,7 +81,7 @@ public struct CalculatorEngine: Sendable {
     }
 
     public func cell(_ key: CellKey) -> Cell? {
-        guard let id = cellIds.ids[key], let t = totals[Int(id)] else { return nil }
+        guard let id = cellIds.ids[key], let t = totals(id) else { return nil }
         return CellAssembly.cell(key, totals: t, units: units, population: population, asOf: asOf)
     }
 
@@ -95,6 +95,9 @@ public struct CalculatorEngine: Sendable {
     }
 
     private var existingCells: [CellId] { totals.indices.filter { totals[$0] != nil }.map { CellId($0) } }
+
+    /// A cell's totals; ids interned without a contribution (yet) have none.
+    private func totals(_ id: CellId) -> CellTotals? { Int(id) < totals.count ? totals[Int(id)] : nil }
 
     // MARK: persistence
 
@@ -163,7 +166,7 @@ public struct CalculatorEngine: Sendable {
         let id = c.cell, index = Int(id)
         changedCells.insert(id)
         if index >= totals.count { totals.append(contentsOf: repeatElement(nil, count: index - totals.count + 1)) }
-        if totals[index] == nil {
+        if totals(id) == nil {
             totals[index] = CellTotals()
             for dependency in CellDependency.of(cellIds.keys[index]) { cellsByDependency[dependency, default: []].insert(id) }
         }
