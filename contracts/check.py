@@ -2,7 +2,10 @@
 """Checks the contracts: every schema is a valid draft 2020-12 schema whose $id matches its versioned
 file name, every $ref resolves, every example validates (and a few known-bad records do not), and
 topics.json names existing schema files and agrees with Shared/NPRCore/Topics.swift.
-Exits non-zero on any failure. Needs the `jsonschema` package."""
+Exits non-zero on any failure. Needs the `jsonschema` package.
+
+    check.py                                   check the contracts
+    check.py --records SCHEMA FILE.ndjson      also validate records (one JSON document a line)"""
 import json
 import re
 import sys
@@ -48,7 +51,7 @@ COUNTEREXAMPLES = [
 ]
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
     failures: list[str] = []
     schemas: dict[str, dict] = {}
     for path in sorted(HERE.glob("*.schema.json")):
@@ -72,23 +75,31 @@ def main() -> int:
     registry = Registry().with_resources(
         (s["$id"], Resource.from_contents(s, default_specification=DRAFT202012)) for s in schemas.values() if "$id" in s)
 
+    unresolved = set()
     for name, schema in schemas.items():
         for ref in refs(schema):
             try:
                 registry.resolver(base_uri=schema.get("$id", "")).lookup(ref)
             except Exception as e:
-                failures.append(f"{name}: $ref {ref!r} does not resolve: {e}")
+                failures.append(f"{name}: $ref {ref!r} does not resolve ({type(e).__name__})")
+                unresolved.add(name)
+    # A schema that refers to a broken one cannot be used either.
+    usable = {name: s for name, s in schemas.items() if not unresolved & ({name} | set(referenced_files(s)))}
+
+    for name, schema in schemas.items():
         examples = schema.get("examples")
         if name != SHARED_DEFINITIONS and not examples:
             failures.append(f"{name}: no examples")
+        if name not in usable:
+            continue
         validator = Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
         for i, example in enumerate(examples or []):
             for error in validator.iter_errors(example):
                 failures.append(f"{name}: example {i}: {error.json_path}: {error.message}")
 
     for name, record, reason in COUNTEREXAMPLES:
-        if name not in schemas:
-            failures.append(f"counterexample for missing schema {name}")
+        if name not in usable:
+            failures.append(f"counterexample for missing or broken schema {name}")
             continue
         validator = Draft202012Validator(schemas[name], registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
         if validator.is_valid(record):
@@ -96,11 +107,31 @@ def main() -> int:
 
     failures += check_topics(set(schemas))
 
+    if argv[:1] == ["--records"]:
+        if len(argv) != 3 or argv[1] not in usable:
+            failures.append("usage: check.py --records SCHEMA FILE.ndjson (SCHEMA a usable schema file here)")
+        else:
+            failures += check_records(schemas[argv[1]], registry, Path(argv[2]))
+
     for f in failures:
         print("FAIL", f)
     print(f"{len(schemas)} schemas, {sum(len(s.get('examples', [])) for s in schemas.values())} examples, "
           f"{len(COUNTEREXAMPLES)} counterexamples: {'FAILED' if failures else 'ok'}")
     return 1 if failures else 0
+
+
+def check_records(schema: dict, registry: Registry, path: Path) -> list[str]:
+    validator = Draft202012Validator(schema, registry=registry, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    failures, count = [], 0
+    with path.open(encoding="utf-8") as lines:
+        for number, line in enumerate(lines, 1):
+            if not line.strip():
+                continue
+            count += 1
+            for error in validator.iter_errors(json.loads(line)):
+                failures.append(f"{path.name}:{number}: {error.json_path}: {error.message}")
+    print(f"{path.name}: {count} records checked against {schema.get('title')}")
+    return failures[:50]
 
 
 def refs(node):
@@ -114,6 +145,11 @@ def refs(node):
     elif isinstance(node, list):
         for item in node:
             yield from refs(item)
+
+
+def referenced_files(schema):
+    """The schema files a schema refers to."""
+    return {ref.split("#")[0] for ref in refs(schema) if ref.split("#")[0]}
 
 
 def check_topics(schema_files: set[str]) -> list[str]:
@@ -160,4 +196,4 @@ def check_topics(schema_files: set[str]) -> list[str]:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -134,8 +134,9 @@ public enum PatientContributions {
             guard let end = stay.end?.date, let last = episodes[stay.lastEpisode] else { continue }
             let group = DiagnosisGroup(mainCondition: last.mainCondition)
             let isPrivate = isPrivateUnit(stay.unitId, unit: unit)
+            let places = self.places(of: last, unit: unit)
             for period in Period.periods(of: end) {
-                for place in places(of: last, unit: unit) {
+                for place in places {
                     set.add(k(NokkeltallMeasure.dognopphold.rawValue, period, place), numerator: 1)
                     set.add(k(DiagnosisStatistic.dognopphold.measure(group), period, place), numerator: 1)
                     set.add(k(NokkeltallMeasure.privatAndelDognopphold.rawValue, period, place),

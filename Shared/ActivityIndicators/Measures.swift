@@ -77,6 +77,17 @@ import NPRCore
 /// 13. **Avbrudd age** comes from the birth date on the stay's last episode. End types 1, 5, 6 are in the
 ///     denominator only; only a missing end type counts in `maltall-2`.
 /// 14. **Non-TSB content** in a changelog assignment removes the episode (a correction may change sector).
+///
+/// ## Engine behaviour (`CalculatorEngine`)
+///
+/// - A changelog whose `sequence` is not above the patient's stored one is a redelivery and is ignored;
+///   a patient whose episodes are all gone keeps its sequence.
+/// - Names, parents and rate denominators are joined at cell-read time, so a unit or population change
+///   re-reports exactly the cells that read it (and recomputes only the patients that use the unit).
+/// - An `asOf` change recomputes only patients with an open inpatient episode, but re-reports *every*
+///   cell: each cell carries the evaluation date, and the published view must match `allCells`.
+/// - `restore` replaces the whole state and re-reports every cell (and every cell that disappeared), so
+///   output stays complete whichever order the service persisted state and published cells in.
 public enum MeasureCatalogue {
     /// How a measure's cells are valued.
     public struct Shape: Sendable, Hashable {

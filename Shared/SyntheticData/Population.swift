@@ -27,7 +27,8 @@ enum SyntheticPopulation {
             var rng = SplitMix64(seed: 0x9090_5EED, stream: UInt64(number)!)
             return min(30_000, max(180, rng.logNormal(mean: 8_000, sigma: 1.1)))
         }
-        let knownTotal = knownSizes.values.reduce(0, +)
+        // Summed in municipality order: dictionary order changes between runs, and so would the rounding.
+        let knownTotal = municipalities.compactMap { knownSizes[$0] }.reduce(0, +)
         let otherTotal = raw.reduce(0, +) - knownTotal
         let scale = (nationalTotal - knownTotal) / otherTotal
         return zip(municipalities, raw).map { knownSizes[$0.0] != nil ? $0.1 : $0.1 * scale }

@@ -1,0 +1,93 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import NPRCore
+import Testing
+
+/// The five real services against a real broker process, driven over HTTP.
+@Suite(.serialized) struct PipelineTests {
+    static let services = ["intake", "episode-linker", "indicator-calculator", "mortality-linker", "publisher"]
+    static let institution = "974589095"
+
+    func unitJSON() -> Data {
+        Data(#"[{"unitId":"U1","name":"Døgn 1","institutionId":"974589095","institutionName":"Inst","hfId":"974589095","hfName":"HF Test","rhf":"sor-ost","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#.utf8)
+    }
+
+    /// A closed TSB inpatient stay in 2024 for a patient born in 1980.
+    func stay(_ i: Int, endType: Int?, revision: Int = 1, personId: String? = nil) -> ActivityMessage {
+        let pid = personId ?? PersonId.make(birth: LocalDate(year: 1980, month: 1, day: 1 + i)!, individual: 100 + i)!
+        return ActivityMessage(messageId: "m\(i)-r\(revision)", status: revision == 1 ? .new : .correction, revision: revision,
+                               institutionId: Self.institution, episodeId: "E\(i)", unitId: "U1", sector: "TSB",
+                               patient: .init(personId: pid, sex: 1, municipality: "0301"),
+                               referral: .init(rightToHealthcare: 3), careLevel: 1,
+                               start: LocalDateTime("2024-03-01T10:00")!, end: LocalDateTime("2024-03-20T10:00")!, endType: endType)
+    }
+
+    func avbrudd(_ publisher: Int) async throws -> (Int?, Int?, String)? {
+        let r = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=national")
+        guard let rows = r.json as? [[String: Any]], let row = rows.first else { return nil }
+        return (row["numerator"] as? Int, row["denominator"] as? Int, row["status"] as? String ?? "")
+    }
+
+    @Test func episodesFlowThroughEveryServiceAndSurviveKill9() async throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let state = temporaryDirectory()
+        let ports = freePorts(5)
+        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_AS_OF": "2024-12-31",
+                   "INTAKE_PORT": String(ports[0]), "NPR_LOG_LEVEL": "info"]
+        var procs: [String: ServiceProcess] = [:]
+        for (i, s) in Self.services.enumerated() { procs[s] = try ServiceProcess(s, port: ports[i], environment: env) }
+        defer { procs.values.forEach { $0.stop() } }
+        for (i, s) in Self.services.enumerated() {
+            try await waitUntil(.seconds(60), "\(s) ready") { try await HTTP.request("GET", "http://127.0.0.1:\(ports[i])/health/ready").status == 200 }
+        }
+        let intake = "http://127.0.0.1:\(ports[0])", publisher = ports[4]
+
+        // Authentication and unit register.
+        #expect(try await HTTP.request("POST", "\(intake)/v1/activities", body: Data("[]".utf8)).status == 401)
+        #expect(try await HTTP.request("PUT", "\(intake)/v1/reference/units", body: unitJSON(), token: "dev-admin-token").status == 200)
+
+        // Five patients, two stays ended by the patient (end type 3); one record with a bad person id check digit.
+        var batch = (0..<5).map { stay($0, endType: $0 < 2 ? 3 : 1) }
+        var bad = stay(9, endType: 1)
+        bad.patient.personId = String(bad.patient.personId!.dropLast()) + String((Int(String(bad.patient.personId!.last!))! + 1) % 10)
+        bad.patient.birthDate = nil
+        batch.append(bad)
+        let r = try await HTTP.request("POST", "\(intake)/v1/activities", body: try JSONEncoder().encode(batch), token: "dev-admin-token")
+        #expect(r.status == 200)
+        let receipt = try #require(r.json as? [String: Any])
+        #expect(receipt["accepted"] as? Int == 5)
+        #expect((receipt["rejected"] as? [[String: Any]])?.first?["index"] as? Int == 5)
+        // Resending is a duplicate, not a second count.
+        let again = try await HTTP.request("POST", "\(intake)/v1/activities", body: try JSONEncoder().encode(Array(batch.prefix(5))), token: "dev-admin-token")
+        #expect((again.json as? [String: Any])?["duplicates"] as? Int == 5)
+
+        try await waitUntil(.seconds(60), "avbrudd 2/5") { try await avbrudd(publisher).map { $0.0 == 2 && $0.1 == 5 } ?? false }
+        #expect(try await avbrudd(publisher)?.2 == "ok")
+
+        // kill -9 the linker, correct one stay while it is down, restart: the correction is counted once.
+        procs["episode-linker"]!.kill9()
+        let correction = [stay(2, endType: 4, revision: 2)]
+        #expect(try await HTTP.request("POST", "\(intake)/v1/activities", body: try JSONEncoder().encode(correction), token: "dev-admin-token").status == 200)
+        try procs["episode-linker"]!.start()
+        try await waitUntil(.seconds(60), "avbrudd 3/5 after restart") { try await avbrudd(publisher).map { $0.0 == 3 && $0.1 == 5 } ?? false }
+
+        // The pipeline reports itself caught up, and no clear person id reached any log.
+        try await waitUntil(.seconds(60), "caught up") {
+            ((try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true
+        }
+        let logs = try FileManager.default.contentsOfDirectory(atPath: state).filter { $0.hasSuffix(".log") }
+            .map { try String(contentsOfFile: state + "/" + $0, encoding: .utf8) }.joined()
+        for m in batch { #expect(!logs.contains(m.patient.personId!)) }
+
+        // JSON-stat and CSV views of the same values.
+        let js = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators/tsb-avbrudd/jsonstat")
+        let dataset = try #require(js.json as? [String: Any])
+        #expect(dataset["version"] as? String == "2.0")
+        #expect(dataset["class"] as? String == "dataset")
+        let csv = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators.csv?indicator=tsb-avbrudd")
+        #expect(String(decoding: csv.body, as: UTF8.self).hasPrefix("indicator,measure,period"))
+    }
+}
