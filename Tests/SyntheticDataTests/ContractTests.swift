@@ -32,7 +32,7 @@ struct ContractCase: Sendable, CustomStringConvertible {
     let roundTrip: @Sendable (Data) throws -> Data
     var description: String { file }
 
-    init<T: Codable>(_ file: String, _ type: T.Type) {
+    init<T: Codable & Sendable>(_ file: String, _ type: T.Type) {
         self.file = file
         roundTrip = { try JSONEncoder().encode(try JSONDecoder().decode(T.self, from: $0)) }
     }
