@@ -1,6 +1,7 @@
-"""Prints a table of headline national indicators from GET /v1/indicators (stdin)."""
+"""Prints a table of headline national indicators of one year from GET /v1/indicators (stdin)."""
 import json, sys
-rows = json.load(sys.stdin)
+year = sys.argv[1] if len(sys.argv) > 1 else None
+rows = [r for r in json.load(sys.stdin) if year is None or r["period"].startswith(year)]
 wanted = {("tsb-avbrudd", "hovedmaltall"), ("tsb-nokkeltall", "pasienter"), ("tsb-nokkeltall", "dognopphold"),
           ("tsb-nokkeltall", "oppholdsdogn"), ("tsb-nokkeltall", "polikliniske-kontakter"),
           ("tsb-overdodelighet", "hovedmaltall"), ("tsb-poliklinikk", "konsultasjoner-pasienter")}

@@ -25,6 +25,12 @@ final class Broadcaster: Sendable {
         return (id, stream)
     }
 
+    /// Ends every stream (shutdown), so the HTTP server can drain.
+    func finishAll() {
+        let subs = subscribers.withLock { s in defer { s.removeAll() }; return Array(s.values) }
+        for s in subs { s.finish() }
+    }
+
     func send(_ events: [PublicationEvent]) {
         let subs = subscribers.withLock { Array($0.values) }
         for s in subs { for e in events { s.yield(e) } }
@@ -100,4 +106,8 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     }
 
     func events(after id: Int) -> [PublicationEvent] { log.withLock { $0.filter { $0.id > id } } }
+
+    /// Id of the newest publication event: a client that read the values may resume the stream from it.
+    /// Read it before the values: a snapshot may then hold changes the stream repeats (harmless), never miss one.
+    var lastEventId: Int { log.withLock { $0.last?.id ?? 0 } }
 }

@@ -39,7 +39,10 @@ func sseFrame(_ event: PublicationEvent) -> ByteBuffer {
 
 let router = host.router
 router.get("/v1/indicators") { request, _ -> Response in
-    json(try JSONCodec.data(handler.values(query(request))))
+    let lastEventId = handler.lastEventId
+    var response = json(try JSONCodec.data(handler.values(query(request))))
+    response.headers[.init("Last-Event-ID")!] = String(lastEventId)
+    return response
 }
 router.get("/v1/indicators.csv") { request, _ -> Response in
     json(Data(CSV.render(values: handler.values(query(request))).utf8), type: "text/csv; charset=utf-8")
@@ -57,7 +60,9 @@ router.get("/v1/indicators/:indicator/jsonstat") { request, context -> Response 
 }
 router.get("/v1/stream") { request, _ -> Response in
     let q = query(request)
-    let lastId = request.headers[.init("Last-Event-ID")!].flatMap(Int.init) ?? q["lastEventId"].flatMap(Int.init) ?? 0
+    // Resume after Last-Event-ID (header, or `lastEventId` for clients that cannot set headers); without
+    // one the stream starts with the next change.
+    let lastId = request.headers[.init("Last-Event-ID")!].flatMap(Int.init) ?? q["lastEventId"].flatMap(Int.init) ?? handler.lastEventId
     let indicator = q["indicator"]
     @Sendable func wanted(_ e: PublicationEvent) -> Bool { indicator == nil || e.key.hasPrefix(indicator! + "|") }
     // Subscribe before replaying, so nothing published in between is missed; skip what was replayed.
@@ -79,10 +84,21 @@ router.get("/v1/stream") { request, _ -> Response in
 router.get("/v1/status") { _, _ -> Response in
     json(try JSONCodec.data(await PipelineStatus.collect(admin: admin, intakeURL: intakeURL)))
 }
-router.get("/") { _, _ -> Response in
+/// The dashboard page with the current snapshot embedded (`/` is escaped by the default encoder, so the
+/// JSON cannot close the script element).
+struct DashboardSnapshot: Encodable { let lastEventId: Int; let values: [PublishedValue] }
+let dashboardTemplate: String = {
     guard let url = Bundle.module.url(forResource: "index", withExtension: "html", subdirectory: "Dashboard"),
-          let page = try? Data(contentsOf: url) else { return Response(status: .notFound) }
-    return json(page, type: "text/html; charset=utf-8")
+          let page = try? String(contentsOf: url, encoding: .utf8) else { return "<!doctype html><p>dashboard missing</p>" }
+    return page
+}()
+router.get("/") { _, _ -> Response in
+    let lastEventId = handler.lastEventId
+    let snapshot = try JSONEncoder().encode(DashboardSnapshot(lastEventId: lastEventId, values: handler.values([:])))
+    let page = dashboardTemplate.replacingOccurrences(
+        of: "<!--INITIAL-DATA-->",
+        with: #"<script id="initial-data" type="application/json">"# + String(decoding: snapshot, as: UTF8.self) + "</script>")
+    return json(Data(page.utf8), type: "text/html; charset=utf-8")
 }
 
-await host.run(services: [processor])
+await host.run(services: [processor], onShutdown: { handler.broadcaster.finishAll() })

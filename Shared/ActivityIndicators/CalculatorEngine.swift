@@ -20,15 +20,19 @@ public struct CalculatorEngine: Sendable {
     private var patients: [PatientKey: PatientEntry] = [:]
     private var units = UnitRegister()
     private var population = PopulationTable()
-    private var cellIds = CellInterner()
+    private var cells = CellDirectory()
     /// Totals by cell id; nil where no contribution is left.
     private var totals: [CellTotals?] = []
+    /// Scratch space of `recompute`.
+    private var accumulator = ContributionAccumulator()
 
     private var patientsByUnit: [String: Set<PatientKey>] = [:]
     private var patientsWithOpenEpisodes: Set<PatientKey> = []
     private var cellsByDependency: [CellDependency: Set<CellId>] = [:]
 
-    private var changedCells: Set<CellId> = []
+    /// Cells touched since the last `takeChangedCells`, as a list and as flags by cell id.
+    private var changedCells: [CellId] = []
+    private var isChanged: [Bool] = []
     private var dirtyPatients: Set<PatientKey> = []
     private var dirtyUnits: Set<String> = []
     private var dirtyPopulation: Set<String> = []
@@ -41,11 +45,14 @@ public struct CalculatorEngine: Sendable {
     /// and is ignored.
     public mutating func apply(_ changelog: StayChangelog) {
         let key = changelog.patientKey
-        let previous = patients[key]?.state
-        if let previous, changelog.sequence <= previous.sequence { return }
-        let state = PatientCalcState(changelog, after: previous)
-        if patients[key] == nil { patients[key] = PatientEntry(state: state) } else { patients[key]!.state = state }
+        if let index = patients.index(forKey: key) {
+            guard changelog.sequence > patients.values[index].state.sequence else { return }
+            patients.values[index].state.apply(changelog)
+        } else {
+            patients[key] = PatientEntry(state: PatientCalcState(changelog, after: nil))
+        }
         recompute(key)
+        reindex(key)
         dirtyPatients.insert(key)
     }
 
@@ -68,7 +75,7 @@ public struct CalculatorEngine: Sendable {
         guard date != asOf else { return }
         asOf = date
         for patient in patientsWithOpenEpisodes { recompute(patient) }
-        changedCells.formUnion(existingCells)
+        for id in existingCells { markChanged(id) }
     }
 
     // MARK: reading
@@ -76,19 +83,26 @@ public struct CalculatorEngine: Sendable {
     /// Absolute content of every cell touched since the last call (cell nil = no contributions left),
     /// ordered by key.
     public mutating func takeChangedCells() -> [CellUpdate] {
-        defer { changedCells = [] }
-        return changedCells.map { cellIds.keys[Int($0)] }.sorted().map { CellUpdate(key: $0, cell: cell($0)) }
+        defer {
+            for id in changedCells { isChanged[Int(id)] = false }
+            changedCells = []
+        }
+        // Sorted by each key's string (the order of `CellKey`), built once per cell rather than per comparison.
+        let ordered = changedCells.map { (order: cells.keys[Int($0)].string, id: $0) }.sorted { $0.order < $1.order }
+        return ordered.map { CellUpdate(key: cells.keys[Int($0.id)], cell: cell(id: $0.id)) }
     }
 
-    public func cell(_ key: CellKey) -> Cell? {
-        guard let id = cellIds.ids[key], let t = totals(id) else { return nil }
-        return CellAssembly.cell(key, totals: t, units: units, population: population, asOf: asOf)
+    public func cell(_ key: CellKey) -> Cell? { cells.ids[key].flatMap { cell(id: $0) } }
+
+    private func cell(id: CellId) -> Cell? {
+        guard let t = totals(id) else { return nil }
+        return CellAssembly.cell(cells.keys[Int(id)], totals: t, units: units, population: population, asOf: asOf)
     }
 
     public var allCells: [CellKey: Cell] {
         var cells: [CellKey: Cell] = [:]
         for id in existingCells {
-            let key = cellIds.keys[Int(id)]
+            let key = self.cells.keys[Int(id)]
             cells[key] = CellAssembly.cell(key, totals: totals[Int(id)]!, units: units, population: population, asOf: asOf)
         }
         return cells
@@ -116,102 +130,95 @@ public struct CalculatorEngine: Sendable {
     /// keeps the output complete whatever order the service persisted state and published cells in.
     public mutating func restore(patients restored: [PatientKey: PatientCalcState], units restoredUnits: [Unit],
                                  population restoredPopulation: [PopulationEvent]) {
-        let previousCells = Set(existingCells.map { cellIds.keys[Int($0)] })
+        let previousCells = existingCells.map { cells.keys[Int($0)] }
         self = CalculatorEngine(asOf: asOf)
         units = UnitRegister(restoredUnits)
         population = PopulationTable(restoredPopulation)
         for (key, state) in restored {
             patients[key] = PatientEntry(state: state)
             recompute(key)
+            reindex(key)
         }
-        for key in previousCells { changedCells.insert(cellIds.id(key)) }
-        changedCells.formUnion(existingCells)
+        for key in previousCells { markChanged(cells.id(key)) }
+        for id in existingCells { markChanged(id) }
     }
 
     // MARK: incremental core
 
+    /// Recomputes a patient's contributions and moves the totals by the difference to the stored ones.
     private mutating func recompute(_ key: PatientKey) {
-        guard var entry = patients[key] else { return }
+        guard let index = patients.index(forKey: key) else { return }
         let register = units
-        let computed = PatientContributions.compute(patient: key, state: entry.state, unit: { register[$0] }, asOf: asOf)
-        let fresh = computed.map { InternedContribution(cellIds.id($0.key), $0.value) }.sorted { $0.cell < $1.cell }
-        // Merge walk over both id-ordered lists: retract what went or changed, add what came or changed.
-        var (i, j) = (0, 0)
-        let old = entry.contributions
-        while i < old.count || j < fresh.count {
-            if j == fresh.count || (i < old.count && old[i].cell < fresh[j].cell) {
-                retract(old[i]); i += 1
-            } else if i == old.count || fresh[j].cell < old[i].cell {
-                add(fresh[j]); j += 1
+        accumulator.reset()
+        PatientContributions.accumulate(patient: key, state: patients.values[index].state, unit: { register[$0] },
+                                        asOf: asOf, cells: &cells, into: &accumulator)
+        // Retract what went, replace what changed, then add what came.
+        for old in patients.values[index].contributions {
+            if let fresh = accumulator.claim(old.cell) {
+                if fresh != old { replace(old, by: fresh) }
             } else {
-                if old[i] != fresh[j] { retract(old[i]); add(fresh[j]) }
-                i += 1; j += 1
+                retract(old)
             }
         }
-        entry.contributions = fresh
+        for fresh in accumulator.contributions where !accumulator.isClaimed(fresh.cell) { add(fresh) }
+        patients.values[index].contributions = Array(accumulator.contributions[...])
+    }
 
-        let unitIds = entry.state.unitIds
-        for unitId in entry.unitIds.subtracting(unitIds) {
-            patientsByUnit[unitId]?.remove(key)
-            if patientsByUnit[unitId]?.isEmpty == true { patientsByUnit[unitId] = nil }
+    /// Keeps the indexes by unit and by open episode in step with a patient's changed state.
+    private mutating func reindex(_ key: PatientKey) {
+        guard let index = patients.index(forKey: key) else { return }
+        let state = patients.values[index].state
+        let unitIds = state.unitIds, previous = patients.values[index].unitIds
+        if unitIds != previous {
+            for unitId in previous.subtracting(unitIds) {
+                patientsByUnit[unitId]?.remove(key)
+                if patientsByUnit[unitId]?.isEmpty == true { patientsByUnit[unitId] = nil }
+            }
+            for unitId in unitIds.subtracting(previous) { patientsByUnit[unitId, default: []].insert(key) }
+            patients.values[index].unitIds = unitIds
         }
-        for unitId in unitIds.subtracting(entry.unitIds) { patientsByUnit[unitId, default: []].insert(key) }
-        entry.unitIds = unitIds
-
-        if entry.state.dependsOnEvaluationDate { patientsWithOpenEpisodes.insert(key) } else { patientsWithOpenEpisodes.remove(key) }
-        patients[key] = entry
+        if state.dependsOnEvaluationDate { patientsWithOpenEpisodes.insert(key) } else { patientsWithOpenEpisodes.remove(key) }
     }
 
     private mutating func add(_ c: InternedContribution) {
         let id = c.cell, index = Int(id)
-        changedCells.insert(id)
+        markChanged(id)
         if index >= totals.count { totals.append(contentsOf: repeatElement(nil, count: index - totals.count + 1)) }
-        if totals(id) == nil {
+        if totals[index] == nil {
             totals[index] = CellTotals()
-            for dependency in CellDependency.of(cellIds.keys[index]) { cellsByDependency[dependency, default: []].insert(id) }
+            for dependency in CellDependency.of(cells.keys[index]) { cellsByDependency[dependency, default: []].insert(id) }
         }
         totals[index]!.add(c.contribution)
     }
 
     private mutating func retract(_ c: InternedContribution) {
         let id = c.cell, index = Int(id)
-        changedCells.insert(id)
+        markChanged(id)
         totals[index]!.retract(c.contribution)
         guard totals[index]!.patients == 0 else { return }
         totals[index] = nil
-        for dependency in CellDependency.of(cellIds.keys[index]) {
+        for dependency in CellDependency.of(cells.keys[index]) {
             cellsByDependency[dependency]?.remove(id)
             if cellsByDependency[dependency]?.isEmpty == true { cellsByDependency[dependency] = nil }
         }
     }
 
+    /// `retract(old)` then `add(new)` for the same cell; the patient stays, so the cell does too.
+    private mutating func replace(_ old: InternedContribution, by new: InternedContribution) {
+        markChanged(new.cell)
+        totals[Int(new.cell)]!.retract(old.contribution)
+        totals[Int(new.cell)]!.add(new.contribution)
+    }
+
+    private mutating func markChanged(_ id: CellId) {
+        let index = Int(id)
+        if index >= isChanged.count { isChanged.append(contentsOf: repeatElement(false, count: index - isChanged.count + 1)) }
+        guard !isChanged[index] else { return }
+        isChanged[index] = true
+        changedCells.append(id)
+    }
+
     private mutating func markCells(dependingOn dependencies: Set<CellDependency>) {
-        for dependency in dependencies { changedCells.formUnion(cellsByDependency[dependency] ?? []) }
+        for dependency in dependencies { for id in cellsByDependency[dependency] ?? [] { markChanged(id) } }
     }
-}
-
-/// Cells are numbered once per engine, so patients keep their contributions as small id-ordered arrays
-/// instead of dictionaries keyed by strings.
-typealias CellId = Int32
-
-struct CellInterner: Sendable {
-    private(set) var ids: [CellKey: CellId] = [:]
-    private(set) var keys: [CellKey] = []
-
-    mutating func id(_ key: CellKey) -> CellId {
-        if let id = ids[key] { return id }
-        let id = CellId(keys.count)
-        ids[key] = id
-        keys.append(key)
-        return id
-    }
-}
-
-/// A patient's contribution to one interned cell (12 bytes instead of a dictionary entry keyed by strings).
-struct InternedContribution: Hashable, Sendable {
-    var cell: CellId
-    var numerator: Int32
-    var denominator: Int32
-    init(_ cell: CellId, _ c: Contribution) { self.cell = cell; numerator = Int32(c.numerator); denominator = Int32(c.denominator) }
-    var contribution: Contribution { Contribution(numerator: Int(numerator), denominator: Int(denominator)) }
 }

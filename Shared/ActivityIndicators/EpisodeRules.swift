@@ -40,17 +40,6 @@ extension Period {
 }
 
 extension Episode {
-    /// §1 "last episode" order, ascending: ends later (an open one latest), then later start, then higher
-    /// `institutionId`, then higher `episodeId`.
-    static func endsBefore(_ a: Episode, _ b: Episode) -> Bool {
-        switch (a.end, b.end) {
-        case let (x?, y?) where x != y: return x < y
-        case (nil, _?): return false
-        case (_?, nil): return true
-        default: return (a.start, a.key) < (b.start, b.key)
-        }
-    }
-
     /// Contact order, ascending: later start, then higher `institutionId`, then higher `episodeId`.
     static func startsBefore(_ a: Episode, _ b: Episode) -> Bool { (a.start, a.key) < (b.start, b.key) }
 

@@ -102,24 +102,9 @@ public enum MeasureCatalogue {
 
     /// Every measure of the calculator's three families with its shape.
     public static let shapes: [Indicator: [String: Shape]] = {
-        var avbrudd: [String: Shape] = [:]
-        for m in AvbruddMeasure.allCases { avbrudd[m.rawValue] = share }
-
-        var nokkeltall: [String: Shape] = [:]
-        for m in NokkeltallMeasure.allCases { nokkeltall[m.rawValue] = m.isShare ? share : count }
-        for k in ContactKind.allCases { nokkeltall[k.measure] = count }
-        for g in DiagnosisGroup.allCases {
-            for s in DiagnosisStatistic.allCases { nokkeltall[s.measure(g)] = count }
-        }
-
-        var poliklinikk: [String: Shape] = [:]
-        for c in PoliklinikkCategory.allCases {
-            for s in PoliklinikkStatistic.allCases {
-                poliklinikk[s.measure(c, nil)] = s.shape
-                for g in DiagnosisGroup.allCases { poliklinikk[s.measure(c, g)] = s.shape }
-            }
-        }
-        return [.avbrudd: avbrudd, .nokkeltall: nokkeltall, .poliklinikk: poliklinikk]
+        var shapes: [Indicator: [String: Shape]] = [:]
+        for measure in MeasureTable.shared.measures { shapes[measure.indicator, default: [:]][measure.name] = measure.shape }
+        return shapes
     }()
 
     public static func shape(of key: CellKey) -> Shape? { shapes[key.indicator]?[key.measure] }
@@ -222,7 +207,8 @@ public enum DiagnosisGroup: String, CaseIterable, Sendable {
     }
 
     /// LAR dispensing (`Z5030`): `lar-andel`'s numerator and excluded from §4.
-    static func isLAR(_ mainCondition: String?) -> Bool { DiagnosisGroup(mainCondition: mainCondition) == .z5030 }
+    static func isLAR(_ mainCondition: String?) -> Bool { DiagnosisGroup(mainCondition: mainCondition).isLAR }
+    var isLAR: Bool { self == .z5030 }
 }
 
 public enum DiagnosisStatistic: String, CaseIterable, Sendable {
@@ -242,12 +228,18 @@ public enum PoliklinikkCategory: String, CaseIterable, Sendable {
         func hasTariff(_ codes: Set<String>) -> Bool { c.tariffs.contains { codes.contains($0) } }
         switch self {
         case .konsultasjoner: return true
-        case .forstelinjemote: return hasTariff(["P13", "P23"]) || c.indirectActivity == 22
-        case .telefon: return hasTariff(["P14a", "P14b", "P24a", "P24b"]) || c.contactType == 7
-        case .gruppe: return hasTariff(["P16", "P26"]) || [2, 3, 4].contains(c.activityType)
-        case .ambulant: return hasTariff(["P17", "P27"]) || isAmbulant(place: c.activityPlace)
+        case .forstelinjemote: return hasTariff(Self.forstelinjemoteTariffs) || c.indirectActivity == 22
+        case .telefon: return hasTariff(Self.telefonTariffs) || c.contactType == 7
+        case .gruppe: return hasTariff(Self.gruppeTariffs) || [2, 3, 4].contains(c.activityType)
+        case .ambulant: return hasTariff(Self.ambulantTariffs) || isAmbulant(place: c.activityPlace)
         }
     }
+
+    // Built once: `includes` runs for every contact of a patient at every recomputation.
+    private static let forstelinjemoteTariffs: Set<String> = ["P13", "P23"]
+    private static let telefonTariffs: Set<String> = ["P14a", "P14b", "P24a", "P24b"]
+    private static let gruppeTariffs: Set<String> = ["P16", "P26"]
+    private static let ambulantTariffs: Set<String> = ["P17", "P27"]
 }
 
 public enum PoliklinikkStatistic: String, CaseIterable, Sendable {
@@ -270,4 +262,96 @@ public enum PoliklinikkStatistic: String, CaseIterable, Sendable {
         let base = category.rawValue + "-" + rawValue
         return group.map { base + "-" + $0.rawValue } ?? base
     }
+}
+
+/// One measure of the three families, named by its parts: where its name, indicator and shape are decided.
+enum Measure: Hashable, Sendable {
+    case avbrudd(AvbruddMeasure)
+    case nokkeltall(NokkeltallMeasure)
+    case kontakter(ContactKind)
+    case diagnose(DiagnosisStatistic, DiagnosisGroup)
+    case poliklinikk(PoliklinikkStatistic, PoliklinikkCategory, DiagnosisGroup?)
+
+    /// Every measure, in `MeasureId` order.
+    static let allCases: [Measure] =
+        AvbruddMeasure.allCases.map(Measure.avbrudd)
+        + NokkeltallMeasure.allCases.map(Measure.nokkeltall)
+        + ContactKind.allCases.map(Measure.kontakter)
+        + DiagnosisGroup.allCases.flatMap { g in DiagnosisStatistic.allCases.map { Measure.diagnose($0, g) } }
+        + PoliklinikkCategory.allCases.flatMap { c in
+            PoliklinikkStatistic.allCases.flatMap { s in ([nil] + DiagnosisGroup.allCases).map { Measure.poliklinikk(s, c, $0) } }
+        }
+
+    var indicator: Indicator {
+        switch self {
+        case .avbrudd: return .avbrudd
+        case .nokkeltall, .kontakter, .diagnose: return .nokkeltall
+        case .poliklinikk: return .poliklinikk
+        }
+    }
+
+    var name: String {
+        switch self {
+        case .avbrudd(let m): return m.rawValue
+        case .nokkeltall(let m): return m.rawValue
+        case .kontakter(let k): return k.measure
+        case .diagnose(let s, let g): return s.measure(g)
+        case .poliklinikk(let s, let c, let g): return s.measure(c, g)
+        }
+    }
+
+    var shape: MeasureCatalogue.Shape {
+        switch self {
+        case .avbrudd: return MeasureCatalogue.share
+        case .nokkeltall(let m): return m.isShare ? MeasureCatalogue.share : MeasureCatalogue.count
+        case .kontakter, .diagnose: return MeasureCatalogue.count
+        case .poliklinikk(let s, _, _): return s.shape
+        }
+    }
+}
+
+/// Dense number of a `Measure` (its index in `Measure.allCases`): contributions address cells by small
+/// integers, and a measure's name is built only when one of its cells first appears.
+typealias MeasureId = Int
+
+/// The numbering of the measures, and the names behind it.
+struct MeasureTable: Sendable {
+    struct Entry: Sendable { let indicator: Indicator; let name: String; let shape: MeasureCatalogue.Shape }
+
+    /// The five §4 statistics of one category and group (or all groups).
+    struct PoliklinikkIds: Sendable {
+        let kontakter, pasienter, pasienterPer10000, kontakterPerPasient, andelDognpasienter: MeasureId
+    }
+
+    static let shared = MeasureTable()
+
+    /// By `MeasureId`.
+    let measures: [Entry]
+    private let ids: [Measure: MeasureId]
+    private let idsByName: [Indicator: [String: MeasureId]]
+    /// §4 statistics by group (nil: all patients), then by `PoliklinikkCategory.allCases` index.
+    let poliklinikk: [DiagnosisGroup?: [PoliklinikkIds]]
+
+    private init() {
+        measures = Measure.allCases.map { Entry(indicator: $0.indicator, name: $0.name, shape: $0.shape) }
+        let ids = Dictionary(uniqueKeysWithValues: Measure.allCases.enumerated().map { ($1, $0) })
+        self.ids = ids
+        var byName: [Indicator: [String: MeasureId]] = [:]
+        for (id, m) in measures.enumerated() { byName[m.indicator, default: [:]][m.name] = id }
+        idsByName = byName
+        var poliklinikk: [DiagnosisGroup?: [PoliklinikkIds]] = [:]
+        for group in [nil] + DiagnosisGroup.allCases {
+            poliklinikk[group] = PoliklinikkCategory.allCases.map { c in
+                func id(_ s: PoliklinikkStatistic) -> MeasureId { ids[.poliklinikk(s, c, group)]! }
+                return PoliklinikkIds(kontakter: id(.kontakter), pasienter: id(.pasienter), pasienterPer10000: id(.pasienterPer10000),
+                                      kontakterPerPasient: id(.kontakterPerPasient), andelDognpasienter: id(.andelDognpasienter))
+            }
+        }
+        self.poliklinikk = poliklinikk
+    }
+
+    subscript(_ measure: Measure) -> MeasureId { ids[measure]! }
+
+    /// The id of a measure name of `indicator`, nil for a name outside the three families.
+    func id(_ indicator: Indicator, name: String) -> MeasureId? { idsByName[indicator]?[name] }
 }

@@ -15,12 +15,21 @@ public struct PatientCalcState: Codable, Sendable, Hashable {
     /// The state after `changelog` (whose sequence the caller has checked). Non-TSB content removes the
     /// episode: only TSB episodes count, and a correction may move an episode out of TSB.
     public init(_ changelog: StayChangelog, after previous: PatientCalcState?) {
-        var episodes = previous?.episodes ?? [:]
+        self = previous ?? PatientCalcState(sequence: changelog.sequence)
+        apply(changelog)
+    }
+
+    /// `init(changelog, after: self)` in place, so the stored episodes are not copied.
+    mutating func apply(_ changelog: StayChangelog) {
         for assignment in changelog.episodes {
             episodes[assignment.key] = assignment.episode.flatMap { $0.isTSB ? $0 : nil }
         }
-        self.init(sequence: changelog.sequence, episodes: episodes, stays: changelog.stays)
+        sequence = changelog.sequence
+        stays = changelog.stays
     }
+
+    /// A current TSB episode (the stored set may hold others when built directly).
+    func tsbEpisode(_ key: EpisodeKey) -> Episode? { episodes[key].flatMap { $0.isTSB ? $0 : nil } }
 
     /// Units whose register entry the patient's contributions depend on.
     var unitIds: Set<String> {

@@ -13,10 +13,13 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// Parses exactly `YYYY-MM-DD`.
-    public init?(_ text: String) {
-        let u = Array(text.utf8)
-        guard u.count == 10, u[4] == UInt8(ascii: "-"), u[7] == UInt8(ascii: "-"),
-              let y = LocalDate.digits(u[0..<4]), let m = LocalDate.digits(u[5..<7]), let d = LocalDate.digits(u[8..<10])
+    public init?(_ text: String) { self.init(utf8: Array(text.utf8)[...]) }
+
+    init?(utf8 u: ArraySlice<UInt8>) {
+        let i = u.startIndex
+        guard u.count == 10, u[i + 4] == UInt8(ascii: "-"), u[i + 7] == UInt8(ascii: "-"),
+              let y = LocalDate.digits(u[i..<(i + 4)]), let m = LocalDate.digits(u[(i + 5)..<(i + 7)]),
+              let d = LocalDate.digits(u[(i + 8)..<(i + 10)])
         else { return nil }
         self.init(year: y, month: m, day: d)
     }
@@ -67,8 +70,30 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     public var description: String {
-        let y = String(year), m = String(month), d = String(day)
-        return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + (m.count < 2 ? "0" : "") + m + "-" + (d.count < 2 ? "0" : "") + d
+        // Dates are written for every episode a service encodes, so the usual case is formatted in place.
+        guard (0...9999).contains(year) else {
+            let y = String(year), m = String(month), d = String(day)
+            return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + (m.count < 2 ? "0" : "") + m + "-" + (d.count < 2 ? "0" : "") + d
+        }
+        return String(unsafeUninitializedCapacity: 10) { write(to: $0); return 10 }
+    }
+
+    /// Writes `YYYY-MM-DD` into the first ten bytes; the year must be 0...9999.
+    func write(to buffer: UnsafeMutableBufferPointer<UInt8>) {
+        LocalDate.writeDigits(year, width: 4, to: buffer, at: 0)
+        buffer[4] = UInt8(ascii: "-")
+        LocalDate.writeDigits(month, width: 2, to: buffer, at: 5)
+        buffer[7] = UInt8(ascii: "-")
+        LocalDate.writeDigits(day, width: 2, to: buffer, at: 8)
+    }
+
+    /// `value` (non-negative, fewer than `width` + 1 digits) as `width` zero-padded digits at `offset`.
+    static func writeDigits(_ value: Int, width: Int, to buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
+        var rest = value
+        for i in stride(from: offset + width - 1, through: offset, by: -1) {
+            buffer[i] = UInt8(ascii: "0") + UInt8(rest % 10)
+            rest /= 10
+        }
     }
 
     /// Completed years at `date` (spec §5): a person born 29 February ages on 1 March in non-leap years.
@@ -79,11 +104,15 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     public init(from decoder: Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let d = LocalDate(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date YYYY-MM-DD: \(s)"))
+        self = try LocalDate.decoded(decoder.singleValueContainer().decode(String.self), codingPath: decoder.codingPath)
+    }
+
+    /// The date in a decoded text, or the decoding error naming `codingPath`.
+    static func decoded(_ text: String, codingPath: @autoclosure () -> [CodingKey]) throws -> LocalDate {
+        guard let d = LocalDate(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "not a date YYYY-MM-DD: \(text)"))
         }
-        self = d
+        return d
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -106,7 +135,7 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
     public init?(_ text: String) {
         let u = Array(text.utf8)
         guard u.count == 16, u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"),
-              let d = LocalDate(String(decoding: u[0..<10], as: UTF8.self)),
+              let d = LocalDate(utf8: u[0..<10]),
               let h = LocalDate.digits(u[11..<13]), let m = LocalDate.digits(u[14..<16]) else { return nil }
         self.init(date: d, hour: h, minute: m)
     }
@@ -116,15 +145,29 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
     }
 
     public var description: String {
-        date.description + "T" + (hour < 10 ? "0" : "") + String(hour) + ":" + (minute < 10 ? "0" : "") + String(minute)
+        guard (0...9999).contains(date.year) else {
+            return date.description + "T" + (hour < 10 ? "0" : "") + String(hour) + ":" + (minute < 10 ? "0" : "") + String(minute)
+        }
+        return String(unsafeUninitializedCapacity: 16) { buffer in
+            date.write(to: buffer)
+            buffer[10] = UInt8(ascii: "T")
+            LocalDate.writeDigits(hour, width: 2, to: buffer, at: 11)
+            buffer[13] = UInt8(ascii: ":")
+            LocalDate.writeDigits(minute, width: 2, to: buffer, at: 14)
+            return 16
+        }
     }
 
     public init(from decoder: Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let d = LocalDateTime(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a date-time YYYY-MM-DDTHH:MM: \(s)"))
+        self = try LocalDateTime.decoded(decoder.singleValueContainer().decode(String.self), codingPath: decoder.codingPath)
+    }
+
+    /// The date-time in a decoded text, or the decoding error naming `codingPath`.
+    static func decoded(_ text: String, codingPath: @autoclosure () -> [CodingKey]) throws -> LocalDateTime {
+        guard let d = LocalDateTime(text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "not a date-time YYYY-MM-DDTHH:MM: \(text)"))
         }
-        self = d
+        return d
     }
 
     public func encode(to encoder: Encoder) throws {

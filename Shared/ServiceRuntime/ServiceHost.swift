@@ -75,10 +75,11 @@ public final class ServiceHost: @unchecked Sendable {
     }
 
     /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully.
-    public func run(services: [any Service]) async {
+    /// `onShutdown` runs when shutdown begins (e.g. to end long-lived responses the server would wait for).
+    public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async {
         let app = Application(router: router, configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
                                                                      serverName: configuration.serviceName), logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app] + services.map { $0 },
+        let group = ServiceGroup(configuration: .init(services: [app, ShutdownHook(action: onShutdown)] + services.map { $0 },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("starting", metadata: ["port": "\(configuration.httpPort)", "mode": "\(configuration.mode.rawValue)"])
         do {
@@ -102,4 +103,13 @@ public enum JSONCodec {
         try JSONDecoder().decode(type, from: Data(bytes))
     }
     public static func data<T: Encodable>(_ value: T) throws -> Data { Data(try encode(value)) }
+}
+
+/// Runs an action when graceful shutdown begins.
+struct ShutdownHook: Service {
+    let action: @Sendable () -> Void
+    func run() async throws {
+        try? await gracefulShutdown()
+        action()
+    }
 }

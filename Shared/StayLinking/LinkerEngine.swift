@@ -39,7 +39,10 @@ public struct LinkerEngine: Sendable {
     /// (exact resends and superseded revisions are no-ops).
     public mutating func apply(_ event: ActivityEvent) -> StayChangelog? {
         let key = event.patientKey
-        var state = patients[key] ?? PatientLinkState()
+        // Taken out of the dictionary while it changes: a second reference would make the first write to
+        // `slots` copy the patient's whole history.
+        var state = patients.removeValue(forKey: key) ?? PatientLinkState()
+        defer { patients[key] = state }
         let previousSlot = state.slots[event.episodeKey]
         var slot = previousSlot ?? .initial(event)
         slot.apply(event)
@@ -51,12 +54,15 @@ public struct LinkerEngine: Sendable {
         let before = previousSlot?.episode, after = slot.episode
         reindex(key, state: state, before: before, after: after)
         let published = Self.downstream(after)
-        let assignments = Self.downstream(before) == published
-            ? [] : [EpisodeAssignment(key: event.episodeKey, episode: published)]
-        // Stays depend only on what downstream sees, so an unchanged projection cannot move them.
-        let changelog = assignments.isEmpty ? nil : relink(key, state: &state, assignments: assignments)
-        patients[key] = state
-        return changelog
+        guard Self.downstream(before) != published else {
+            // Stays depend only on what downstream sees, so an unchanged projection cannot move them.
+            return nil
+        }
+        // Stays are built from linkable episodes only: when the episode was not linkable before and is
+        // not now, the patient's current stays still hold and need no relinking.
+        let linkingChanged = before.map(StayLinker.isLinkable) == true || after.map(StayLinker.isLinkable) == true
+        return relink(key, state: &state, assignments: [EpisodeAssignment(key: event.episodeKey, episode: published)],
+                      linkingChanged: linkingChanged)
     }
 
     /// Upserts a unit; relinks only the patients with a linkable episode at that unit and returns their
@@ -71,7 +77,7 @@ public struct LinkerEngine: Sendable {
         var changelogs: [StayChangelog] = []
         for key in (patientsByUnit[unit.unitId] ?? []).sorted() {
             guard var state = patients[key] else { continue }
-            if let changelog = relink(key, state: &state, assignments: []) {
+            if let changelog = relink(key, state: &state, assignments: [], linkingChanged: true) {
                 patients[key] = state
                 dirtyPatients.insert(key)
                 changelogs.append(changelog)
@@ -106,19 +112,25 @@ public struct LinkerEngine: Sendable {
     /// What downstream sees of an episode: its content when visible and TSB, else nil.
     private static func downstream(_ episode: Episode?) -> Episode? { episode?.isTSB == true ? episode : nil }
 
-    /// Recomputes the patient's stays; when an assignment or the stay set changed, advances the
+    /// Recomputes the patient's stays (when `linkingChanged`, i.e. a linkable episode or a unit's detox
+    /// flag changed; otherwise they stand); when an assignment or the stay set changed, advances the
     /// patient's sequence and returns the changelog.
-    private func relink(_ key: PatientKey, state: inout PatientLinkState, assignments: [EpisodeAssignment]) -> StayChangelog? {
-        let units = self.units
-        let stays = StayLinker.stays(patientKey: key, episodes: state.visibleEpisodes, unit: { units[$0] })
-        guard !assignments.isEmpty || stays != state.stays else { return nil }
-        let previous = Dictionary(uniqueKeysWithValues: state.stays.map { ($0.id, $0) })
-        let current = Dictionary(uniqueKeysWithValues: stays.map { ($0.id, $0) })
-        let retracted = previous.filter { current[$0.key] != $0.value }.keys.sorted()
-        let asserted = current.filter { previous[$0.key] != $0.value }.keys.sorted()
-        state.stays = stays
+    private func relink(_ key: PatientKey, state: inout PatientLinkState, assignments: [EpisodeAssignment],
+                        linkingChanged: Bool) -> StayChangelog? {
+        var retracted: [String] = [], asserted: [String] = []
+        if linkingChanged {
+            let units = self.units
+            let stays = StayLinker.stays(patientKey: key, episodes: state.visibleEpisodes.filter(StayLinker.isLinkable),
+                                         unit: { units[$0] })
+            guard !assignments.isEmpty || stays != state.stays else { return nil }
+            let previous = Dictionary(uniqueKeysWithValues: state.stays.map { ($0.id, $0) })
+            let current = Dictionary(uniqueKeysWithValues: stays.map { ($0.id, $0) })
+            retracted = previous.filter { current[$0.key] != $0.value }.keys.sorted()
+            asserted = current.filter { previous[$0.key] != $0.value }.keys.sorted()
+            state.stays = stays
+        }
         state.sequence += 1
-        return StayChangelog(patientKey: key, sequence: state.sequence, episodes: assignments, stays: stays,
+        return StayChangelog(patientKey: key, sequence: state.sequence, episodes: assignments, stays: state.stays,
                              retracted: retracted, asserted: asserted)
     }
 

@@ -72,8 +72,9 @@ public enum StayLinker {
     static func startsBefore(_ a: Episode, _ b: Episode) -> Bool { (a.start, a.key) < (b.start, b.key) }
 
     /// Order in which the maximum is the stay's last episode: ends last (open is latest), then later
-    /// start, then higher key (institutionId, then episodeId, as strings).
-    static func endsBefore(_ a: Episode, _ b: Episode) -> Bool {
+    /// start, then higher key (institutionId, then episodeId, as strings). Public because the calculator's
+    /// "last episode" rules (§1, the §4 patient group) are the same order.
+    public static func endsBefore(_ a: Episode, _ b: Episode) -> Bool {
         if a.end != b.end {
             guard let aEnd = a.end else { return false }
             guard let bEnd = b.end else { return true }

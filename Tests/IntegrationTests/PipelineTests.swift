@@ -24,8 +24,8 @@ import Testing
                                start: LocalDateTime("2024-03-01T10:00")!, end: LocalDateTime("2024-03-20T10:00")!, endType: endType)
     }
 
-    func avbrudd(_ publisher: Int) async throws -> (Int?, Int?, String)? {
-        let r = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=national")
+    func avbrudd(_ publisher: Int, measure: String = "hovedmaltall") async throws -> (Int?, Int?, String)? {
+        let r = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?indicator=tsb-avbrudd&measure=\(measure)&period=2024&level=national")
         guard let rows = r.json as? [[String: Any]], let row = rows.first else { return nil }
         return (row["numerator"] as? Int, row["denominator"] as? Int, row["status"] as? String ?? "")
     }
@@ -89,5 +89,34 @@ import Testing
         #expect(dataset["class"] as? String == "dataset")
         let csv = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators.csv?indicator=tsb-avbrudd")
         #expect(String(decoding: csv.body, as: UTF8.self).hasPrefix("indicator,measure,period"))
+
+        // One patient aged 20 on the end date: maltall-3 (ages 18–22) has one patient → primary suppression.
+        var young = stay(20, endType: 1)
+        young.patient.personId = PersonId.make(birth: LocalDate(year: 2004, month: 1, day: 1)!, individual: 500)!
+        #expect(try await HTTP.request("POST", "\(intake)/v1/activities", body: try JSONEncoder().encode([young]), token: "dev-admin-token").status == 200)
+        try await waitUntil(.seconds(60), "maltall-3 suppressed") { try await avbrudd(publisher, measure: "maltall-3")?.2 == "suppressed-primary" }
+        #expect(try await avbrudd(publisher, measure: "maltall-3").map { $0.0 == nil && $0.1 == nil } == true)
+
+        // The dashboard in a real browser: headless Chromium renders it; read the rendered DOM.
+        let national = try renderedDashboard(publisher, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=national&sex=all")
+        #expect(national.contains("published values"))
+        #expect(national.contains(#"data-status="ok">0.500</td>"#))   // 3 of 6 stays
+        let suppressed = try renderedDashboard(publisher, "#indicator=tsb-avbrudd&measure=maltall-3&year=2024&level=national&sex=all")
+        #expect(suppressed.contains(#"data-status="suppressed-primary">suppressed</td>"#))
+    }
+
+    /// The dashboard's DOM after its scripts ran, as headless Chromium renders it.
+    func renderedDashboard(_ publisher: Int, _ fragment: String) throws -> String {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
+        p.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--dump-dom",
+                       "http://127.0.0.1:\(publisher)/\(fragment)"]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let dom = out.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return String(decoding: dom, as: UTF8.self)
     }
 }
