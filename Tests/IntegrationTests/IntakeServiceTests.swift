@@ -1,0 +1,122 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import NPRCore
+import Testing
+
+/// intake alone against a real broker process: authorisation, idempotency across restarts,
+/// whole-request problems and broker outages.
+@Suite(.serialized) struct IntakeServiceTests {
+    static let hospitalA = "974589095", hospitalB = "983974899"
+
+    struct Stack {
+        let broker: BrokerProcess
+        let intake: ServiceProcess
+        let url: String
+        let state: String
+    }
+
+    func start() async throws -> Stack {
+        let broker = try BrokerProcess()
+        let state = temporaryDirectory()
+        let tokens = ["token-a": [Self.hospitalA], "token-admin": ["*"]]
+        try JSONSerialization.data(withJSONObject: tokens).write(to: URL(fileURLWithPath: state + "/tokens.json"))
+        let port = freePorts(1)[0]
+        let intake = try ServiceProcess("intake", port: port, environment: [
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_MODE": "production",
+            "NPR_PSEUDONYM_KEY": "test-key", "NPR_TOKEN_FILE": state + "/tokens.json", "INTAKE_DELIVERY_TIMEOUT_MS": "3000"])
+        let url = "http://127.0.0.1:\(port)"
+        try await waitUntil(.seconds(60), "intake ready") { try await HTTP.request("GET", url + "/health/ready").status == 200 }
+        let units = #"[{"unitId":"UA","name":"A","institutionId":"974589095","institutionName":"A","hfId":"974589095","hfName":"A","rhf":"vest","ownership":"public","detox":false,"validFrom":"2020-01-01"},{"unitId":"UB","name":"B","institutionId":"983974899","institutionName":"B","hfId":"983974899","hfName":"B","rhf":"nord","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#
+        #expect(try await HTTP.request("PUT", url + "/v1/reference/units", body: Data(units.utf8), token: "token-admin").status == 200)
+        return Stack(broker: broker, intake: intake, url: url, state: state)
+    }
+
+    func activity(_ id: String, institution: String = hospitalA, unit: String = "UA", episode: String = "E1", revision: Int = 1, endType: Int = 1) -> Data {
+        let m = ActivityMessage(messageId: id, status: revision == 1 ? .new : .correction, revision: revision, institutionId: institution,
+                                episodeId: episode, unitId: unit, sector: "TSB",
+                                patient: .init(personId: PersonId.make(birth: LocalDate(year: 1990, month: 5, day: 17)!, individual: 123)!, sex: 2, municipality: "4601"),
+                                careLevel: 1, start: LocalDateTime("2024-02-01T08:00")!, end: LocalDateTime("2024-02-10T12:00")!, endType: endType)
+        return try! JSONEncoder().encode([m])
+    }
+
+    func receipt(_ r: HTTP.Reply) -> [String: Any] { (r.json as? [String: Any]) ?? [:] }
+
+    @Test func authorisationMatrix() async throws {
+        let s = try await start()
+        defer { s.intake.stop(); s.broker.stop() }
+        // No token, unknown token: 401. Institution token: own institution accepted, other rejected per record.
+        #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("a1")).status == 401)
+        #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("a1"), token: "nope").status == 401)
+        let own = try await HTTP.request("POST", s.url + "/v1/activities", body: activity("a1"), token: "token-a")
+        #expect(receipt(own)["accepted"] as? Int == 1)
+        let other = try await HTTP.request("POST", s.url + "/v1/activities", body: activity("b1", institution: Self.hospitalB, unit: "UB"), token: "token-a")
+        let errors = (receipt(other)["rejected"] as? [[String: Any]])?.first?["errors"] as? [[String: Any]]
+        #expect(errors?.first?["code"] as? String == "forbidden-institution")
+        #expect(receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("b1", institution: Self.hospitalB, unit: "UB"), token: "token-admin"))["accepted"] as? Int == 1)
+        // Registers and the unit register are admin only: 403 for an institution token.
+        for (method, path) in [("POST", "/v1/deaths"), ("POST", "/v1/population"), ("PUT", "/v1/reference/units")] {
+            let r = try await HTTP.request(method, s.url + path, body: Data("[]".utf8), token: "token-a")
+            #expect(r.status == 403, "\(method) \(path)")
+            #expect((r.json as? [String: Any])?["status"] as? Int == 403)
+        }
+    }
+
+    @Test func duplicatesAndConflictsSurviveARestart() async throws {
+        let s = try await start()
+        defer { s.intake.stop(); s.broker.stop() }
+        #expect(receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("m1"), token: "token-a"))["accepted"] as? Int == 1)
+        s.intake.stop()
+        try s.intake.start()
+        try await waitUntil(.seconds(60), "intake ready again") { try await HTTP.request("GET", s.url + "/health/ready").status == 200 }
+        let again = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("m1"), token: "token-a"))
+        #expect(again["duplicates"] as? Int == 1)
+        #expect(again["accepted"] as? Int == 0)
+        let conflict = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("m1", endType: 3), token: "token-a"))
+        #expect(((conflict["rejected"] as? [[String: Any]])?.first?["errors"] as? [[String: Any]])?.first?["code"] as? String == "conflict")
+        // A different version at an already accepted revision, under a new message id.
+        let revision = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("m2", endType: 3), token: "token-a"))
+        #expect(((revision["rejected"] as? [[String: Any]])?.first?["errors"] as? [[String: Any]])?.first?["code"] as? String == "revision-conflict")
+        #expect(receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("m3", revision: 2, endType: 3), token: "token-a"))["accepted"] as? Int == 1)
+    }
+
+    @Test func wholeRequestProblemsAreRFC9457() async throws {
+        let s = try await start()
+        defer { s.intake.stop(); s.broker.stop() }
+        let bad = try await HTTP.request("POST", s.url + "/v1/activities", body: Data("[{".utf8), token: "token-a")
+        #expect(bad.status == 400)
+        #expect((bad.json as? [String: Any])?["title"] as? String == "Bad Request")
+        #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: Data("x".utf8), token: "token-a", contentType: "text/plain").status == 415)
+        let huge = Data(repeating: 0x20, count: 17 * 1024 * 1024)
+        #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: huge, token: "token-a").status == 413)
+        // NDJSON: one bad line is one rejected record, the others are accepted.
+        let ndjson = String(decoding: activity("n1").dropFirst().dropLast(), as: UTF8.self) + "\n{oops\n"
+        let r = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: Data(ndjson.utf8), token: "token-a", contentType: "application/x-ndjson"))
+        #expect(r["accepted"] as? Int == 1)
+        #expect((r["rejected"] as? [[String: Any]])?.first?["index"] as? Int == 1)
+    }
+
+    @Test func brokerDownMeans503AndNothingAccepted() async throws {
+        let s = try await start()
+        defer { s.intake.stop() }
+        s.broker.stop()
+        let r = try await HTTP.request("POST", s.url + "/v1/activities", body: activity("x1"), token: "token-a")
+        #expect(r.status == 503)
+        #expect((r.json as? [String: Any])?["status"] as? Int == 503)
+        // Nothing was remembered: the same record is not a duplicate once a broker is back.
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        s.intake.stop()
+        var env = s.intake.environment
+        env["KAFKA_BOOTSTRAP_SERVERS"] = broker.bootstrap
+        let intake = try ServiceProcess("intake", port: s.intake.port, environment: env)
+        defer { intake.stop() }
+        try await waitUntil(.seconds(60), "intake ready on the new broker") { try await HTTP.request("GET", s.url + "/health/ready").status == 200 }
+        let units = #"[{"unitId":"UA","name":"A","institutionId":"974589095","institutionName":"A","hfId":"974589095","hfName":"A","rhf":"vest","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#
+        #expect(try await HTTP.request("PUT", s.url + "/v1/reference/units", body: Data(units.utf8), token: "token-admin").status == 200)
+        let again = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("x1"), token: "token-a"))
+        #expect(again["accepted"] as? Int == 1)
+        #expect(again["duplicates"] as? Int == 0)
+    }
+}
