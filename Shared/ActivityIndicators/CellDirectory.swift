@@ -101,73 +101,91 @@ struct CellDirectory: Sendable {
     }
 }
 
-/// A patient's contribution to one numbered cell.
-struct InternedContribution: Hashable, Sendable {
+/// A patient's standing in one cell, summed over its sources: the additive parts, and how many sources
+/// mark the patient (a marked patient counts once, however many of its sources mark it). Parts are
+/// never negative, so a share contributes exactly when it is not empty.
+struct CellShare: Hashable, Sendable {
     var cell: CellId
-    var numerator: Int32
-    var denominator: Int32
-    var contribution: Contribution { Contribution(numerator: Int(numerator), denominator: Int(denominator)) }
+    var numerator: Int32 = 0
+    var denominator: Int32 = 0
+    var numeratorMarks: Int32 = 0
+    var denominatorMarks: Int32 = 0
+
+    init(cell: CellId) { self.cell = cell }
+
+    var contribution: Contribution {
+        Contribution(numerator: Int(numerator) + (numeratorMarks > 0 ? 1 : 0),
+                     denominator: Int(denominator) + (denominatorMarks > 0 ? 1 : 0))
+    }
+
+    var isEmpty: Bool { numerator == 0 && denominator == 0 && numeratorMarks == 0 && denominatorMarks == 0 }
+
+    /// Adds `other`'s parts, times `sign`.
+    mutating func add(_ other: CellShare, sign: Int32 = 1) {
+        numerator += sign * other.numerator; denominator += sign * other.denominator
+        numeratorMarks += sign * other.numeratorMarks; denominatorMarks += sign * other.denominatorMarks
+    }
 }
 
-/// Accumulates one patient's contributions, dense by cell id so that each addition is an array access.
-/// Reused from patient to patient: only the touched cells are reset. Nothing is recorded for a zero
-/// part, so a cell exists only where some record really contributes (Measures decision 2).
+/// Accumulates contributions (a patient's, or the difference a change makes to them) by cell, dense by
+/// cell id so that each addition is an array access. Reused from patient to patient: only the touched
+/// cells are reset. Nothing is recorded for a zero part, so a cell exists only where some record really
+/// contributes (Measures decision 2).
 struct ContributionAccumulator: Sendable {
-    /// Index in `contributions` by cell id; `absent` where untouched, `claimed` once `claim` took it.
+    /// +1 while adding sources, -1 while retracting them.
+    var sign: Int32 = 1
+    /// Index in `shares` by cell id, -1 where untouched.
     private var slots: [Int32] = []
     /// The touched cells in first-touch order.
-    private(set) var contributions: [InternedContribution] = []
-    private static let absent: Int32 = -1, claimed: Int32 = -2
+    private(set) var shares: [CellShare] = []
 
     /// Adds to a count or to both parts of a share.
     mutating func add(_ cell: CellId, numerator: Int, denominator: Int = 0) {
         guard numerator != 0 || denominator != 0 else { return }
-        update(cell) { $0.numerator += Int32(numerator); $0.denominator += Int32(denominator) }
+        let (n, d) = (sign * Int32(numerator), sign * Int32(denominator))
+        update(cell) { $0.numerator += n; $0.denominator += d }
     }
 
     /// Marks the patient in a distinct-patient count or rate.
     mutating func addPatient(_ cell: CellId) {
-        update(cell) { $0.numerator = 1 }
+        let s = sign
+        update(cell) { $0.numeratorMarks += s }
     }
 
     /// Marks the patient in the denominator of a patient share, and in its numerator when `qualifies`.
     mutating func addPatient(_ cell: CellId, qualifies: Bool) {
-        update(cell) { $0.denominator = 1; if qualifies { $0.numerator = 1 } }
+        let s = sign
+        update(cell) { $0.denominatorMarks += s; if qualifies { $0.numeratorMarks += s } }
     }
 
     /// Adds contacts to a per-patient ratio: contacts over the (one) patient.
     mutating func addPerPatient(_ cell: CellId, contacts: Int) {
-        update(cell) { $0.numerator += Int32(contacts); $0.denominator = 1 }
+        let (s, n) = (sign, sign * Int32(contacts))
+        update(cell) { $0.numerator += n; $0.denominatorMarks += s }
+    }
+
+    /// Takes a stored share away (to replace it by a recomputation).
+    mutating func subtract(_ share: CellShare) {
+        update(share.cell) { $0.add(share, sign: -1) }
     }
 
     @inline(__always)
-    private mutating func update(_ cell: CellId, _ change: (inout InternedContribution) -> Void) {
+    private mutating func update(_ cell: CellId, _ change: (inout CellShare) -> Void) {
         let c = Int(cell)
-        if c >= slots.count { slots.append(contentsOf: repeatElement(Self.absent, count: c - slots.count + 1)) }
+        if c >= slots.count { slots.append(contentsOf: repeatElement(-1, count: c - slots.count + 1)) }
         var index = Int(slots[c])
         if index < 0 {
-            index = contributions.count
+            index = shares.count
             slots[c] = Int32(index)
-            contributions.append(InternedContribution(cell: cell, numerator: 0, denominator: 0))
+            shares.append(CellShare(cell: cell))
         }
-        change(&contributions[index])
+        change(&shares[index])
     }
-
-    /// The accumulated contribution to `cell`, if any, marking it as matched (see `unclaimed`).
-    mutating func claim(_ cell: CellId) -> InternedContribution? {
-        let c = Int(cell)
-        guard c < slots.count, slots[c] >= 0 else { return nil }
-        let contribution = contributions[Int(slots[c])]
-        slots[c] = Self.claimed
-        return contribution
-    }
-
-    /// Whether `claim` has taken the contribution to `cell`.
-    func isClaimed(_ cell: CellId) -> Bool { slots[Int(cell)] == Self.claimed }
 
     /// Forgets everything, keeping the capacity for the next patient.
     mutating func reset() {
-        for c in contributions { slots[Int(c.cell)] = Self.absent }
-        contributions.removeAll(keepingCapacity: true)
+        for share in shares { slots[Int(share.cell)] = -1 }
+        shares.removeAll(keepingCapacity: true)
+        sign = 1
     }
 }

@@ -18,153 +18,246 @@ struct CellPlace: Hashable, Sendable {
 }
 
 /// The pure contribution function: what one patient bucket adds to every cell of the three families.
+///
+/// A patient's contributions are the sum of its sources' parts. The sources are its TSB episodes (§3
+/// episode measures, and §4 for a contact) and its stays (§1 treatment stays, §3 institution stays). A
+/// source's parts depend only on the source, the unit register, the evaluation date and, for a §4 contact,
+/// its year's `PoliklinikkYear`; so a changelog retracts and adds only the sources it changes
+/// (`accumulateChange`), while a register or evaluation-date change recomputes them all (`accumulate`).
 public enum PatientContributions {
     public static func compute(patient: PatientKey, state: PatientCalcState, unit: (String) -> Unit?,
                                asOf: LocalDate) -> [CellKey: Contribution] {
         var cells = CellDirectory()
         var accumulator = ContributionAccumulator()
         accumulate(patient: patient, state: state, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
-        return Dictionary(uniqueKeysWithValues: accumulator.contributions.map { (cells.keys[Int($0.cell)], $0.contribution) })
+        return Dictionary(uniqueKeysWithValues: accumulator.shares.map { (cells.keys[Int($0.cell)], $0.contribution) })
     }
 
-    /// `compute` without keys: adds the contributions to `accumulator`, numbering cells in `cells`.
+    /// `compute` without keys: adds every source to `accumulator`, numbering cells in `cells`. Returns the
+    /// §4 years it used.
+    @discardableResult
     static func accumulate(patient: PatientKey, state: PatientCalcState, unit: (String) -> Unit?, asOf: LocalDate,
-                           cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
+                           cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) -> [Int: PoliklinikkYear] {
         let identified = !patient.isAnonymous
-        addAvbrudd(state: state, unit: unit, cells: &cells, into: &accumulator)
-        addNokkeltall(identified: identified, state: state, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
-        addPoliklinikk(identified: identified, state: state, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
+        let years = poliklinikkYears(of: state, asOf: asOf)
+        for stay in state.stays { addStay(stay, last: state.tsbEpisode(stay.lastEpisode), unit: unit, cells: &cells, into: &accumulator) }
+        for episode in state.episodes.values where episode.isTSB {
+            addEpisode(episode, identified: identified, years: years, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
+        }
+        return years
+    }
+
+    /// Adds to `accumulator` the difference a changelog made: `state` is the patient after it, `replaced`
+    /// what it replaced and `yearsBefore` the §4 years before it. Retracts each changed source as it was
+    /// and adds it as it is: episodes whose content changed, §4 contacts whose year's group or inpatient
+    /// status moved, and stays (those whose last episode changed; all of them when the stays changed).
+    /// Returns the §4 years after the changelog.
+    static func accumulateChange(patient: PatientKey, replaced: ReplacedSources, state: PatientCalcState,
+                                 yearsBefore: [Int: PoliklinikkYear], unit: (String) -> Unit?, asOf: LocalDate,
+                                 cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) -> [Int: PoliklinikkYear] {
+        let identified = !patient.isAnonymous
+        let years = poliklinikkYears(of: state, asOf: asOf)
+        var changed: [EpisodeKey] = []
+        for (key, before) in replaced.episodes {
+            let after = state.tsbEpisode(key)
+            guard before != after else { continue }
+            changed.append(key)
+            if let before {
+                accumulator.sign = -1
+                addEpisode(before, identified: identified, years: yearsBefore, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
+            }
+            if let after {
+                accumulator.sign = 1
+                addEpisode(after, identified: identified, years: years, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
+            }
+        }
+
+        let movedYears = Set(yearsBefore.keys).union(years.keys).filter { yearsBefore[$0] != years[$0] }
+        if !movedYears.isEmpty {
+            for contact in state.episodes.values where contact.isTSB && isPoliklinikkContact(contact) && !changed.contains(contact.key) {
+                let year = contact.start.date.year
+                // An unchanged contact was there before too, so its year has both versions.
+                guard movedYears.contains(year), let before = yearsBefore[year], let after = years[year] else { continue }
+                accumulator.sign = -1
+                addPoliklinikk(contact: contact, identified: identified, year: before, unit: unit, cells: &cells, into: &accumulator)
+                accumulator.sign = 1
+                addPoliklinikk(contact: contact, identified: identified, year: after, unit: unit, cells: &cells, into: &accumulator)
+            }
+        }
+
+        /// A stay's last episode before the changelog.
+        func lastBefore(_ stay: Stay) -> Episode? {
+            replaced.episodes.first { $0.key == stay.lastEpisode }.map(\.episode) ?? state.tsbEpisode(stay.lastEpisode)
+        }
+        let staysSame = replaced.stays == state.stays
+        for stay in replaced.stays where !staysSame || changed.contains(stay.lastEpisode) {
+            accumulator.sign = -1
+            addStay(stay, last: lastBefore(stay), unit: unit, cells: &cells, into: &accumulator)
+        }
+        for stay in state.stays where !staysSame || changed.contains(stay.lastEpisode) {
+            accumulator.sign = 1
+            addStay(stay, last: state.tsbEpisode(stay.lastEpisode), unit: unit, cells: &cells, into: &accumulator)
+        }
+        accumulator.sign = 1
+        return years
+    }
+
+    // MARK: sources
+
+    /// An episode's §3 parts, and its §4 parts when it is a contact.
+    static func addEpisode(_ episode: Episode, identified: Bool, years: [Int: PoliklinikkYear], unit: (String) -> Unit?,
+                           asOf: LocalDate, cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
+        addNokkeltall(episode: episode, identified: identified, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
+        // Every contact's year is in `years` (a contact makes its year).
+        if isPoliklinikkContact(episode), let year = years[episode.start.date.year] {
+            addPoliklinikk(contact: episode, identified: identified, year: year, unit: unit, cells: &cells, into: &accumulator)
+        }
+    }
+
+    /// A closed stay's parts: §1 for a treatment stay, §3 for an institution stay. Only a stay whose last
+    /// episode is a current TSB episode of the patient counts (Measures decision 6).
+    static func addStay(_ stay: Stay, last: Episode?, unit: (String) -> Unit?, cells: inout CellDirectory,
+                        into accumulator: inout ContributionAccumulator) {
+        guard let end = stay.end?.date, let last else { return }
+        switch stay.kind {
+        case .treatment: addAvbrudd(stay: stay, end: end, last: last, unit: unit, cells: &cells, into: &accumulator)
+        case .institution: addNokkeltall(stay: stay, end: end, last: last, unit: unit, cells: &cells, into: &accumulator)
+        }
     }
 
     // MARK: §1 tsb-avbrudd
 
-    static func addAvbrudd(state: PatientCalcState, unit: (String) -> Unit?, cells: inout CellDirectory,
+    static func addAvbrudd(stay: Stay, end: LocalDate, last: Episode, unit: (String) -> Unit?, cells: inout CellDirectory,
                            into accumulator: inout ContributionAccumulator) {
-        let table = MeasureTable.shared
-        for stay in state.stays where stay.kind == .treatment {
-            guard let end = stay.end?.date, let last = state.tsbEpisode(stay.lastEpisode) else { continue }
-            let age = last.birthDate.age(on: end)
-            var places = [cells.national]
-            if let u = unit(stay.unitId) {
-                places += [cells.place(CellPlace(level: .rhf, unit: u.rhf.rawValue)), cells.place(CellPlace(level: .hf, unit: u.hfId)),
-                           cells.place(CellPlace(level: .unit, unit: u.unitId))]
-            }
-            let rows = Period.periods(of: end).flatMap { period in places.map { cells.row(period, $0) } }
-            for measure in AvbruddMeasure.allCases where measure.ages.contains(age) {
-                let id = table[.avbrudd(measure)]
-                let hit = measure.counts(endType: stay.endType) ? 1 : 0
-                for row in rows { accumulator.add(cells.cell(id, row), numerator: hit, denominator: 1) }
-            }
+        let age = last.birthDate.age(on: end)
+        var places = [cells.national]
+        if let u = unit(stay.unitId) {
+            places += [cells.place(CellPlace(level: .rhf, unit: u.rhf.rawValue)), cells.place(CellPlace(level: .hf, unit: u.hfId)),
+                       cells.place(CellPlace(level: .unit, unit: u.unitId))]
+        }
+        let rows = Period.periods(of: end).flatMap { period in places.map { cells.row(period, $0) } }
+        for measure in AvbruddMeasure.allCases where measure.ages.contains(age) {
+            let id = MeasureTable.shared[.avbrudd(measure)]
+            let hit = measure.counts(endType: stay.endType) ? 1 : 0
+            for row in rows { accumulator.add(cells.cell(id, row), numerator: hit, denominator: 1) }
         }
     }
 
     // MARK: §3 tsb-nokkeltall
 
-    static func addNokkeltall(identified: Bool, state: PatientCalcState, unit: (String) -> Unit?, asOf: LocalDate,
+    static func addNokkeltall(episode: Episode, identified: Bool, unit: (String) -> Unit?, asOf: LocalDate,
                               cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
         let table = MeasureTable.shared
-        let pasienter = table[.nokkeltall(.pasienter)], dognpasienter = table[.nokkeltall(.dognpasienter)]
-        let oppholdsdogn = table[.nokkeltall(.oppholdsdogn)], dognopphold = table[.nokkeltall(.dognopphold)]
-        let kontakter = table[.nokkeltall(.polikliniskeKontakter)], larAndel = table[.nokkeltall(.larAndel)]
-        let privatAndelKontakter = table[.nokkeltall(.privatAndelKontakter)]
-        let privatAndelDognopphold = table[.nokkeltall(.privatAndelDognopphold)]
-        let privatAndelOppholdsdogn = table[.nokkeltall(.privatAndelOppholdsdogn)]
-
-        for episode in state.episodes.values where episode.isTSB {
-            let places = self.places(of: episode, unit: unit, cells: &cells)
-            let group = DiagnosisGroup(mainCondition: episode.mainCondition)
-            let groupPasienter = table[.diagnose(.pasienter, group)]
-            let isPrivate = isPrivateUnit(episode.unitId, unit: unit)
-            if episode.isInpatient {
-                let groupOppholdsdogn = table[.diagnose(.oppholdsdogn, group)]
-                let span = InpatientSpan(episode, asOf: asOf)
-                for period in span.periods {
-                    let nights = span.midnights(in: period)
-                    for place in places {
-                        let row = cells.row(period, place)
-                        if identified {
-                            accumulator.addPatient(cells.cell(pasienter, row))
-                            accumulator.addPatient(cells.cell(dognpasienter, row))
-                            accumulator.addPatient(cells.cell(groupPasienter, row))
-                        }
-                        accumulator.add(cells.cell(oppholdsdogn, row), numerator: nights)
-                        accumulator.add(cells.cell(groupOppholdsdogn, row), numerator: nights)
-                        accumulator.add(cells.cell(privatAndelOppholdsdogn, row), numerator: isPrivate ? nights : 0, denominator: nights)
+        let places = self.places(of: episode, unit: unit, cells: &cells)
+        let group = DiagnosisGroup(mainCondition: episode.mainCondition)
+        let pasienter = table[.nokkeltall(.pasienter)], groupPasienter = table[.diagnose(.pasienter, group)]
+        let isPrivate = isPrivateUnit(episode.unitId, unit: unit)
+        if episode.isInpatient {
+            let dognpasienter = table[.nokkeltall(.dognpasienter)]
+            let oppholdsdogn = table[.nokkeltall(.oppholdsdogn)], groupOppholdsdogn = table[.diagnose(.oppholdsdogn, group)]
+            let privatAndel = table[.nokkeltall(.privatAndelOppholdsdogn)]
+            let span = InpatientSpan(episode, asOf: asOf)
+            for period in span.periods {
+                let nights = span.midnights(in: period)
+                for place in places {
+                    let row = cells.row(period, place)
+                    if identified {
+                        accumulator.addPatient(cells.cell(pasienter, row))
+                        accumulator.addPatient(cells.cell(dognpasienter, row))
+                        accumulator.addPatient(cells.cell(groupPasienter, row))
                     }
+                    accumulator.add(cells.cell(oppholdsdogn, row), numerator: nights)
+                    accumulator.add(cells.cell(groupOppholdsdogn, row), numerator: nights)
+                    accumulator.add(cells.cell(privatAndel, row), numerator: isPrivate ? nights : 0, denominator: nights)
                 }
-            } else {
-                let lar = group.isLAR
-                let kind = table[.kontakter(ContactKind(of: episode))]
-                let groupKontakter = table[.diagnose(.kontakter, group)]
-                for period in Period.periods(of: episode.start.date) {
-                    for place in places {
-                        let row = cells.row(period, place)
-                        if identified {
-                            accumulator.addPatient(cells.cell(pasienter, row))
-                            accumulator.addPatient(cells.cell(groupPasienter, row))
-                        }
-                        accumulator.add(cells.cell(kontakter, row), numerator: 1)
-                        accumulator.add(cells.cell(kind, row), numerator: 1)
-                        accumulator.add(cells.cell(groupKontakter, row), numerator: 1)
-                        accumulator.add(cells.cell(larAndel, row), numerator: lar ? 1 : 0, denominator: 1)
-                        accumulator.add(cells.cell(privatAndelKontakter, row), numerator: isPrivate ? 1 : 0, denominator: 1)
+            }
+        } else {
+            let kontakter = table[.nokkeltall(.polikliniskeKontakter)], kind = table[.kontakter(ContactKind(of: episode))]
+            let groupKontakter = table[.diagnose(.kontakter, group)]
+            let larAndel = table[.nokkeltall(.larAndel)], privatAndel = table[.nokkeltall(.privatAndelKontakter)]
+            for period in Period.periods(of: episode.start.date) {
+                for place in places {
+                    let row = cells.row(period, place)
+                    if identified {
+                        accumulator.addPatient(cells.cell(pasienter, row))
+                        accumulator.addPatient(cells.cell(groupPasienter, row))
                     }
+                    accumulator.add(cells.cell(kontakter, row), numerator: 1)
+                    accumulator.add(cells.cell(kind, row), numerator: 1)
+                    accumulator.add(cells.cell(groupKontakter, row), numerator: 1)
+                    accumulator.add(cells.cell(larAndel, row), numerator: group.isLAR ? 1 : 0, denominator: 1)
+                    accumulator.add(cells.cell(privatAndel, row), numerator: isPrivate ? 1 : 0, denominator: 1)
                 }
             }
         }
+    }
 
-        for stay in state.stays where stay.kind == .institution {
-            guard let end = stay.end?.date, let last = state.tsbEpisode(stay.lastEpisode) else { continue }
-            let group = DiagnosisGroup(mainCondition: last.mainCondition)
-            let groupDognopphold = table[.diagnose(.dognopphold, group)]
-            let isPrivate = isPrivateUnit(stay.unitId, unit: unit)
-            let places = self.places(of: last, unit: unit, cells: &cells)
-            for period in Period.periods(of: end) {
-                for place in places {
-                    let row = cells.row(period, place)
-                    accumulator.add(cells.cell(dognopphold, row), numerator: 1)
-                    accumulator.add(cells.cell(groupDognopphold, row), numerator: 1)
-                    accumulator.add(cells.cell(privatAndelDognopphold, row), numerator: isPrivate ? 1 : 0, denominator: 1)
-                }
+    /// An institution stay: region, ownership and diagnosis group from its last episode (Measures decision 6).
+    static func addNokkeltall(stay: Stay, end: LocalDate, last: Episode, unit: (String) -> Unit?, cells: inout CellDirectory,
+                              into accumulator: inout ContributionAccumulator) {
+        let table = MeasureTable.shared
+        let group = DiagnosisGroup(mainCondition: last.mainCondition)
+        let dognopphold = table[.nokkeltall(.dognopphold)], groupDognopphold = table[.diagnose(.dognopphold, group)]
+        let privatAndel = table[.nokkeltall(.privatAndelDognopphold)]
+        let isPrivate = isPrivateUnit(stay.unitId, unit: unit)
+        let places = self.places(of: last, unit: unit, cells: &cells)
+        for period in Period.periods(of: end) {
+            for place in places {
+                let row = cells.row(period, place)
+                accumulator.add(cells.cell(dognopphold, row), numerator: 1)
+                accumulator.add(cells.cell(groupDognopphold, row), numerator: 1)
+                accumulator.add(cells.cell(privatAndel, row), numerator: isPrivate ? 1 : 0, denominator: 1)
             }
         }
     }
 
     // MARK: §4 tsb-poliklinikk
 
-    static func addPoliklinikk(identified: Bool, state: PatientCalcState, unit: (String) -> Unit?, asOf: LocalDate,
-                               cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
-        var contactsByYear: [Int: [Episode]] = [:]
+    /// What a §4 contact's cells depend on besides the contact: the patient's group in the contact's year
+    /// (Measures decision 9) and whether the patient was an inpatient that year (decision 10).
+    struct PoliklinikkYear: Hashable, Sendable {
+        var group: DiagnosisGroup
+        var wasInpatient: Bool
+    }
+
+    /// The `PoliklinikkYear` of every year in which the patient has §4 contacts.
+    static func poliklinikkYears(of state: PatientCalcState, asOf: LocalDate) -> [Int: PoliklinikkYear] {
+        var lastContact: [Int: Episode] = [:]
         var inpatient: [Episode] = []
         for episode in state.episodes.values where episode.isTSB {
-            if isPoliklinikkContact(episode) { contactsByYear[episode.start.date.year, default: []].append(episode) }
+            if isPoliklinikkContact(episode) {
+                let year = episode.start.date.year
+                if lastContact[year].map({ Episode.startsBefore($0, episode) }) ?? true { lastContact[year] = episode }
+            }
             if episode.isInpatient { inpatient.append(episode) }
         }
-        guard !contactsByYear.isEmpty else { return }
-        let table = MeasureTable.shared
+        var years: [Int: PoliklinikkYear] = [:]
+        for (year, contact) in lastContact {
+            let condition = groupCondition(year: year, inpatient: inpatient, lastContact: contact)
+            years[year] = PoliklinikkYear(group: DiagnosisGroup(mainCondition: condition),
+                                          wasInpatient: inpatient.contains { InpatientSpan($0, asOf: asOf).overlaps(year: year) })
+        }
+        return years
+    }
 
-        for (year, contacts) in contactsByYear {
-            let group = DiagnosisGroup(mainCondition: groupCondition(year: year, inpatient: inpatient, contacts: contacts))
-            // Per category (`PoliklinikkCategory.allCases` order): the statistics of all patients, then of the group.
-            let statistics = zip(table.poliklinikk[nil]!, table.poliklinikk[group]!).map { [$0, $1] }
-            let wasInpatient = inpatient.contains { InpatientSpan($0, asOf: asOf).overlaps(year: year) }
-            let period = Period.year(year)
-            let firstOfJanuary = LocalDate(year: year, month: 1, day: 1)!
-            for contact in contacts {
-                // The rate's patients are adults on 1 January, like its population (Measures decision 12).
-                let adult = contact.birthDate.age(on: firstOfJanuary) >= 18
-                for place in places(of: contact, unit: unit, cells: &cells) {
-                    let row = cells.row(period, place)
-                    for (category, ids) in zip(PoliklinikkCategory.allCases, statistics) where category.includes(contact) {
-                        for s in ids {
-                            accumulator.add(cells.cell(s.kontakter, row), numerator: 1)
-                            guard identified else { continue }
-                            accumulator.addPatient(cells.cell(s.pasienter, row))
-                            if adult { accumulator.addPatient(cells.cell(s.pasienterPer10000, row)) }
-                            accumulator.addPerPatient(cells.cell(s.kontakterPerPasient, row), contacts: 1)
-                            accumulator.addPatient(cells.cell(s.andelDognpasienter, row), qualifies: wasInpatient)
-                        }
-                    }
+    static func addPoliklinikk(contact: Episode, identified: Bool, year: PoliklinikkYear, unit: (String) -> Unit?,
+                               cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
+        let table = MeasureTable.shared
+        let all = table.poliklinikk[nil]!, grouped = table.poliklinikk[year.group]!
+        let contactYear = contact.start.date.year
+        let period = Period.year(contactYear)
+        // The rate's patients are adults on 1 January, like its population (Measures decision 12).
+        let adult = contact.birthDate.age(on: LocalDate(year: contactYear, month: 1, day: 1)!) >= 18
+        for place in places(of: contact, unit: unit, cells: &cells) {
+            let row = cells.row(period, place)
+            for (index, category) in PoliklinikkCategory.allCases.enumerated() where category.includes(contact) {
+                for ids in [all[index], grouped[index]] {
+                    accumulator.add(cells.cell(ids.kontakter, row), numerator: 1)
+                    guard identified else { continue }
+                    accumulator.addPatient(cells.cell(ids.pasienter, row))
+                    if adult { accumulator.addPatient(cells.cell(ids.pasienterPer10000, row)) }
+                    accumulator.addPerPatient(cells.cell(ids.kontakterPerPasient, row), contacts: 1)
+                    accumulator.addPatient(cells.cell(ids.andelDognpasienter, row), qualifies: year.wasInpatient)
                 }
             }
         }
@@ -173,11 +266,12 @@ public enum PatientContributions {
     /// §4 contacts: outpatient (careLevel 3), LAR dispensing excluded.
     static func isPoliklinikkContact(_ e: Episode) -> Bool { e.careLevel == 3 && !DiagnosisGroup.isLAR(e.mainCondition) }
 
-    /// The main condition that decides a patient's §4 group in `year` (Measures decision 9).
-    static func groupCondition(year: Int, inpatient: [Episode], contacts: [Episode]) -> String? {
+    /// The main condition that decides a patient's §4 group in `year` (Measures decision 9); `lastContact`
+    /// is the patient's last §4 contact of the year.
+    static func groupCondition(year: Int, inpatient: [Episode], lastContact: Episode) -> String? {
         let endingInYear = inpatient.filter { $0.end?.date.year == year }
         if let last = endingInYear.max(by: StayLinker.endsBefore) { return last.mainCondition }
-        return contacts.max(by: Episode.startsBefore)?.mainCondition
+        return lastContact.mainCondition
     }
 
     // MARK: shared
@@ -191,5 +285,19 @@ public enum PatientContributions {
     static func isPrivateUnit(_ unitId: String, unit: (String) -> Unit?) -> Bool {
         guard let u = unit(unitId) else { return false }
         return u.ownership != .public
+    }
+}
+
+/// What a changelog replaces in a patient's state: the previous content of each episode it assigns (nil
+/// where there was no TSB episode) and the previous stays.
+struct ReplacedSources: Sendable {
+    var episodes: [(key: EpisodeKey, episode: Episode?)] = []
+    var stays: [Stay]
+
+    init(_ changelog: StayChangelog, in state: PatientCalcState) {
+        for assignment in changelog.episodes where !episodes.contains(where: { $0.key == assignment.key }) {
+            episodes.append((assignment.key, state.tsbEpisode(assignment.key)))
+        }
+        stays = state.stays
     }
 }

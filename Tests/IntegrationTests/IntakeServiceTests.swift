@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Kafka
 import NPRCore
 import Testing
 
@@ -118,5 +119,87 @@ import Testing
         let again = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("x1"), token: "token-a"))
         #expect(again["accepted"] as? Int == 1)
         #expect(again["duplicates"] as? Int == 0)
+    }
+}
+
+/// Property: whatever mix of valid and invalid records arrives, no clear person id reaches any topic
+/// (dead letters and receipts included) or any log line.
+@Suite(.serialized) struct IntakePrivacyTests {
+    @Test func noClearPersonIdLeavesIntake() async throws {
+        let s = try await IntakeServiceTests().start()
+        defer { s.intake.stop(); s.broker.stop() }
+        var rng = SeededGenerator(seed: 20241122)
+        var ids: Set<String> = []
+        for batch in 0..<8 {
+            var records: [[String: Any]] = []
+            for i in 0..<60 {
+                let birth = LocalDate(year: Int.random(in: 1950...2005, using: &rng), month: Int.random(in: 1...12, using: &rng), day: Int.random(in: 1...28, using: &rng))!
+                guard let pid = PersonId.make(birth: birth, individual: Int.random(in: 0...499, using: &rng)) else { continue }
+                ids.insert(pid)
+                var r: [String: Any] = [
+                    "messageId": "p\(batch)-\(i)", "status": "N", "revision": 1, "institutionId": "974589095", "episodeId": "P\(batch)-\(i)",
+                    "unitId": "UA", "sector": "TSB", "careLevel": 3, "start": "2024-03-01T10:00", "end": "2024-03-01T11:00",
+                    "patient": ["personId": pid, "sex": 1, "municipality": "0301"] as [String: Any]]
+                // Break the record in a random way (or not): every path must keep the id out.
+                switch Int.random(in: 0..<8, using: &rng) {
+                case 0: r["careLevel"] = 7
+                case 1: r["patient"] = ["personId": pid, "sex": 1, "municipality": "9999"] as [String: Any]
+                case 2: r["patient"] = ["personId": pid, "sex": 1, "municipality": "0301", "birthDate": "1901-01-01"] as [String: Any]
+                case 3: r["unitId"] = "UB"
+                case 4: r["episodeId"] = pid   // an id in the wrong field
+                case 5: r["end"] = "2024-02-01T10:00"
+                default: break
+                }
+                records.append(r)
+            }
+            let body = try JSONSerialization.data(withJSONObject: records)
+            #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: body, token: "token-admin").status == 200)
+            let deaths = ids.prefix(5).enumerated().map { ["messageId": "d\(batch)-\($0.offset)", "status": "N", "personId": $0.element,
+                                                          "deathDate": "2024-06-01", "sex": 1, "municipality": batch % 2 == 0 ? "0301" : "0000"] as [String: Any] }
+            #expect(try await HTTP.request("POST", s.url + "/v1/deaths", body: try JSONSerialization.data(withJSONObject: deaths), token: "token-admin").status == 200)
+        }
+        // Everything on every topic.
+        let consumer = try consumer(s.broker.bootstrap, group: "privacy-audit")
+        let admin = try KafkaAdmin(bootstrap: s.broker.bootstrap, logger: quiet)
+        var assignment: [TopicPartition: Int64] = [:]
+        var ends: [TopicPartition: Int64] = [:]
+        for t in Topic.catalogue {
+            for p in 0..<Int32(t.partitions) {
+                let tp = TopicPartition(t.name, p)
+                ends[tp] = try admin.watermarks(tp).high
+                if ends[tp]! > 0 { assignment[tp] = KafkaOffset.beginning }
+            }
+        }
+        try consumer.assign(assignment)
+        var seen: [TopicPartition: Int64] = [:]
+        var corpus: [String: String] = [:]   // topic → everything on it
+        try await waitUntil(.seconds(60), "every topic read") {
+            for m in try consumer.poll(maxMessages: 5000, timeout: .milliseconds(200)) {
+                seen[m.topicPartition] = m.offset + 1
+                corpus[m.topic, default: ""] += String(decoding: (m.key ?? []) + (m.value ?? []), as: UTF8.self) + "\n"
+            }
+            return assignment.keys.allSatisfy { (seen[$0] ?? 0) >= ends[$0]! }
+        }
+        consumer.close()
+        #expect(corpus[Topic.deadLetter] != nil, "dead letters were produced")
+        #expect(corpus[Topic.activities] != nil && corpus[Topic.deaths] != nil, "records were accepted")
+        // Report where a leak is, never the id itself (test output is a file too).
+        let logs = try String(contentsOfFile: s.state + "/intake.log", encoding: .utf8)
+        let leakingTopics = corpus.filter { topic in ids.contains { topic.value.contains($0) } }.keys.sorted()
+        #expect(leakingTopics.isEmpty, "clear person ids on topics: \(leakingTopics)")
+        #expect(!ids.contains { logs.contains($0) }, "a clear person id reached a log line")
+    }
+}
+
+/// Deterministic generator for property tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E3779B97F4A7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
+        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
+        return z ^ (z >> 31)
     }
 }
