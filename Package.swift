@@ -73,7 +73,7 @@ let package = Package(
             "ServiceRuntime", "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/npr-ops", swiftSettings: swiftSettings),
         .executableTarget(name: "npr-bench", dependencies: [
-            "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "ServiceRuntime",
+            "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData",
         ], path: "Services/npr-bench", swiftSettings: swiftSettings),
 
         .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking"], path: "Tests/StayLinkingTests"),

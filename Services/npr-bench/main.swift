@@ -1,11 +1,11 @@
 // npr-bench: throughput of the stateful cores on a synthetic national year, JSON decoding included.
 //   npr-bench linker [--patients N]     episode-linker core: ActivityEvent JSON → changelogs
 //   npr-bench all   [--patients N]      linker, then indicator-calculator on the linker's changelogs
+//   npr-bench kafka [--messages N]      the binding vs kcat: produce and consume 1 KB JSON messages
 // Prints messages/s and the process's peak resident memory (VmHWM). Build with -c release (make bench).
 import ActivityIndicators
 import Foundation
 import NPRCore
-import ServiceRuntime
 import StayLinking
 import SyntheticData
 
@@ -23,6 +23,12 @@ func report(_ name: String, _ count: Int, _ elapsed: Duration) {
 
 let args = Array(CommandLine.arguments.dropFirst())
 let mode = args.first ?? "all"
+if mode == "kafka" {
+    let count = args.firstIndex(of: "--messages").flatMap { Int(args[$0 + 1]) } ?? 200_000
+    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+    try KafkaBench.run(count: count, binDir: binDir)
+    exit(0)
+}
 let patients = args.firstIndex(of: "--patients").flatMap { Int(args[$0 + 1]) } ?? SyntheticConfig.nationalYear(year: 2024).patients
 var config = SyntheticConfig.nationalYear(year: 2024)
 config.patients = patients

@@ -13,7 +13,10 @@ public struct CalculatorEngine: Sendable {
 
     private struct PatientEntry: Sendable {
         var state: PatientCalcState
-        var contributions: [InternedContribution] = []
+        /// The patient's shares of its cells, ordered by cell id.
+        var shares: [CellShare] = []
+        /// The §4 years the shares were computed with.
+        var years: [Int: PatientContributions.PoliklinikkYear] = [:]
         var unitIds: Set<String> = []
     }
 
@@ -47,12 +50,21 @@ public struct CalculatorEngine: Sendable {
         let key = changelog.patientKey
         if let index = patients.index(forKey: key) {
             guard changelog.sequence > patients.values[index].state.sequence else { return }
+            // Only the sources the changelog changes are retracted and added again.
+            let replaced = ReplacedSources(changelog, in: patients.values[index].state)
             patients.values[index].state.apply(changelog)
+            let register = units
+            accumulator.reset()
+            patients.values[index].years = PatientContributions.accumulateChange(
+                patient: key, replaced: replaced, state: patients.values[index].state, yearsBefore: patients.values[index].years,
+                unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
+            applyAccumulated(to: index)
+            reindex(key, after: replaced)
         } else {
             patients[key] = PatientEntry(state: PatientCalcState(changelog, after: nil))
+            recompute(key)
+            reindex(key)
         }
-        recompute(key)
-        reindex(key)
         dirtyPatients.insert(key)
     }
 
@@ -145,42 +157,90 @@ public struct CalculatorEngine: Sendable {
 
     // MARK: incremental core
 
-    /// Recomputes a patient's contributions and moves the totals by the difference to the stored ones.
+    /// Recomputes all of a patient's contributions (after a register or evaluation-date change).
     private mutating func recompute(_ key: PatientKey) {
         guard let index = patients.index(forKey: key) else { return }
         let register = units
         accumulator.reset()
-        PatientContributions.accumulate(patient: key, state: patients.values[index].state, unit: { register[$0] },
-                                        asOf: asOf, cells: &cells, into: &accumulator)
-        // Retract what went, replace what changed, then add what came.
-        for old in patients.values[index].contributions {
-            if let fresh = accumulator.claim(old.cell) {
-                if fresh != old { replace(old, by: fresh) }
-            } else {
-                retract(old)
-            }
-        }
-        for fresh in accumulator.contributions where !accumulator.isClaimed(fresh.cell) { add(fresh) }
-        patients.values[index].contributions = Array(accumulator.contributions[...])
+        for share in patients.values[index].shares { accumulator.subtract(share) }
+        patients.values[index].years = PatientContributions.accumulate(
+            patient: key, state: patients.values[index].state, unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
+        applyAccumulated(to: index)
     }
 
-    /// Keeps the indexes by unit and by open episode in step with a patient's changed state.
-    private mutating func reindex(_ key: PatientKey) {
+    /// Adds the accumulated difference to the patient's shares, and moves the totals of every cell whose
+    /// contribution from the patient changed: retract what went, add what came, replace what changed.
+    private mutating func applyAccumulated(to index: [PatientKey: PatientEntry].Index) {
+        var shares: [CellShare] = []
+        swap(&shares, &patients.values[index].shares)   // mutated in place, not copied
+        var (newShares, emptied) = ([CellShare](), false)
+        for change in accumulator.shares where !change.isEmpty {
+            let position = Self.position(of: change.cell, in: shares)
+            let found = position < shares.count && shares[position].cell == change.cell
+            let before = found ? shares[position] : CellShare(cell: change.cell)
+            var after = before
+            after.add(change)
+            assert(after.numerator >= 0 && after.denominator >= 0 && after.numeratorMarks >= 0 && after.denominatorMarks >= 0)
+            if after.contribution != before.contribution {
+                switch (before.isEmpty, after.isEmpty) {
+                case (true, _): add(after)
+                case (_, true): retract(before)
+                default: replace(before, by: after)
+                }
+            }
+            if found { shares[position] = after; emptied = emptied || after.isEmpty } else { newShares.append(after) }
+        }
+        if emptied { shares.removeAll(where: \.isEmpty) }
+        if !newShares.isEmpty {
+            shares += newShares
+            shares.sort { $0.cell < $1.cell }   // two sorted runs (the new ones sorted first): a merge
+        }
+        swap(&shares, &patients.values[index].shares)
+    }
+
+    /// Where `cell` is or would go in `shares` (ordered by cell id).
+    private static func position(of cell: CellId, in shares: [CellShare]) -> Int {
+        var (low, high) = (0, shares.count)
+        while low < high {
+            let middle = (low + high) / 2
+            if shares[middle].cell < cell { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+
+    /// Keeps the indexes by unit and by open episode in step with a patient's changed state. After a
+    /// changelog they are recomputed only when what it `replaced` or brought in can move them: most
+    /// changelogs add an episode at a unit the patient already uses.
+    private mutating func reindex(_ key: PatientKey, after replaced: ReplacedSources? = nil) {
         guard let index = patients.index(forKey: key) else { return }
         let state = patients.values[index].state
-        let unitIds = state.unitIds, previous = patients.values[index].unitIds
-        if unitIds != previous {
-            for unitId in previous.subtracting(unitIds) {
-                patientsByUnit[unitId]?.remove(key)
-                if patientsByUnit[unitId]?.isEmpty == true { patientsByUnit[unitId] = nil }
-            }
-            for unitId in unitIds.subtracting(previous) { patientsByUnit[unitId, default: []].insert(key) }
-            patients.values[index].unitIds = unitIds
+        var (unitsMayMove, openMayMove) = (true, true)
+        if let replaced {
+            let before = replaced.episodes.compactMap(\.episode), after = replaced.episodes.compactMap { state.episodes[$0.key] }
+            let unitsBefore = before.map(\.unitId) + replaced.stays.map(\.unitId)
+            let unitsAfter = after.map(\.unitId) + state.stays.map(\.unitId)
+            let known = patients.values[index].unitIds
+            // A unit can only come with what came in, and only go with what was replaced.
+            unitsMayMove = unitsAfter.contains { !known.contains($0) } || unitsBefore.contains { !unitsAfter.contains($0) }
+            openMayMove = (before + after).contains(where: \.isInpatient)
         }
-        if state.dependsOnEvaluationDate { patientsWithOpenEpisodes.insert(key) } else { patientsWithOpenEpisodes.remove(key) }
+        if unitsMayMove {
+            let unitIds = state.unitIds, previous = patients.values[index].unitIds
+            if unitIds != previous {
+                for unitId in previous.subtracting(unitIds) {
+                    patientsByUnit[unitId]?.remove(key)
+                    if patientsByUnit[unitId]?.isEmpty == true { patientsByUnit[unitId] = nil }
+                }
+                for unitId in unitIds.subtracting(previous) { patientsByUnit[unitId, default: []].insert(key) }
+                patients.values[index].unitIds = unitIds
+            }
+        }
+        if openMayMove {
+            if state.dependsOnEvaluationDate { patientsWithOpenEpisodes.insert(key) } else { patientsWithOpenEpisodes.remove(key) }
+        }
     }
 
-    private mutating func add(_ c: InternedContribution) {
+    private mutating func add(_ c: CellShare) {
         let id = c.cell, index = Int(id)
         markChanged(id)
         if index >= totals.count { totals.append(contentsOf: repeatElement(nil, count: index - totals.count + 1)) }
@@ -191,7 +251,7 @@ public struct CalculatorEngine: Sendable {
         totals[index]!.add(c.contribution)
     }
 
-    private mutating func retract(_ c: InternedContribution) {
+    private mutating func retract(_ c: CellShare) {
         let id = c.cell, index = Int(id)
         markChanged(id)
         totals[index]!.retract(c.contribution)
@@ -204,7 +264,7 @@ public struct CalculatorEngine: Sendable {
     }
 
     /// `retract(old)` then `add(new)` for the same cell; the patient stays, so the cell does too.
-    private mutating func replace(_ old: InternedContribution, by new: InternedContribution) {
+    private mutating func replace(_ old: CellShare, by new: CellShare) {
         markChanged(new.cell)
         totals[Int(new.cell)]!.retract(old.contribution)
         totals[Int(new.cell)]!.add(new.contribution)

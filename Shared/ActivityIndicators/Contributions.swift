@@ -56,9 +56,13 @@ public enum PatientContributions {
                                  yearsBefore: [Int: PoliklinikkYear], unit: (String) -> Unit?, asOf: LocalDate,
                                  cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) -> [Int: PoliklinikkYear] {
         let identified = !patient.isAnonymous
-        let years = poliklinikkYears(of: state, asOf: asOf)
+        let replacedEpisodes = replaced.tsbEpisodes
+        // Only a contact or an inpatient episode can move a §4 year.
+        func movesYears(_ e: Episode?) -> Bool { e.map { $0.isInpatient || isPoliklinikkContact($0) } ?? false }
+        let yearsMayMove = replacedEpisodes.contains { movesYears($0.episode) || movesYears(state.tsbEpisode($0.key)) }
+        let years = yearsMayMove ? poliklinikkYears(of: state, asOf: asOf) : yearsBefore
         var changed: [EpisodeKey] = []
-        for (key, before) in replaced.episodes {
+        for (key, before) in replacedEpisodes {
             let after = state.tsbEpisode(key)
             guard before != after else { continue }
             changed.append(key)
@@ -72,7 +76,7 @@ public enum PatientContributions {
             }
         }
 
-        let movedYears = Set(yearsBefore.keys).union(years.keys).filter { yearsBefore[$0] != years[$0] }
+        let movedYears = yearsMayMove ? Set(yearsBefore.keys).union(years.keys).filter { yearsBefore[$0] != years[$0] } : []
         if !movedYears.isEmpty {
             for contact in state.episodes.values where contact.isTSB && isPoliklinikkContact(contact) && !changed.contains(contact.key) {
                 let year = contact.start.date.year
@@ -87,7 +91,7 @@ public enum PatientContributions {
 
         /// A stay's last episode before the changelog.
         func lastBefore(_ stay: Stay) -> Episode? {
-            replaced.episodes.first { $0.key == stay.lastEpisode }.map(\.episode) ?? state.tsbEpisode(stay.lastEpisode)
+            replacedEpisodes.first { $0.key == stay.lastEpisode }.map(\.episode) ?? state.tsbEpisode(stay.lastEpisode)
         }
         let staysSame = replaced.stays == state.stays
         for stay in replaced.stays where !staysSame || changed.contains(stay.lastEpisode) {
@@ -289,15 +293,20 @@ public enum PatientContributions {
 }
 
 /// What a changelog replaces in a patient's state: the previous content of each episode it assigns (nil
-/// where there was no TSB episode) and the previous stays.
+/// where there was none) and the previous stays.
 struct ReplacedSources: Sendable {
     var episodes: [(key: EpisodeKey, episode: Episode?)] = []
     var stays: [Stay]
 
     init(_ changelog: StayChangelog, in state: PatientCalcState) {
         for assignment in changelog.episodes where !episodes.contains(where: { $0.key == assignment.key }) {
-            episodes.append((assignment.key, state.tsbEpisode(assignment.key)))
+            episodes.append((assignment.key, state.episodes[assignment.key]))
         }
         stays = state.stays
+    }
+
+    /// The previous TSB content of each assigned episode.
+    var tsbEpisodes: [(key: EpisodeKey, episode: Episode?)] {
+        episodes.map { ($0.key, $0.episode.flatMap { $0.isTSB ? $0 : nil }) }
     }
 }

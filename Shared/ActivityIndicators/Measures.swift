@@ -185,7 +185,7 @@ public enum DiagnosisGroup: String, CaseIterable, Sendable {
 
     public init(mainCondition code: String?) {
         guard let code, let letter = code.first else { self = .mangler; return }
-        if code.hasPrefix("Z5030") { self = .z5030; return }
+        if code.hasPrefix(Self.lar) { self = .z5030; return }
         if code.hasPrefix("F630") { self = .f630; return }
         switch code.prefix(3) {
         case "F10": self = .f10
@@ -207,8 +207,10 @@ public enum DiagnosisGroup: String, CaseIterable, Sendable {
     }
 
     /// LAR dispensing (`Z5030`): `lar-andel`'s numerator and excluded from §4.
-    static func isLAR(_ mainCondition: String?) -> Bool { DiagnosisGroup(mainCondition: mainCondition).isLAR }
     var isLAR: Bool { self == .z5030 }
+    /// `DiagnosisGroup(mainCondition:).isLAR` without classifying the whole code (it runs for every contact).
+    static func isLAR(_ mainCondition: String?) -> Bool { mainCondition?.hasPrefix(lar) ?? false }
+    private static let lar = "Z5030"
 }
 
 public enum DiagnosisStatistic: String, CaseIterable, Sendable {

@@ -69,19 +69,13 @@ struct Tally: Hashable, Sendable {
     }
 }
 
-/// A set of contributions to aggregates: what one person or one population count adds.
-struct Contributions: Sendable {
-    private(set) var tallies: [TallyKey: Tally] = [:]
-
-    /// Adds `tally` to every unit of `region` for the total and, for a known sex, for that sex too.
-    mutating func add(_ tally: Tally, year: Int, region: Region?, sex: Sex?) {
-        for unit in MortalityUnit.units(of: region) {
-            for s in [Sex.all] + (sex.map { [$0] } ?? []) {
-                let key = TallyKey(year: year, unit: unit, sex: s)
-                tallies[key] = tallies[key, default: Tally()] + tally
-            }
-        }
-    }
+/// What one person or one population count adds to the aggregates of one year: to the national unit
+/// and, when the region is known, its RHF and helsefellesskap; to the total and, for a known sex, that sex.
+struct Contribution: Hashable, Sendable {
+    let year: Int
+    let tally: Tally
+    let region: Region?
+    let sex: Sex?
 
     /// NPR sex codes: 1 male, 2 female; 0 and 9 count in the totals only.
     static func sex(ofCode code: Int) -> Sex? {
@@ -93,33 +87,57 @@ struct Contributions: Sendable {
     }
 }
 
-extension Contributions {
-    /// Everything one person adds, for every year their data touches (indicators.md §2):
+/// A change to aggregates: the tallies to add (negative parts retract).
+struct Contributions: Sendable {
+    private(set) var tallies: [TallyKey: Tally] = [:]
+
+    /// The change when the contributions `old` are replaced by `new`; contributions present in both
+    /// cancel out, so an event that leaves a person's contributions as they were changes nothing.
+    static func change(from old: [Contribution], to new: [Contribution]) -> Contributions {
+        var out = Contributions()
+        for c in old where !new.contains(c) { out.add(Tally() - c.tally, of: c) }
+        for c in new where !old.contains(c) { out.add(c.tally, of: c) }
+        return out
+    }
+
+    /// Adds `tally` to every aggregate `contribution` counts in.
+    private mutating func add(_ tally: Tally, of contribution: Contribution) {
+        for unit in MortalityUnit.units(of: contribution.region) {
+            for s in [Sex.all] + (contribution.sex.map { [$0] } ?? []) {
+                let key = TallyKey(year: contribution.year, unit: unit, sex: s)
+                tallies[key] = tallies[key, default: Tally()] + tally
+            }
+        }
+    }
+}
+
+extension Contribution {
+    /// Everything one person adds, for every year their data touches (indicators.md §2), by year:
     /// as a cohort member of year Y (a qualifying episode in Y−5 … Y−1 and not dead before Y-01-01):
     /// `N1`, `D1` when they died in Y, and the `N2` subtraction when aged 15–50 on Y-01-01, all by the
     /// region and sex of their latest qualifying episode in the window; otherwise, dying in Y aged 15–50
     /// on Y-01-01: `D2` by the death record's municipality and sex (no municipality: no `D2` at all).
-    static func of(_ person: PersonMortalityState) -> Contributions {
-        var out = Contributions()
-        let episodes = person.qualifyingEpisodesLatestFirst
+    static func of(_ person: PersonMortalityState) -> [Contribution] {
+        let latestPerStartYear = person.latestQualifyingEpisodePerStartYear
         var years = Set<Int>()
-        for episode in episodes { years.formUnion(CohortRules.cohortYears(ofEpisodeStartingIn: episode.start.date.year)) }
+        for (startYear, _) in latestPerStartYear { years.formUnion(CohortRules.cohortYears(ofEpisodeStartingIn: startYear)) }
         if let death = person.death { years.insert(death.deathDate.year) }
 
-        for year in years {
+        var out: [Contribution] = []
+        for year in years.sorted() {
             let firstDay = Period.year(year).firstDay
             let diesInYear = person.death?.deathDate.year == year
             let aliveOnFirstDay = person.death.map { $0.deathDate >= firstDay } ?? true
             let window = CohortRules.cohortWindow(of: year)
-            if aliveOnFirstDay, let latest = episodes.first(where: { window.contains($0.start.date.year) }) {
+            if aliveOnFirstDay, let latest = latestPerStartYear.first(where: { window.contains($0.year) })?.episode {
                 let inBand = CohortRules.ages.contains(latest.birthDate.age(on: firstDay))
-                out.add(Tally(d1: diesInYear ? 1 : 0, n1: 1, cohortAgedInBand: inBand ? 1 : 0), year: year,
-                        region: MunicipalityRegister.region(of: latest.municipality), sex: sex(ofCode: latest.sex))
+                out.append(Contribution(year: year, tally: Tally(d1: diesInYear ? 1 : 0, n1: 1, cohortAgedInBand: inBand ? 1 : 0),
+                                        region: MunicipalityRegister.region(of: latest.municipality), sex: sex(ofCode: latest.sex)))
             } else if diesInYear, let death = person.death, let municipality = death.municipality,
                       MunicipalityRegister.resolve(municipality).isKnown,
                       CohortRules.ages.contains(death.birthDate.age(on: firstDay)) {
-                out.add(Tally(d2: 1), year: year, region: MunicipalityRegister.region(of: municipality),
-                        sex: sex(ofCode: death.sex))
+                out.append(Contribution(year: year, tally: Tally(d2: 1), region: MunicipalityRegister.region(of: municipality),
+                                        sex: sex(ofCode: death.sex)))
             }
         }
         return out
@@ -127,11 +145,9 @@ extension Contributions {
 
     /// What one population count adds: residents aged 15–50 on 1 January, by the region of its
     /// (2024) municipality and its sex.
-    static func of(_ count: PopulationEvent?) -> Contributions {
-        var out = Contributions()
-        guard let count, CohortRules.ages.contains(count.age) else { return out }
-        out.add(Tally(population: count.count), year: count.year,
-                region: MunicipalityRegister.region(of: count.municipality), sex: sex(ofCode: count.sex))
-        return out
+    static func of(_ count: PopulationEvent?) -> [Contribution] {
+        guard let count, CohortRules.ages.contains(count.age) else { return [] }
+        return [Contribution(year: count.year, tally: Tally(population: count.count),
+                             region: MunicipalityRegister.region(of: count.municipality), sex: sex(ofCode: count.sex))]
     }
 }

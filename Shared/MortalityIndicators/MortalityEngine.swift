@@ -2,10 +2,10 @@ import NPRCore
 
 /// The pure core of the mortality linker (`tsb-overdodelighet`, indicators.md §2).
 ///
-/// Every person's data yields a set of contributions to (year, unit, sex) aggregates
-/// (`Contributions.of(_:)`); a change to a person retracts their old set and adds the new one, and a
-/// population upsert does the same for its count. An event therefore costs only that person's data and
-/// the aggregates it touches. Statistics years are the years with population counts; each has cells for
+/// Every person's data yields one contribution per year it touches (`Contribution.of(_:)`), each adding
+/// to (year, unit, sex) aggregates; a change to a person retracts the contributions that changed and adds
+/// their replacements, and a population upsert does the same for its count. An event therefore costs
+/// only that person's data (one pass over their episodes, no sorting) and the aggregates it touches. Statistics years are the years with population counts; each has cells for
 /// national, the four RHFs and the 19 helsefellesskap and all nine measures, even when empty.
 /// Aggregates of other years are kept too, so a year's cells are complete the moment its first
 /// population count arrives.
@@ -61,7 +61,8 @@ public struct MortalityEngine: Sendable {
         }
         newStatisticsYears = []
         changedTallies = []
-        return keys.sorted().map { CellUpdate(key: $0, cell: cell($0)) }
+        // Sorted by each key's string once (comparing keys directly would build both strings per comparison).
+        return keys.map { ($0.string, $0) }.sorted { $0.0 < $1.0 }.map { CellUpdate(key: $0.1, cell: cell($0.1)) }
     }
 
     public func cell(_ key: CellKey) -> Cell? {
@@ -98,36 +99,43 @@ public struct MortalityEngine: Sendable {
     /// touches are reported changed: republishing absolute cells is harmless and heals a crash between
     /// persisting state and publishing cells.
     public mutating func restore(persons restored: [String: PersonMortalityState], population: [PopulationEvent]) {
-        for (pseudonym, state) in restored { update(pseudonym, markDirty: false) { $0 = state } }
+        for (pseudonym, state) in restored {
+            update(pseudonym, markDirty: false) { current in
+                defer { current = state }
+                return current != state
+            }
+        }
         for count in population { upsert(count, markDirty: false) }
     }
 
     // MARK: - Incremental maintenance
 
-    private mutating func update(_ pseudonym: String, markDirty: Bool, _ change: (inout PersonMortalityState) -> Void) {
-        let old = persons[pseudonym] ?? PersonMortalityState()
-        var new = old
-        change(&new)
-        guard new != old else { return }
-        persons[pseudonym] = new.isEmpty ? nil : new
+    /// `change` mutates the person's state and returns whether it changed.
+    private mutating func update(_ pseudonym: String, markDirty: Bool, _ change: (inout PersonMortalityState) -> Bool) {
+        // Taken out of the dictionary while it changes: a second reference would make the first write
+        // copy the person's whole history.
+        var state = persons.removeValue(forKey: pseudonym) ?? PersonMortalityState()
+        let before = Contribution.of(state)
+        let changed = change(&state)
+        if !state.isEmpty { persons[pseudonym] = state }
+        guard changed else { return }
         if markDirty { dirtyPersons.insert(pseudonym) }
-        replace(Contributions.of(old), with: Contributions.of(new))
+        apply(Contributions.change(from: before, to: Contribution.of(state)))
     }
 
     private mutating func upsert(_ count: PopulationEvent, markDirty: Bool) {
-        let old = populationCounts[count.key]
+        let key = count.key
+        let old = populationCounts[key]
         guard old != count else { return }
-        populationCounts[count.key] = count
-        if markDirty { dirtyPopulation.insert(count.key) }
+        populationCounts[key] = count
+        if markDirty { dirtyPopulation.insert(key) }
         if statisticsYears.insert(count.year).inserted { newStatisticsYears.insert(count.year) }
-        replace(Contributions.of(old), with: Contributions.of(count))
+        apply(Contributions.change(from: Contribution.of(old), to: Contribution.of(count)))
     }
 
-    /// Retracts `old` and adds `new`; only aggregates whose parts actually change count as touched.
-    private mutating func replace(_ old: Contributions, with new: Contributions) {
-        for key in Set(old.tallies.keys).union(new.tallies.keys) {
-            let delta = new.tallies[key, default: Tally()] - old.tallies[key, default: Tally()]
-            guard !delta.isZero else { continue }
+    /// Adds a change to the aggregates; only aggregates whose parts actually change count as touched.
+    private mutating func apply(_ change: Contributions) {
+        for (key, delta) in change.tallies where !delta.isZero {
             let total = tallies[key, default: Tally()] + delta
             tallies[key] = total.isZero ? nil : total
             changedTallies.insert(key)

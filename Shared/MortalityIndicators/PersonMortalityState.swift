@@ -19,28 +19,42 @@ public struct PersonMortalityState: Codable, Sendable, Hashable {
     /// Nothing left to keep: the service may delete the person's stored state.
     public var isEmpty: Bool { episodes.isEmpty && death == nil }
 
-    mutating func apply(_ event: ActivityEvent) {
+    /// Returns whether the state changed (a slot's revision or content).
+    mutating func apply(_ event: ActivityEvent) -> Bool {
         let reduced = CohortRules.reduced(event)
-        if var slot = episodes[event.episodeKey] {
-            slot.apply(reduced)
-            episodes[event.episodeKey] = slot
-        } else {
-            episodes[event.episodeKey] = .initial(reduced)
-        }
+        let previous = episodes[event.episodeKey]
+        var slot = previous ?? .initial(reduced)
+        slot.apply(reduced)
+        guard slot != previous else { return false }
+        episodes[event.episodeKey] = slot
+        return true
     }
 
     /// messages.md §2: per person in arrival order, `N` registers (replacing an earlier registration),
-    /// `C` removes the registration.
-    mutating func apply(_ event: DeathEvent) {
+    /// `C` removes the registration. Returns whether the state changed.
+    mutating func apply(_ event: DeathEvent) -> Bool {
+        let previous = death
         switch event.status {
         case .registration: death = event
         case .annulment: death = nil
         }
+        return death != previous
     }
 
-    /// The qualifying episodes currently visible, latest first (start, then `institutionId`, then `episodeId`).
-    var qualifyingEpisodesLatestFirst: [Episode] {
-        episodes.values.compactMap(\.episode).sorted { ($0.start, $0.key) > ($1.start, $1.key) }
+    /// The latest qualifying episode (start, then `institutionId`, then `episodeId`) of each start year,
+    /// latest year first: the latest episode within a span of years is the first one in the span.
+    /// One pass over the slots, without sorting them.
+    var latestQualifyingEpisodePerStartYear: [(year: Int, episode: Episode)] {
+        var latest: [(year: Int, episode: Episode)] = []
+        for case let episode? in episodes.values.lazy.map(\.episode) {
+            let year = episode.start.date.year
+            if let i = latest.firstIndex(where: { $0.year == year }) {
+                if (latest[i].episode.start, latest[i].episode.key) < (episode.start, episode.key) { latest[i].episode = episode }
+            } else {
+                latest.append((year, episode))
+            }
+        }
+        return latest.sorted { $0.year > $1.year }
     }
 }
 
