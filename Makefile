@@ -45,5 +45,5 @@ run: build
 	scripts/run-demo.sh $(SYNTHETIC_PATIENTS)
 
 bench: deps
-	swift build -c release --product npr-bench --product kafka-dev-broker
+	swift build -c release --product kafka-dev-broker && swift build -c release --product npr-bench
 	$$(swift build -c release --show-bin-path)/npr-bench all
