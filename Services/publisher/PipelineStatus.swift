@@ -38,7 +38,15 @@ struct PipelineStatus: Codable, Sendable {
         ("publisher", [Topic.cells]),
     ]
 
+    /// Upstream first: intake's in-flight requests, then the groups in pipeline order. Whatever an upstream
+    /// stage produced before it reported no lag is visible to the downstream checks that follow.
     static func collect(admin: KafkaAdmin, intakeURL: String?) async -> PipelineStatus {
+        var inFlight: Int? = nil
+        if let intakeURL, let url = URL(string: intakeURL + "/v1/inflight"),
+           let (data, _) = try? await URLSession.shared.data(from: url),
+           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+            inFlight = obj["inFlight"] as? Int
+        }
         var groups: [GroupStatus] = []
         let nowMs = Date().timeIntervalSince1970 * 1000
         for (service, topics) in Self.groups {
@@ -51,12 +59,6 @@ struct PipelineStatus: Codable, Sendable {
             let lag = parts.reduce(0) { $0 + $1.lagMessages }
             groups.append(GroupStatus(service: service, group: service, partitions: parts, lagMessages: lag,
                                       lagSeconds: parts.map(\.lagSeconds).max() ?? 0, caughtUp: lag == 0 && !lags.isEmpty))
-        }
-        var inFlight: Int? = nil
-        if let intakeURL, let url = URL(string: intakeURL + "/v1/inflight"),
-           let (data, _) = try? await URLSession.shared.data(from: url),
-           let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            inFlight = obj["inFlight"] as? Int
         }
         let caughtUp = groups.allSatisfy(\.caughtUp) && (inFlight ?? 0) == 0
         return PipelineStatus(groups: groups, intakeInFlight: inFlight, caughtUp: caughtUp,

@@ -93,6 +93,9 @@ public final class StreamProcessor: Service, @unchecked Sendable {
                 log.info("revoking partitions with state committed", metadata: ["partitions": "\(partitions.count)"])
             }))
         var lastTick = ContinuousClock.now
+        // Group offsets for operators' lag views trail the store; a failed or interrupted commit is retried
+        // (also after a restart, from the store's offsets) so the views never stay behind.
+        var pendingGroupCommit = stored
         while !stopFlag.withLock({ $0 }) {
             let batch: [ConsumedMessage]
             do {
@@ -110,19 +113,27 @@ public final class StreamProcessor: Service, @unchecked Sendable {
                 step.append(try handler.tick())
                 exportLag(consumer.cachedLag())
             }
-            guard !batch.isEmpty || !step.outputs.isEmpty || !step.rows.isEmpty else { continue }
-            try publish(step.outputs)
-            var next: [TopicPartition: Int64] = [:]
-            for m in batch { next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1) }
-            try store.commit(rows: step.rows, offsets: next)
-            handler.didCommit()
-            do { try consumer.commit(next) } catch {
-                // Group offsets are for operators' lag views only; the store already holds the truth.
-                logger.warning("group offset commit failed", metadata: ["error": "\(error)"])
+            if !batch.isEmpty || !step.outputs.isEmpty || !step.rows.isEmpty {
+                try publish(step.outputs)
+                var next: [TopicPartition: Int64] = [:]
+                for m in batch { next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1) }
+                try store.commit(rows: step.rows, offsets: next)
+                handler.didCommit()
+                pendingGroupCommit.merge(next) { max($0, $1) }
+                processed.increment(by: batch.count)
+                let elapsed = ContinuousClock.now - started
+                batchTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
             }
-            processed.increment(by: batch.count)
-            batchTimer.recordNanoseconds(Int64((ContinuousClock.now - started).components.attoseconds / 1_000_000_000)
-                                         + (ContinuousClock.now - started).components.seconds * 1_000_000_000)
+            let assigned = consumer.assignment
+            let committable = pendingGroupCommit.filter { assigned.contains($0.key) }
+            if !committable.isEmpty {
+                do {
+                    try consumer.commit(committable)
+                    for k in committable.keys { pendingGroupCommit.removeValue(forKey: k) }
+                } catch {
+                    logger.warning("group offset commit failed; will retry", metadata: ["error": "\(error)"])
+                }
+            }
         }
     }
 
