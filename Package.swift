@@ -82,6 +82,8 @@ let package = Package(
         .testTarget(name: "PublishingTests", dependencies: ["NPRCore", "Publishing"], path: "Tests/PublishingTests"),
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
-        .testTarget(name: "IntegrationTests", dependencies: ["Kafka", "NPRCore", "SyntheticData", "ServiceRuntime"], path: "Tests/IntegrationTests"),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing",
+        ], path: "Tests/IntegrationTests"),
     ]
 )

@@ -164,16 +164,9 @@ final class Ledger: @unchecked Sendable {
                     .activity, source, redacted: redacted)
                 return
             }
-            let pseudonym = personIdValid ? m.patient.personId.map(pseudonym) : nil
-            let episode = Episode(institutionId: m.institutionId, episodeId: m.episodeId, unitId: m.unitId, sector: m.sector,
-                                  pseudonym: pseudonym, sex: m.patient.sex, birthDate: birthDate, municipality: m.patient.municipality,
-                                  district: m.patient.district, rightToHealthcare: m.referral?.rightToHealthcare, careLevel: m.careLevel,
-                                  start: m.start, end: m.end, endType: m.endType, contactType: m.contactType, activityPlace: m.activityPlace,
-                                  activityType: m.activityType, indirectActivity: m.indirectActivity, mainCondition: m.conditions?.first,
-                                  tariffs: m.tariffs ?? [])
+            let episode = Episode(m, pseudonym: personIdValid ? m.patient.personId.map(pseudonym) : nil, birthDate: birthDate)
             let bucket = episode.patientKey
-            var events = [ActivityEvent(kind: m.status == .annulment ? .annulment : .version, patientKey: bucket,
-                                        episodeKey: episodeKey, revision: m.revision, episode: episode)]
+            var events = [ActivityEvent(m.status, revision: m.revision, episode: episode)]
             // A version under another pseudonym hides the episode in every other bucket it was in, and a
             // bucket new to the episode learns of the highest revision elsewhere.
             let others = route.buckets.filter { $0.key != bucket.rawValue }

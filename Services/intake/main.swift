@@ -107,7 +107,11 @@ func readRecords(_ request: Request) async -> Outcome<[Result<JSONValue, JSONPar
     do {
         records = type == "application/x-ndjson" ? try JSONBody.ndjsonRecords(bytes) : try JSONBody.arrayRecords(bytes).map { .success($0) }
     } catch {
-        return .failure(problem(.badRequest, "Bad Request", "the body is not valid JSON: \(error)"))
+        switch error.kind {
+        case .tooManyRecords: return .failure(problem(.contentTooLarge, "Content Too Large", "at most \(Limits.maxRecords) records per request"))
+        case .tooLarge: return .failure(problem(.contentTooLarge, "Content Too Large", "the body exceeds \(Limits.maxBodyBytes) bytes"))
+        default: return .failure(problem(.badRequest, "Bad Request", "the body is not valid JSON: \(error)"))
+        }
     }
     guard records.count <= Limits.maxRecords else {
         return .failure(problem(.contentTooLarge, "Content Too Large", "at most \(Limits.maxRecords) records per request"))

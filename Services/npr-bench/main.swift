@@ -39,13 +39,7 @@ let dataset = SyntheticGenerator.generate(config)
 let encoder = JSONEncoder()
 let inputs: [[UInt8]] = dataset.activities.map { m in
     let birth = m.patient.personId.flatMap { try? PersonId.birthDate(of: $0).get() } ?? m.patient.birthDate ?? LocalDate(year: 1980, month: 1, day: 1)!
-    let e = Episode(institutionId: m.institutionId, episodeId: m.episodeId, unitId: m.unitId, sector: m.sector,
-                    pseudonym: m.patient.personId, sex: m.patient.sex, birthDate: birth, municipality: m.patient.municipality,
-                    rightToHealthcare: m.referral?.rightToHealthcare, careLevel: m.careLevel, start: m.start, end: m.end,
-                    endType: m.endType, contactType: m.contactType, activityPlace: m.activityPlace, activityType: m.activityType,
-                    indirectActivity: m.indirectActivity, mainCondition: m.conditions?.first, tariffs: m.tariffs ?? [])
-    let event = ActivityEvent(kind: m.status == .annulment ? .annulment : .version, patientKey: e.patientKey,
-                              episodeKey: e.key, revision: m.revision, episode: e)
+    let event = ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: m.patient.personId, birthDate: birth))
     return Array(try! encoder.encode(event))
 }
 print("synthetic year: \(dataset.activities.count) activity messages, \(patients) patients, \(dataset.units.count) units")

@@ -146,3 +146,24 @@ public struct PopulationEvent: Codable, Sendable, Hashable {
     }
     public var key: String { "\(year)|\(municipality)|\(sex)|\(age)" }
 }
+
+extension Episode {
+    /// The episode an accepted activity message describes: its pseudonym (nil when the person id was missing
+    /// or invalid) and the birth date to compute ages with (from the person id when valid).
+    public init(_ m: ActivityMessage, pseudonym: String?, birthDate: LocalDate) {
+        self.init(institutionId: m.institutionId, episodeId: m.episodeId, unitId: m.unitId, sector: m.sector,
+                  pseudonym: pseudonym, sex: m.patient.sex, birthDate: birthDate, municipality: m.patient.municipality,
+                  district: m.patient.district, rightToHealthcare: m.referral?.rightToHealthcare, careLevel: m.careLevel,
+                  start: m.start, end: m.end, endType: m.endType, contactType: m.contactType, activityPlace: m.activityPlace,
+                  activityType: m.activityType, indirectActivity: m.indirectActivity, mainCondition: m.conditions?.first,
+                  tariffs: m.tariffs ?? [])
+    }
+}
+
+extension ActivityEvent {
+    /// The version (or annulment) an accepted message publishes to its own bucket.
+    public init(_ status: EpisodeStatus, revision: Int, episode: Episode) {
+        self.init(kind: status == .annulment ? .annulment : .version, patientKey: episode.patientKey,
+                  episodeKey: episode.key, revision: revision, episode: episode)
+    }
+}

@@ -91,6 +91,8 @@ import Testing
         #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: Data("x".utf8), token: "token-a", contentType: "text/plain").status == 415)
         let huge = Data(repeating: 0x20, count: 17 * 1024 * 1024)
         #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: huge, token: "token-a").status == 413)
+        let tooMany = Data(("[" + Array(repeating: "{}", count: 50_001).joined(separator: ",") + "]").utf8)
+        #expect(try await HTTP.request("POST", s.url + "/v1/activities", body: tooMany, token: "token-a").status == 413)
         // NDJSON: one bad line is one rejected record, the others are accepted.
         let ndjson = String(decoding: activity("n1").dropFirst().dropLast(), as: UTF8.self) + "\n{oops\n"
         let r = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: Data(ndjson.utf8), token: "token-a", contentType: "application/x-ndjson"))

@@ -1,0 +1,116 @@
+import ActivityIndicators
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import MortalityIndicators
+import NPRCore
+import Publishing
+import StayLinking
+import SyntheticData
+import Testing
+
+/// The running pipeline equals a from-scratch computation over the same messages: a synthetic set with
+/// corrections and annulments is sent in shuffled order; once caught up, every published value must equal
+/// what fresh engines compute from the final episode versions alone.
+@Suite(.serialized) struct BatchEquivalenceTests {
+    static let asOf = LocalDate(year: 2024, month: 12, day: 31)!
+
+    /// From scratch: final versions only, no retractions, reference data first.
+    static func batch(_ data: SyntheticDataset) -> [String: PublishedValue] {
+        var slots: [EpisodeKey: EpisodeSlot] = [:]
+        for m in data.activities {
+            let valid = m.patient.personId.map(PersonId.isValid) ?? false
+            let birth = valid ? (try! PersonId.birthDate(of: m.patient.personId!).get()) : m.patient.birthDate!
+            let event = ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? m.patient.personId : nil, birthDate: birth))
+            if slots[event.episodeKey] == nil { slots[event.episodeKey] = .initial(event) } else { slots[event.episodeKey]!.apply(event) }
+        }
+        let finals = slots.values.compactMap(\.episode).sorted { $0.key < $1.key }
+        var linker = LinkerEngine()
+        for u in data.units { _ = linker.apply(unit: u) }
+        var changelogs: [StayChangelog] = []
+        for e in finals { if let c = linker.apply(ActivityEvent(.new, revision: 1, episode: e)) { changelogs.append(c) } }
+        var calculator = CalculatorEngine(asOf: asOf)
+        for u in data.units { calculator.apply(unit: u) }
+        for p in data.population {
+            let m = MunicipalityRegister.resolve(p.municipality).single2024!
+            calculator.apply(population: PopulationEvent(year: p.year, municipality: m, sex: p.sex, age: p.age, count: p.count))
+        }
+        for c in changelogs { calculator.apply(c) }
+        var mortality = MortalityEngine(asOf: asOf)
+        for p in data.population {
+            mortality.apply(population: PopulationEvent(year: p.year, municipality: MunicipalityRegister.resolve(p.municipality).single2024!, sex: p.sex, age: p.age, count: p.count))
+        }
+        for e in finals where e.pseudonym != nil { mortality.apply(ActivityEvent(.new, revision: 1, episode: e)) }
+        for d in data.deaths {
+            let birth = try! PersonId.birthDate(of: d.personId).get()
+            mortality.apply(death: DeathEvent(status: d.status, pseudonym: d.personId, deathDate: d.deathDate, sex: d.sex, birthDate: birth, municipality: d.municipality))
+        }
+        var publisher = PublisherEngine()
+        for (k, c) in calculator.allCells { publisher.apply(CellUpdate(key: k, cell: c)) }
+        for (k, c) in mortality.allCells { publisher.apply(CellUpdate(key: k, cell: c)) }
+        _ = publisher.publish(now: "batch")
+        return Dictionary(uniqueKeysWithValues: publisher.values(indicator: nil, measure: nil, period: nil, level: nil, unit: nil, sex: nil).map { ($0.key, $0) })
+    }
+
+    @Test func shuffledStreamWithCorrectionsEqualsBatch() async throws {
+        var config = SyntheticConfig.small(year: 2024, seed: 11)
+        config.patients = 250
+        let data = SyntheticGenerator.generate(config)
+        #expect(data.activities.contains { $0.status == .correction } && data.activities.contains { $0.status == .annulment })
+
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        let state = temporaryDirectory()
+        let ports = freePorts(5)
+        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_AS_OF": Self.asOf.description,
+                   "INTAKE_PORT": String(ports[0])]
+        let names = ["intake", "episode-linker", "indicator-calculator", "mortality-linker", "publisher"]
+        let procs = try names.enumerated().map { try ServiceProcess($0.element, port: ports[$0.offset], environment: env) }
+        defer { procs.forEach { $0.stop() } }
+        for (i, s) in names.enumerated() {
+            try await waitUntil(.seconds(60), "\(s) ready") { try await HTTP.request("GET", "http://127.0.0.1:\(ports[i])/health/ready").status == 200 }
+        }
+        let intake = "http://127.0.0.1:\(ports[0])", publisher = "http://127.0.0.1:\(ports[4])"
+        let encoder = JSONEncoder()
+        func post(_ path: String, _ body: Data) async throws {
+            let r = try await HTTP.request(path.hasSuffix("units") ? "PUT" : "POST", intake + path, body: body, token: "dev-admin-token")
+            #expect(r.status == 200)
+            #expect(((r.json as? [String: Any])?["rejected"] as? [Any])?.isEmpty == true, "\(path) rejected records")
+        }
+        try await post("/v1/reference/units", try encoder.encode(data.units))
+        for chunk in stride(from: 0, to: data.population.count, by: 20_000) {
+            try await post("/v1/population", try encoder.encode(Array(data.population[chunk..<min(chunk + 20_000, data.population.count)])))
+        }
+        var rng = SeededGenerator(seed: 99)
+        let shuffled = data.activities.shuffled(using: &rng)
+        for chunk in stride(from: 0, to: shuffled.count, by: 700) {
+            try await post("/v1/activities", try encoder.encode(Array(shuffled[chunk..<min(chunk + 700, shuffled.count)])))
+        }
+        try await post("/v1/deaths", try encoder.encode(data.deaths))
+
+        try await waitUntil(.seconds(240), "pipeline caught up") {
+            ((try await HTTP.request("GET", publisher + "/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true
+        }
+        let published = try JSONDecoder().decode([PublishedValue].self, from: try await HTTP.request("GET", publisher + "/v1/indicators").body)
+        let expected = Self.batch(data)
+        #expect(published.count == expected.count)
+        var mismatches: [String] = []
+        for v in published {
+            guard let e = expected[v.key] else { mismatches.append("unexpected \(v.key)"); continue }
+            let same = v.status == e.status && v.numerator == e.numerator && v.denominator == e.denominator
+                && close(v.value, e.value) && close(v.ciLower, e.ciLower) && close(v.ciUpper, e.ciUpper)
+            if !same { mismatches.append("\(v.key): got \(v.status) \(v.numerator as Any)/\(v.denominator as Any), batch \(e.status) \(e.numerator as Any)/\(e.denominator as Any)") }
+        }
+        for k in Set(expected.keys).subtracting(published.map(\.key)) { mismatches.append("missing \(k)") }
+        #expect(mismatches.isEmpty, "\(mismatches.count) differences, first: \(mismatches.prefix(5))")
+    }
+
+    func close(_ a: Double?, _ b: Double?) -> Bool {
+        switch (a, b) {
+        case (nil, nil): return true
+        case let (x?, y?): return abs(x - y) <= 1e-9 * max(1, abs(y))
+        default: return false
+        }
+    }
+}
