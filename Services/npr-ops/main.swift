@@ -2,6 +2,7 @@
 //   npr-ops lag                 per group and partition: committed, end, lag (messages, seconds), status
 //   npr-ops topics [--create]   list the declared topics (and create missing ones with the admin API)
 //   npr-ops load --patients N   stream a synthetic year through intake's HTTP API (for `make run`)
+//   npr-ops replay SERVICE      rebuild a stopped service from the beginning of its input topics
 import ArgumentParser
 import Foundation
 #if canImport(FoundationNetworking)
@@ -30,7 +31,7 @@ let quietLogger = Logger(label: "npr-ops", factory: { _ in SwiftLogNoOpLogHandle
 @main
 struct Ops: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "npr-ops", abstract: "Operator commands for the NPR TSB stream.",
-                                                    subcommands: [Lag.self, Topics.self, Load.self])
+                                                    subcommands: [Lag.self, Topics.self, Load.self, Replay.self])
 }
 
 struct Lag: ParsableCommand {
@@ -109,5 +110,47 @@ struct Load: AsyncParsableCommand {
         accepted += r["accepted"] as? Int ?? 0
         rejected += (r["rejected"] as? [Any])?.count ?? 0
         print("loaded \(data.units.count) units, \(data.population.count) population counts, \(data.activities.count) activities, \(data.deaths.count) deaths: \(accepted) accepted, \(rejected) rejected")
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: """
+        Rebuild a stopped service from the beginning of its input topics, e.g. when its store was lost or \
+        damaged. Its store is moved aside (kept as a backup); on its next start it re-reads every input from \
+        offset 0 and republishes absolute values, so consumers converge. The indicator-calculator is rebuilt \
+        with the episode-linker (the rebuilt linker numbers its changelogs afresh). Refuses while a service runs \
+        or when the broker no longer holds the start of an input topic.
+        """)
+    @Argument(help: "episode-linker, indicator-calculator, mortality-linker or publisher") var service: String
+
+    /// Services whose state is derived from another's numbered output and must be rebuilt with it.
+    static let rebuiltWith = ["episode-linker": ["indicator-calculator"]]
+
+    func run() throws {
+        let services = [service] + (Self.rebuiltWith[service] ?? [])
+        for s in services {
+            guard let topics = groups.first(where: { $0.0 == s })?.1, s != "intake" else {
+                throw ValidationError("unknown stateful service \(s)")
+            }
+            let config = try ServiceConfiguration(service: s)
+            if let url = URL(string: "http://127.0.0.1:\(config.httpPort)/health/live"), (try? Data(contentsOf: url)) != nil {
+                throw ValidationError("\(s) is running on port \(config.httpPort): stop it first")
+            }
+            let admin = try KafkaAdmin(bootstrap: config.bootstrapServers, logger: quietLogger)
+            let counts = try admin.topics()
+            for t in topics {
+                for p in 0..<Int32(counts[t] ?? 0) where try admin.watermarks(TopicPartition(t, p)).low > 0 {
+                    throw ValidationError("\(t)[\(p)] no longer starts at offset 0: a replay of \(s) would silently miss data")
+                }
+            }
+        }
+        for s in services {
+            let config = try ServiceConfiguration(service: s)
+            let backup = config.storePath + ".replaced-" + String(Int(Date().timeIntervalSince1970))
+            for suffix in ["", "-wal", "-shm"] where FileManager.default.fileExists(atPath: config.storePath + suffix) {
+                try FileManager.default.moveItem(atPath: config.storePath + suffix, toPath: backup + suffix)
+            }
+            print("\(s): store moved to \(backup); it rebuilds from offset 0 of its inputs on its next start")
+        }
     }
 }

@@ -79,6 +79,38 @@ import Testing
         #expect(national?["revision"] as? Int == 2)
         let replay = try stream(base + "/v1/stream", lastEventId: since) { $0.components(separatedBy: "event: value").count > 2 }
         #expect(replay.contains(#""numerator":6"#) && replay.contains(#""unit":"vest""#))
+
+        // npr-ops replay: refused while the publisher runs; once stopped, its store is moved aside and the
+        // restarted publisher rebuilds the same values from the beginning of npr.cells.
+        func values() async throws -> [String: PublishedValue] {
+            let list = try JSONDecoder().decode([PublishedValue].self, from: try await HTTP.request("GET", base + "/v1/indicators").body)
+            return Dictionary(uniqueKeysWithValues: list.map { ($0.key, $0) })
+        }
+        let current = try await values()
+        let opsEnv = env.merging(["PUBLISHER_PORT": String(port)]) { $1 }
+        #expect(try runOps(["replay", "publisher"], environment: opsEnv) != 0, "replay must refuse while the service runs")
+        publisher.stop()
+        #expect(try runOps(["replay", "publisher"], environment: opsEnv) == 0)
+        #expect(!FileManager.default.fileExists(atPath: state + "/publisher.sqlite"))
+        try publisher.start()
+        try await waitUntil(.seconds(60), "rebuilt publisher has every value") { try await values().count == current.count }
+        let rebuilt = try await values()
+        for (k, v) in current {
+            let r = rebuilt[k]
+            #expect(r?.numerator == v.numerator && r?.denominator == v.denominator && r?.value == v.value && r?.status == v.status, "\(k)")
+        }
+    }
+
+    func runOps(_ args: [String], environment: [String: String]) throws -> Int32 {
+        let p = Process()
+        p.executableURL = Build.executable("npr-ops")
+        p.arguments = args
+        p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        p.waitUntilExit()
+        return p.terminationStatus
     }
 
     func lastEventId(_ url: String) async throws -> String? {
