@@ -52,10 +52,13 @@ public final class ServiceHost: @unchecked Sendable {
         }
     }
 
-    /// The evaluation date: `NPR_AS_OF`, or today (UTC).
+    /// The evaluation date: `NPR_AS_OF`, or today in Norway (NPR dates are Norwegian local dates).
     public func evaluationDate() -> LocalDate {
         if let a = configuration.asOfOverride, let d = LocalDate(a) { return d }
-        return LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86400))
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = TimeZone(identifier: "Europe/Oslo") ?? TimeZone(secondsFromGMT: 0)!
+        let c = calendar.dateComponents([.year, .month, .day], from: Date())
+        return LocalDate(year: c.year!, month: c.month!, day: c.day!) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86400))
     }
 
     public func makeProducer(deliveryTimeoutMs: Int = 30000) throws -> KafkaProducer {
