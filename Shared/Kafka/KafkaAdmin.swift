@@ -25,30 +25,18 @@ public struct PartitionLag: Sendable, Hashable, Codable {
 
 /// Queries and topic administration over a plain client handle.
 public final class KafkaAdmin: @unchecked Sendable {
-    let handle: OpaquePointer
-    let contextPointer: UnsafeMutableRawPointer
+    let client: NativeClient
+    var handle: OpaquePointer { client.handle }
     let bootstrap: String
     let logger: Logger
 
     public init(bootstrap: String, logger: Logger) throws {
         self.bootstrap = bootstrap
         self.logger = logger
-        let ctx = ClientContext(name: "admin", logger: logger)
-        contextPointer = Unmanaged.passRetained(ctx).toOpaque()
-        let conf = try KafkaConfig.bootstrap(bootstrap).makeNative(opaque: contextPointer)
-        var err = [CChar](repeating: 0, count: 512)
-        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &err, err.count) else {
-            rd_kafka_conf_destroy(conf)
-            Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
-            throw KafkaError(code: -1, message: "admin: \(errorText(err))")
-        }
-        handle = rk
+        client = try NativeClient(RD_KAFKA_PRODUCER, config: .bootstrap(bootstrap), context: ClientContext(name: "admin", logger: logger))
     }
 
-    deinit {
-        rd_kafka_destroy(handle)
-        Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
-    }
+    deinit { client.destroy() }
 
     /// Low and high watermark (log start offset, next offset to be written).
     public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(10)) throws -> (low: Int64, high: Int64) {

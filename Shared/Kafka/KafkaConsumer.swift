@@ -42,48 +42,41 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
 
 /// A group consumer with manual offset management. Not for concurrent use: one thread polls.
 public final class KafkaConsumer: @unchecked Sendable {
-    let handle: OpaquePointer
+    let client: NativeClient
+    var handle: OpaquePointer { client.handle }
     let context: ConsumerContext
-    let contextPointer: UnsafeMutableRawPointer
     let outOfRange: Counter
     let consumed: Counter
     private var closed = false
 
     public init(config: KafkaConfig, name: String, logger: Logger) throws {
         context = ConsumerContext(name: name, logger: logger)
-        contextPointer = Unmanaged.passRetained(context as ClientContext).toOpaque()
         outOfRange = Counter(label: "kafka_offset_out_of_range_total", dimensions: [("client", name)])
         consumed = Counter(label: "kafka_consumed_total", dimensions: [("client", name)])
-        let conf = try config.makeNative(opaque: contextPointer)
-        rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
-            guard let rk, let partitions, let ctx = ClientContext.from(rk) as? ConsumerContext else { return }
-            let tps = readPartitionList(partitions).map { $0.0 }
-            let hooks = ctx.hooks.withLock { $0 }
-            ctx.rebalances.increment()
-            if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
-                let start = hooks?.onAssign(tps) ?? [:]
-                for i in 0..<Int(partitions.pointee.cnt) {
-                    let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
-                    partitions.pointee.elems[i].offset = start[tp] ?? KafkaOffset.beginning
+        client = try NativeClient(RD_KAFKA_CONSUMER, config: config, context: context) { conf in
+            rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
+                guard let rk, let partitions, let ctx = ClientContext.from(rk) as? ConsumerContext else { return }
+                let tps = readPartitionList(partitions).map { $0.0 }
+                let hooks = ctx.hooks.withLock { $0 }
+                ctx.rebalances.increment()
+                if err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS {
+                    let start = hooks?.onAssign(tps) ?? [:]
+                    for i in 0..<Int(partitions.pointee.cnt) {
+                        let tp = TopicPartition(String(cString: partitions.pointee.elems[i].topic), partitions.pointee.elems[i].partition)
+                        partitions.pointee.elems[i].offset = start[tp] ?? KafkaOffset.beginning
+                    }
+                    rd_kafka_assign(rk, partitions)
+                    ctx.assignment.withLock { $0.formUnion(tps) }
+                    ctx.logger.info("partitions assigned", metadata: ["client": "\(ctx.name)", "partitions": "\(tps.sorted())"])
+                } else {
+                    hooks?.onRevoke(tps)
+                    rd_kafka_assign(rk, nil)
+                    ctx.assignment.withLock { $0.subtract(tps) }
+                    ctx.logger.info("partitions revoked", metadata: ["client": "\(ctx.name)", "partitions": "\(tps.sorted())"])
                 }
-                rd_kafka_assign(rk, partitions)
-                ctx.assignment.withLock { $0.formUnion(tps) }
-                ctx.logger.info("partitions assigned", metadata: ["client": "\(ctx.name)", "partitions": "\(tps.sorted())"])
-            } else {
-                hooks?.onRevoke(tps)
-                rd_kafka_assign(rk, nil)
-                ctx.assignment.withLock { $0.subtract(tps) }
-                ctx.logger.info("partitions revoked", metadata: ["client": "\(ctx.name)", "partitions": "\(tps.sorted())"])
             }
         }
-        var err = [CChar](repeating: 0, count: 512)
-        guard let rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, &err, err.count) else {
-            rd_kafka_conf_destroy(conf)
-            Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
-            throw KafkaError(code: -1, message: "consumer: \(errorText(err))")
-        }
-        handle = rk
-        rd_kafka_poll_set_consumer(rk)
+        rd_kafka_poll_set_consumer(client.handle)
     }
 
     /// Joins the group for `topics`; assignments start from the offsets `hooks.onAssign` returns.
@@ -192,8 +185,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         rd_kafka_consumer_close(handle)
-        rd_kafka_destroy(handle)
-        Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+        client.destroy()
     }
 
     deinit { close() }

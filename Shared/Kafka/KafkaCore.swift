@@ -175,3 +175,39 @@ final class StopFlag: Sendable {
     /// Returns true for the caller that actually stopped it.
     func stop() -> Bool { !stopped.exchange(true, ordering: .acquiringAndReleasing) }
 }
+
+/// One librdkafka client handle with the context its callbacks reach through the handle's opaque:
+/// created, configured and destroyed in one place for every kind of client.
+final class NativeClient: @unchecked Sendable {
+    let handle: OpaquePointer
+    let context: ClientContext
+    private let contextPointer: UnsafeMutableRawPointer
+    private var destroyed = false
+
+    /// `configure` sets the callbacks specific to the kind of client on the native configuration.
+    init(_ type: rd_kafka_type_t, config: KafkaConfig, context: ClientContext, configure: (OpaquePointer) -> Void = { _ in }) throws {
+        self.context = context
+        contextPointer = Unmanaged.passRetained(context).toOpaque()
+        let conf: OpaquePointer
+        do { conf = try config.makeNative(opaque: contextPointer) } catch {
+            Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+            throw error
+        }
+        configure(conf)
+        var err = [CChar](repeating: 0, count: 512)
+        guard let rk = rd_kafka_new(type, conf, &err, err.count) else {
+            rd_kafka_conf_destroy(conf)
+            Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+            throw KafkaError(code: -1, message: "\(context.name): \(errorText(err))")
+        }
+        handle = rk
+    }
+
+    /// Destroys the handle (after the owner's own shutdown steps) and releases the context.
+    func destroy() {
+        guard !destroyed else { return }
+        destroyed = true
+        rd_kafka_destroy(handle)
+        Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+    }
+}

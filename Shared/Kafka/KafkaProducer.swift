@@ -57,41 +57,36 @@ final class ProducerContext: ClientContext, @unchecked Sendable {
 public final class KafkaProducer: @unchecked Sendable {
     let handle: OpaquePointer
     let context: ProducerContext
-    let contextPointer: UnsafeMutableRawPointer
+    let client: NativeClient
     let poller: Thread
     let stopFlag = StopFlag()
     let pollerDone = DispatchSemaphore(value: 0)
 
     public init(config: KafkaConfig, name: String, logger: Logger) throws {
         context = ProducerContext(name: name, logger: logger)
-        contextPointer = Unmanaged.passRetained(context as ClientContext).toOpaque()
-        let conf = try config.makeNative(opaque: contextPointer)
-        rd_kafka_conf_set_dr_msg_cb(conf) { rk, msg, _ in
-            guard let rk, let msg, let ctx = ClientContext.from(rk) as? ProducerContext else { return }
-            let m = msg.pointee
-            let failure: KafkaError? = m.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(m.err, "delivery")
-            ctx.tracker.state.withLock { s in
-                s.outstanding -= 1
-                if let failure, s.firstFailure == nil { s.firstFailure = failure }
-            }
-            if failure == nil { ctx.tracker.delivered.increment() } else { ctx.tracker.failed.increment() }
-            if let opaque = m._private {
-                let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
-                if let failure {
-                    box.continuation?.resume(throwing: failure)
-                } else {
-                    let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
-                    box.continuation?.resume(returning: DeliveryReport(topic: topic, partition: m.partition, offset: m.offset))
+        client = try NativeClient(RD_KAFKA_PRODUCER, config: config, context: context) { conf in
+            rd_kafka_conf_set_dr_msg_cb(conf) { rk, msg, _ in
+                guard let rk, let msg, let ctx = ClientContext.from(rk) as? ProducerContext else { return }
+                let m = msg.pointee
+                let failure: KafkaError? = m.err == RD_KAFKA_RESP_ERR_NO_ERROR ? nil : KafkaError(m.err, "delivery")
+                ctx.tracker.state.withLock { s in
+                    s.outstanding -= 1
+                    if let failure, s.firstFailure == nil { s.firstFailure = failure }
+                }
+                if failure == nil { ctx.tracker.delivered.increment() } else { ctx.tracker.failed.increment() }
+                if let opaque = m._private {
+                    let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
+                    if let failure {
+                        box.continuation?.resume(throwing: failure)
+                    } else {
+                        let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
+                        box.continuation?.resume(returning: DeliveryReport(topic: topic, partition: m.partition, offset: m.offset))
+                    }
                 }
             }
         }
-        var err = [CChar](repeating: 0, count: 512)
-        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &err, err.count) else {
-            rd_kafka_conf_destroy(conf)
-            Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
-            throw KafkaError(code: -1, message: "producer: \(errorText(err))")
-        }
-        handle = rk
+        handle = client.handle
+        let rk = client.handle
         let stopFlag = self.stopFlag, done = self.pollerDone
         let rkBox = UnsafeSendable(rk)
         poller = Thread {
@@ -172,8 +167,7 @@ public final class KafkaProducer: @unchecked Sendable {
         guard stopFlag.stop() else { return }
         pollerDone.wait()
         rd_kafka_flush(handle, 5000)
-        rd_kafka_destroy(handle)
-        Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+        client.destroy()
     }
 
     deinit { close() }

@@ -4,22 +4,15 @@ import Logging
 /// librdkafka's in-memory mock cluster (rdkafka_mock.h): speaks the Kafka protocol over TCP on
 /// loopback. Data lives in memory only, at most 5 MiB or 100 000 batches per partition.
 public final class MockCluster: @unchecked Sendable {
-    let handle: OpaquePointer
+    let client: NativeClient
     let cluster: OpaquePointer
-    let contextPointer: UnsafeMutableRawPointer
 
     public init(brokers: Int, logger: Logger) throws {
-        contextPointer = Unmanaged.passRetained(ClientContext(name: "mock", logger: logger)).toOpaque()
         var config = KafkaConfig()
         config["log_level"] = "4"
-        let conf = try config.makeNative(opaque: contextPointer)
-        var err = [CChar](repeating: 0, count: 512)
-        guard let rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, &err, err.count) else {
-            throw KafkaError(code: -1, message: "mock handle: \(errorText(err))")
-        }
-        handle = rk
-        guard let mc = rd_kafka_mock_cluster_new(rk, Int32(brokers)) else {
-            rd_kafka_destroy(rk)
+        client = try NativeClient(RD_KAFKA_PRODUCER, config: config, context: ClientContext(name: "mock", logger: logger))
+        guard let mc = rd_kafka_mock_cluster_new(client.handle, Int32(brokers)) else {
+            client.destroy()
             throw KafkaError(code: -1, message: "mock cluster could not start")
         }
         cluster = mc
@@ -57,7 +50,6 @@ public final class MockCluster: @unchecked Sendable {
 
     public func close() {
         rd_kafka_mock_cluster_destroy(cluster)
-        rd_kafka_destroy(handle)
-        Unmanaged<ClientContext>.fromOpaque(contextPointer).release()
+        client.destroy()
     }
 }
