@@ -69,19 +69,10 @@ import Testing
         let data = SyntheticGenerator.generate(config)
         #expect(data.activities.contains { $0.status == .correction } && data.activities.contains { $0.status == .annulment })
 
-        let broker = try BrokerProcess()
-        defer { broker.stop() }
-        let state = temporaryDirectory()
-        let ports = freePorts(5)
-        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_AS_OF": Self.asOf.description,
-                   "INTAKE_PORT": String(ports[0])]
-        let names = ["intake", "episode-linker", "indicator-calculator", "mortality-linker", "publisher"]
-        let procs = try names.enumerated().map { try ServiceProcess($0.element, port: ports[$0.offset], environment: env) }
-        defer { procs.forEach { $0.stop() } }
-        for (i, s) in names.enumerated() {
-            try await waitUntil(.seconds(60), "\(s) ready") { try await HTTP.request("GET", "http://127.0.0.1:\(ports[i])/health/ready").status == 200 }
-        }
-        let intake = "http://127.0.0.1:\(ports[0])", publisher = "http://127.0.0.1:\(ports[4])"
+        let pipeline = try await Pipeline.start(environment: ["NPR_AS_OF": Self.asOf.description])
+        defer { pipeline.stop() }
+        let procs = pipeline.services
+        let intake = pipeline.intake, publisher = pipeline.publisher
         let encoder = JSONEncoder()
         func post(_ path: String, _ body: Data) async throws {
             let r = try await HTTP.request(path.hasSuffix("units") ? "PUT" : "POST", intake + path, body: body, token: "dev-admin-token")

@@ -147,3 +147,33 @@ func temporaryDirectory() -> String {
     try? FileManager.default.createDirectory(atPath: d, withIntermediateDirectories: true)
     return d
 }
+
+/// The broker and all five services, each with its own port and one state directory, ready.
+struct Pipeline {
+    static let names = ["intake", "episode-linker", "indicator-calculator", "mortality-linker", "publisher"]
+    let broker: BrokerProcess
+    let services: [ServiceProcess]
+    let state: String
+
+    static func start(environment extra: [String: String] = [:]) async throws -> Pipeline {
+        let broker = try BrokerProcess()
+        let state = temporaryDirectory()
+        let ports = freePorts(names.count)
+        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "INTAKE_PORT": String(ports[0])]
+            .merging(extra) { $1 }
+        let services = try names.enumerated().map { try ServiceProcess($0.element, port: ports[$0.offset], environment: env) }
+        for s in services {
+            try await waitUntil(.seconds(60), "\(s.name) ready") { try await HTTP.request("GET", "http://127.0.0.1:\(s.port)/health/ready").status == 200 }
+        }
+        return Pipeline(broker: broker, services: services, state: state)
+    }
+
+    subscript(name: String) -> ServiceProcess { services.first { $0.name == name }! }
+    var intake: String { "http://127.0.0.1:\(self["intake"].port)" }
+    var publisher: String { "http://127.0.0.1:\(self["publisher"].port)" }
+
+    func stop() {
+        services.forEach { $0.stop() }
+        broker.stop()
+    }
+}

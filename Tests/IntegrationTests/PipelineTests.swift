@@ -7,7 +7,6 @@ import Testing
 
 /// The five real services against a real broker process, driven over HTTP.
 @Suite(.serialized) struct PipelineTests {
-    static let services = ["intake", "episode-linker", "indicator-calculator", "mortality-linker", "publisher"]
     static let institution = "974589095"
 
     func unitJSON() -> Data {
@@ -31,19 +30,9 @@ import Testing
     }
 
     @Test func episodesFlowThroughEveryServiceAndSurviveKill9() async throws {
-        let broker = try BrokerProcess()
-        defer { broker.stop() }
-        let state = temporaryDirectory()
-        let ports = freePorts(5)
-        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_AS_OF": "2024-12-31",
-                   "INTAKE_PORT": String(ports[0]), "NPR_LOG_LEVEL": "info"]
-        var procs: [String: ServiceProcess] = [:]
-        for (i, s) in Self.services.enumerated() { procs[s] = try ServiceProcess(s, port: ports[i], environment: env) }
-        defer { procs.values.forEach { $0.stop() } }
-        for (i, s) in Self.services.enumerated() {
-            try await waitUntil(.seconds(60), "\(s) ready") { try await HTTP.request("GET", "http://127.0.0.1:\(ports[i])/health/ready").status == 200 }
-        }
-        let intake = "http://127.0.0.1:\(ports[0])", publisher = ports[4]
+        let pipeline = try await Pipeline.start(environment: ["NPR_AS_OF": "2024-12-31"])
+        defer { pipeline.stop() }
+        let intake = pipeline.intake, publisher = pipeline["publisher"].port, state = pipeline.state
 
         // Authentication and unit register.
         #expect(try await HTTP.request("POST", "\(intake)/v1/activities", body: Data("[]".utf8)).status == 401)
@@ -68,10 +57,10 @@ import Testing
         #expect(try await avbrudd(publisher)?.2 == "ok")
 
         // kill -9 the linker, correct one stay while it is down, restart: the correction is counted once.
-        procs["episode-linker"]!.kill9()
+        pipeline["episode-linker"].kill9()
         let correction = [stay(2, endType: 4, revision: 2)]
         #expect(try await HTTP.request("POST", "\(intake)/v1/activities", body: try JSONEncoder().encode(correction), token: "dev-admin-token").status == 200)
-        try procs["episode-linker"]!.start()
+        try pipeline["episode-linker"].start()
         try await waitUntil(.seconds(60), "avbrudd 3/5 after restart") { try await avbrudd(publisher).map { $0.0 == 3 && $0.1 == 5 } ?? false }
 
         // The pipeline reports itself caught up, and no clear person id reached any log.
