@@ -3,8 +3,10 @@ import NPRCore
 /// The incremental indicator calculator for `tsb-avbrudd`, `tsb-nokkeltall` and `tsb-poliklinikk`.
 ///
 /// Per patient bucket it keeps the linker's last state and the contributions computed from it
-/// (`PatientContributions`); a change retracts the old set and adds the new one to the running cell
-/// totals, so every event costs that patient's data plus the cells it touches. Indexes limit the
+/// (`PatientContributions`), as the patient's shares of its cells. A changelog retracts the old parts of
+/// the sources it changes (episodes, stays, §4 contacts whose year moved) and adds their new parts; the
+/// cells whose contribution from the patient changed move their running totals. So an event costs the
+/// cells it touches plus a pass over that patient's own data, never the total history. Indexes limit the
 /// recomputation a reference change needs: unit → patients using it, patients with open inpatient
 /// episodes (the only ones an evaluation-date change affects), and cells by what their metadata or
 /// rate denominator depends on.
@@ -26,7 +28,7 @@ public struct CalculatorEngine: Sendable {
     private var cells = CellDirectory()
     /// Totals by cell id; nil where no contribution is left.
     private var totals: [CellTotals?] = []
-    /// Scratch space of `recompute`.
+    /// Scratch space: the difference an event makes to one patient's shares.
     private var accumulator = ContributionAccumulator()
 
     private var patientsByUnit: [String: Set<PatientKey>] = [:]
@@ -48,23 +50,27 @@ public struct CalculatorEngine: Sendable {
     /// and is ignored.
     public mutating func apply(_ changelog: StayChangelog) {
         let key = changelog.patientKey
-        if let index = patients.index(forKey: key) {
-            guard changelog.sequence > patients.values[index].state.sequence else { return }
-            // Only the sources the changelog changes are retracted and added again.
-            let replaced = ReplacedSources(changelog, in: patients.values[index].state)
-            patients.values[index].state.apply(changelog)
-            let register = units
-            accumulator.reset()
-            patients.values[index].years = PatientContributions.accumulateChange(
-                patient: key, replaced: replaced, state: patients.values[index].state, yearsBefore: patients.values[index].years,
-                unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
-            applyAccumulated(to: index)
-            reindex(key, after: replaced)
-        } else {
-            patients[key] = PatientEntry(state: PatientCalcState(changelog, after: nil))
-            recompute(key)
-            reindex(key)
+        guard let index = patients.index(forKey: key) else {
+            var entry = PatientEntry(state: PatientCalcState(changelog, after: nil))
+            recompute(key, &entry)
+            reindex(key, &entry)
+            patients[key] = entry
+            dirtyPatients.insert(key)
+            return
         }
+        guard changelog.sequence > patients.values[index].state.sequence else { return }
+        var entry = takeEntry(at: index)
+        // Only the sources the changelog changes are retracted and added again.
+        let replaced = ReplacedSources(changelog, in: entry.state)
+        entry.state.apply(changelog)
+        let register = units
+        accumulator.reset()
+        entry.years = PatientContributions.accumulateChange(
+            patient: key, replaced: replaced, state: entry.state, yearsBefore: entry.years,
+            unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
+        applyAccumulated(to: &entry.shares)
+        reindex(key, &entry, after: replaced)
+        patients.values[index] = entry
         dirtyPatients.insert(key)
     }
 
@@ -147,9 +153,10 @@ public struct CalculatorEngine: Sendable {
         units = UnitRegister(restoredUnits)
         population = PopulationTable(restoredPopulation)
         for (key, state) in restored {
-            patients[key] = PatientEntry(state: state)
-            recompute(key)
-            reindex(key)
+            var entry = PatientEntry(state: state)
+            recompute(key, &entry)
+            reindex(key, &entry)
+            patients[key] = entry
         }
         for key in previousCells { markChanged(cells.id(key)) }
         for id in existingCells { markChanged(id) }
@@ -157,82 +164,91 @@ public struct CalculatorEngine: Sendable {
 
     // MARK: incremental core
 
-    /// Recomputes all of a patient's contributions (after a register or evaluation-date change).
+    /// Recomputes all of a stored patient's contributions (after a register or evaluation-date change).
     private mutating func recompute(_ key: PatientKey) {
         guard let index = patients.index(forKey: key) else { return }
+        var entry = takeEntry(at: index)
+        recompute(key, &entry)
+        patients.values[index] = entry
+    }
+
+    private mutating func recompute(_ key: PatientKey, _ entry: inout PatientEntry) {
         let register = units
         accumulator.reset()
-        for share in patients.values[index].shares { accumulator.subtract(share) }
-        patients.values[index].years = PatientContributions.accumulate(
-            patient: key, state: patients.values[index].state, unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
-        applyAccumulated(to: index)
+        for share in entry.shares { accumulator.subtract(share) }
+        entry.years = PatientContributions.accumulate(
+            patient: key, state: entry.state, unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
+        applyAccumulated(to: &entry.shares)
     }
 
-    /// Adds the accumulated difference to the patient's shares, and moves the totals of every cell whose
+    /// Moves a stored entry out, so that it is changed in place rather than copied (its slot holds an
+    /// empty entry until it is put back).
+    private mutating func takeEntry(at index: [PatientKey: PatientEntry].Index) -> PatientEntry {
+        var entry = PatientEntry(state: PatientCalcState(sequence: 0))
+        swap(&entry, &patients.values[index])
+        return entry
+    }
+
+    /// Adds the accumulated difference to a patient's shares, and moves the totals of every cell whose
     /// contribution from the patient changed: retract what went, add what came, replace what changed.
-    private mutating func applyAccumulated(to index: [PatientKey: PatientEntry].Index) {
-        var shares: [CellShare] = []
-        swap(&shares, &patients.values[index].shares)   // mutated in place, not copied
-        var (newShares, emptied) = ([CellShare](), false)
-        for change in accumulator.shares where !change.isEmpty {
-            let position = Self.position(of: change.cell, in: shares)
-            let found = position < shares.count && shares[position].cell == change.cell
-            let before = found ? shares[position] : CellShare(cell: change.cell)
-            var after = before
-            after.add(change)
-            assert(after.numerator >= 0 && after.denominator >= 0 && after.numeratorMarks >= 0 && after.denominatorMarks >= 0)
-            if after.contribution != before.contribution {
-                switch (before.isEmpty, after.isEmpty) {
-                case (true, _): add(after)
-                case (_, true): retract(before)
-                default: replace(before, by: after)
-                }
-            }
-            if found { shares[position] = after; emptied = emptied || after.isEmpty } else { newShares.append(after) }
+    /// One pass over the shares (sequential, unlike a search per change), then the cells new to the patient.
+    private mutating func applyAccumulated(to shares: inout [CellShare]) {
+        var emptied = false
+        for position in shares.indices {
+            guard let change = accumulator.claim(shares[position].cell) else { continue }
+            let before = shares[position]
+            shares[position].add(change)
+            moveTotals(from: before, to: shares[position])
+            emptied = emptied || shares[position].isEmpty
         }
         if emptied { shares.removeAll(where: \.isEmpty) }
-        if !newShares.isEmpty {
-            shares += newShares
-            shares.sort { $0.cell < $1.cell }   // two sorted runs (the new ones sorted first): a merge
+        var newShares: [CellShare] = []
+        for change in accumulator.shares where !change.isEmpty && !accumulator.isClaimed(change.cell) {
+            moveTotals(from: CellShare(cell: change.cell), to: change)
+            newShares.append(change)
         }
-        swap(&shares, &patients.values[index].shares)
+        if !newShares.isEmpty {
+            // A new array of exactly the needed size (patients' shares are much of the engine's memory);
+            // the sort merges the two sorted runs.
+            newShares.sort { $0.cell < $1.cell }
+            shares = (shares + newShares).sorted { $0.cell < $1.cell }
+        }
     }
 
-    /// Where `cell` is or would go in `shares` (ordered by cell id).
-    private static func position(of cell: CellId, in shares: [CellShare]) -> Int {
-        var (low, high) = (0, shares.count)
-        while low < high {
-            let middle = (low + high) / 2
-            if shares[middle].cell < cell { low = middle + 1 } else { high = middle }
+    /// Moves a cell's totals by the change of one patient's share of it.
+    private mutating func moveTotals(from before: CellShare, to after: CellShare) {
+        assert(after.numerator >= 0 && after.denominator >= 0 && after.numeratorMarks >= 0 && after.denominatorMarks >= 0)
+        guard after.contribution != before.contribution else { return }
+        switch (before.isEmpty, after.isEmpty) {
+        case (true, _): add(after)
+        case (_, true): retract(before)
+        default: replace(before, by: after)
         }
-        return low
     }
 
     /// Keeps the indexes by unit and by open episode in step with a patient's changed state. After a
     /// changelog they are recomputed only when what it `replaced` or brought in can move them: most
     /// changelogs add an episode at a unit the patient already uses.
-    private mutating func reindex(_ key: PatientKey, after replaced: ReplacedSources? = nil) {
-        guard let index = patients.index(forKey: key) else { return }
-        let state = patients.values[index].state
+    private mutating func reindex(_ key: PatientKey, _ entry: inout PatientEntry, after replaced: ReplacedSources? = nil) {
+        let state = entry.state
         var (unitsMayMove, openMayMove) = (true, true)
         if let replaced {
             let before = replaced.episodes.compactMap(\.episode), after = replaced.episodes.compactMap { state.episodes[$0.key] }
             let unitsBefore = before.map(\.unitId) + replaced.stays.map(\.unitId)
             let unitsAfter = after.map(\.unitId) + state.stays.map(\.unitId)
-            let known = patients.values[index].unitIds
             // A unit can only come with what came in, and only go with what was replaced.
-            unitsMayMove = unitsAfter.contains { !known.contains($0) } || unitsBefore.contains { !unitsAfter.contains($0) }
+            unitsMayMove = unitsAfter.contains { !entry.unitIds.contains($0) } || unitsBefore.contains { !unitsAfter.contains($0) }
             openMayMove = (before + after).contains(where: \.isInpatient)
         }
         if unitsMayMove {
-            let unitIds = state.unitIds, previous = patients.values[index].unitIds
-            if unitIds != previous {
-                for unitId in previous.subtracting(unitIds) {
+            let unitIds = state.unitIds
+            if unitIds != entry.unitIds {
+                for unitId in entry.unitIds.subtracting(unitIds) {
                     patientsByUnit[unitId]?.remove(key)
                     if patientsByUnit[unitId]?.isEmpty == true { patientsByUnit[unitId] = nil }
                 }
-                for unitId in unitIds.subtracting(previous) { patientsByUnit[unitId, default: []].insert(key) }
-                patients.values[index].unitIds = unitIds
+                for unitId in unitIds.subtracting(entry.unitIds) { patientsByUnit[unitId, default: []].insert(key) }
+                entry.unitIds = unitIds
             }
         }
         if openMayMove {

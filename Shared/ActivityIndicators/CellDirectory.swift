@@ -134,8 +134,9 @@ struct CellShare: Hashable, Sendable {
 struct ContributionAccumulator: Sendable {
     /// +1 while adding sources, -1 while retracting them.
     var sign: Int32 = 1
-    /// Index in `shares` by cell id, -1 where untouched.
+    /// Index in `shares` by cell id; `untouched`, or `claimed` once `claim` took the share.
     private var slots: [Int32] = []
+    private static let untouched: Int32 = -1, claimed: Int32 = -2
     /// The touched cells in first-touch order.
     private(set) var shares: [CellShare] = []
 
@@ -172,7 +173,7 @@ struct ContributionAccumulator: Sendable {
     @inline(__always)
     private mutating func update(_ cell: CellId, _ change: (inout CellShare) -> Void) {
         let c = Int(cell)
-        if c >= slots.count { slots.append(contentsOf: repeatElement(-1, count: c - slots.count + 1)) }
+        if c >= slots.count { slots.append(contentsOf: repeatElement(Self.untouched, count: c - slots.count + 1)) }
         var index = Int(slots[c])
         if index < 0 {
             index = shares.count
@@ -182,9 +183,20 @@ struct ContributionAccumulator: Sendable {
         change(&shares[index])
     }
 
+    /// The accumulated share of `cell`, if any, marking it as taken (see `isClaimed`).
+    mutating func claim(_ cell: CellId) -> CellShare? {
+        let c = Int(cell)
+        guard c < slots.count, slots[c] >= 0 else { return nil }
+        defer { slots[c] = Self.claimed }
+        return shares[Int(slots[c])]
+    }
+
+    /// Whether `claim` has taken the share of `cell`.
+    func isClaimed(_ cell: CellId) -> Bool { slots[Int(cell)] == Self.claimed }
+
     /// Forgets everything, keeping the capacity for the next patient.
     mutating func reset() {
-        for share in shares { slots[Int(share.cell)] = -1 }
+        for share in shares { slots[Int(share.cell)] = Self.untouched }
         shares.removeAll(keepingCapacity: true)
         sign = 1
     }

@@ -57,15 +57,12 @@ public enum PatientContributions {
                                  cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) -> [Int: PoliklinikkYear] {
         let identified = !patient.isAnonymous
         let replacedEpisodes = replaced.tsbEpisodes
-        // Only a contact or an inpatient episode can move a §4 year.
-        func movesYears(_ e: Episode?) -> Bool { e.map { $0.isInpatient || isPoliklinikkContact($0) } ?? false }
-        let yearsMayMove = replacedEpisodes.contains { movesYears($0.episode) || movesYears(state.tsbEpisode($0.key)) }
-        let years = yearsMayMove ? poliklinikkYears(of: state, asOf: asOf) : yearsBefore
-        var changed: [EpisodeKey] = []
-        for (key, before) in replacedEpisodes {
-            let after = state.tsbEpisode(key)
-            guard before != after else { continue }
-            changed.append(key)
+        let changes = replacedEpisodes.map { (key: $0.key, before: $0.episode, after: state.tsbEpisode($0.key)) }.filter { $0.before != $0.after }
+        // Outpatient changes update the §4 years without a scan when they can (`updatedBy`).
+        let touchesInpatient = changes.contains { $0.before?.isInpatient == true || $0.after?.isInpatient == true }
+        let updatedYears = touchesInpatient ? nil : poliklinikkYears(yearsBefore, updatedBy: changes.map { ($0.before, $0.after) })
+        let years = updatedYears ?? poliklinikkYears(of: state, asOf: asOf)
+        for (_, before, after) in changes {
             if let before {
                 accumulator.sign = -1
                 addEpisode(before, identified: identified, years: yearsBefore, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
@@ -75,17 +72,19 @@ public enum PatientContributions {
                 addEpisode(after, identified: identified, years: years, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
             }
         }
+        let changed = changes.map(\.key)
 
-        let movedYears = yearsMayMove ? Set(yearsBefore.keys).union(years.keys).filter { yearsBefore[$0] != years[$0] } : []
+        // The unchanged contacts of a year whose group or inpatient status moved move with it. (A year that
+        // came or went has no unchanged contacts.)
+        let movedYears = years.compactMap { year, after in yearsBefore[year].map { $0.context != after.context } == true ? year : nil }
         if !movedYears.isEmpty {
             for contact in state.episodes.values where contact.isTSB && isPoliklinikkContact(contact) && !changed.contains(contact.key) {
                 let year = contact.start.date.year
-                // An unchanged contact was there before too, so its year has both versions.
                 guard movedYears.contains(year), let before = yearsBefore[year], let after = years[year] else { continue }
                 accumulator.sign = -1
-                addPoliklinikk(contact: contact, identified: identified, year: before, unit: unit, cells: &cells, into: &accumulator)
+                addPoliklinikk(contact: contact, identified: identified, year: before.context, unit: unit, cells: &cells, into: &accumulator)
                 accumulator.sign = 1
-                addPoliklinikk(contact: contact, identified: identified, year: after, unit: unit, cells: &cells, into: &accumulator)
+                addPoliklinikk(contact: contact, identified: identified, year: after.context, unit: unit, cells: &cells, into: &accumulator)
             }
         }
 
@@ -114,7 +113,7 @@ public enum PatientContributions {
         addNokkeltall(episode: episode, identified: identified, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
         // Every contact's year is in `years` (a contact makes its year).
         if isPoliklinikkContact(episode), let year = years[episode.start.date.year] {
-            addPoliklinikk(contact: episode, identified: identified, year: year, unit: unit, cells: &cells, into: &accumulator)
+            addPoliklinikk(contact: episode, identified: identified, year: year.context, unit: unit, cells: &cells, into: &accumulator)
         }
     }
 
@@ -217,14 +216,22 @@ public enum PatientContributions {
 
     // MARK: §4 tsb-poliklinikk
 
-    /// What a §4 contact's cells depend on besides the contact: the patient's group in the contact's year
-    /// (Measures decision 9) and whether the patient was an inpatient that year (decision 10).
-    struct PoliklinikkYear: Hashable, Sendable {
-        var group: DiagnosisGroup
-        var wasInpatient: Bool
+    /// A year in which the patient has §4 contacts: what its contacts' cells depend on besides the contact
+    /// (`context`), and what lets a changelog that adds or changes contacts update it without a scan.
+    struct PoliklinikkYear: Sendable {
+        struct Context: Hashable, Sendable {
+            /// The patient's group in the year (Measures decision 9).
+            var group: DiagnosisGroup
+            /// Whether the patient was an inpatient in the year (Measures decision 10).
+            var wasInpatient: Bool
+        }
+        var context: Context
+        /// The year's last contact: it decides the group unless an inpatient episode ending in the year does.
+        var lastContact: ContactOrder
+        var groupFromInpatient: Bool
     }
 
-    /// The `PoliklinikkYear` of every year in which the patient has §4 contacts.
+    /// Every year in which the patient has §4 contacts.
     static func poliklinikkYears(of state: PatientCalcState, asOf: LocalDate) -> [Int: PoliklinikkYear] {
         var lastContact: [Int: Episode] = [:]
         var inpatient: [Episode] = []
@@ -237,14 +244,37 @@ public enum PatientContributions {
         }
         var years: [Int: PoliklinikkYear] = [:]
         for (year, contact) in lastContact {
-            let condition = groupCondition(year: year, inpatient: inpatient, lastContact: contact)
-            years[year] = PoliklinikkYear(group: DiagnosisGroup(mainCondition: condition),
-                                          wasInpatient: inpatient.contains { InpatientSpan($0, asOf: asOf).overlaps(year: year) })
+            // Decision 9: the last inpatient episode ending in the year decides, with its condition even when
+            // missing; otherwise the last contact.
+            let lastInpatient = inpatient.filter { $0.end?.date.year == year }.max(by: StayLinker.endsBefore)
+            let condition = lastInpatient == nil ? contact.mainCondition : lastInpatient!.mainCondition
+            let context = PoliklinikkYear.Context(group: DiagnosisGroup(mainCondition: condition),
+                                                  wasInpatient: inpatient.contains { InpatientSpan($0, asOf: asOf).overlaps(year: year) })
+            years[year] = PoliklinikkYear(context: context, lastContact: contact.contactOrder, groupFromInpatient: lastInpatient != nil)
         }
         return years
     }
 
-    static func addPoliklinikk(contact: Episode, identified: Bool, year: PoliklinikkYear, unit: (String) -> Unit?,
+    /// `years` after outpatient changes (`before` → `after` per changed episode, none of them inpatient),
+    /// without a scan; nil when it needs one: a year's last contact went or moved, or a year is new.
+    static func poliklinikkYears(_ years: [Int: PoliklinikkYear], updatedBy changes: [(before: Episode?, after: Episode?)])
+        -> [Int: PoliklinikkYear]? {
+        var years = years
+        for (before, after) in changes {
+            if let before, isPoliklinikkContact(before), years[before.start.date.year]?.lastContact.key == before.key { return nil }
+            guard let after, isPoliklinikkContact(after) else { continue }
+            let contactYear = after.start.date.year
+            guard var year = years[contactYear] else { return nil }
+            if year.lastContact < after.contactOrder {
+                year.lastContact = after.contactOrder
+                if !year.groupFromInpatient { year.context.group = DiagnosisGroup(mainCondition: after.mainCondition) }
+                years[contactYear] = year
+            }
+        }
+        return years
+    }
+
+    static func addPoliklinikk(contact: Episode, identified: Bool, year: PoliklinikkYear.Context, unit: (String) -> Unit?,
                                cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
         let table = MeasureTable.shared
         let all = table.poliklinikk[nil]!, grouped = table.poliklinikk[year.group]!
@@ -269,14 +299,6 @@ public enum PatientContributions {
 
     /// §4 contacts: outpatient (careLevel 3), LAR dispensing excluded.
     static func isPoliklinikkContact(_ e: Episode) -> Bool { e.careLevel == 3 && !DiagnosisGroup.isLAR(e.mainCondition) }
-
-    /// The main condition that decides a patient's §4 group in `year` (Measures decision 9); `lastContact`
-    /// is the patient's last §4 contact of the year.
-    static func groupCondition(year: Int, inpatient: [Episode], lastContact: Episode) -> String? {
-        let endingInYear = inpatient.filter { $0.end?.date.year == year }
-        if let last = endingInYear.max(by: StayLinker.endsBefore) { return last.mainCondition }
-        return lastContact.mainCondition
-    }
 
     // MARK: shared
 

@@ -39,9 +39,16 @@ extension Period {
     static func tertialNumber(of date: LocalDate) -> Int { (date.month - 1) / 4 + 1 }
 }
 
+/// Contact order, ascending: later start, then higher `institutionId`, then higher `episodeId`.
+struct ContactOrder: Comparable, Hashable, Sendable {
+    var start: LocalDateTime
+    var key: EpisodeKey
+    static func < (a: ContactOrder, b: ContactOrder) -> Bool { (a.start, a.key) < (b.start, b.key) }
+}
+
 extension Episode {
-    /// Contact order, ascending: later start, then higher `institutionId`, then higher `episodeId`.
-    static func startsBefore(_ a: Episode, _ b: Episode) -> Bool { (a.start, a.key) < (b.start, b.key) }
+    var contactOrder: ContactOrder { ContactOrder(start: start, key: key) }
+    static func startsBefore(_ a: Episode, _ b: Episode) -> Bool { a.contactOrder < b.contactOrder }
 
     /// The patient's bosted region for this episode: the RHF of its municipality (2024 numbering); without
     /// a municipality the RHF of the treatment unit; a split or unknown number has none.

@@ -82,6 +82,10 @@ import NPRCore
 ///
 /// - A changelog whose `sequence` is not above the patient's stored one is a redelivery and is ignored;
 ///   a patient whose episodes are all gone keeps its sequence.
+/// - A changelog recomputes only the sources it changes (its episodes, stays whose content or last episode
+///   changed, the §4 contacts of a year whose group or inpatient status moved); a unit or evaluation-date
+///   change recomputes every source of the patients it affects. Both give the contributions that
+///   `PatientContributions.compute` gives from scratch (the property test checks it).
 /// - Names, parents and rate denominators are joined at cell-read time, so a unit or population change
 ///   re-reports exactly the cells that read it (and recomputes only the patients that use the unit).
 /// - An `asOf` change recomputes only patients with an open inpatient episode, but re-reports *every*
@@ -237,7 +241,7 @@ public enum PoliklinikkCategory: String, CaseIterable, Sendable {
         }
     }
 
-    // Built once: `includes` runs for every contact of a patient at every recomputation.
+    // Built once: `includes` runs for every contact an event touches.
     private static let forstelinjemoteTariffs: Set<String> = ["P13", "P23"]
     private static let telefonTariffs: Set<String> = ["P14a", "P14b", "P24a", "P24b"]
     private static let gruppeTariffs: Set<String> = ["P16", "P26"]

@@ -1,0 +1,52 @@
+import Testing
+import NPRCore
+@testable import ActivityIndicators
+
+/// The engine recomputes only the sources a changelog changes. These cases send changelogs that assign
+/// several episodes at once (new, replaced, corrected in fields a stay does not copy, removed, turned
+/// non-TSB) and compare the engine with the from-scratch batch computation after every step, so a
+/// difference cannot hide behind a later full recomputation.
+@Suite struct IncrementalTests {
+    @Test(arguments: 0..<100)
+    func everyStepEqualsTheBatchReference(seed: UInt64) {
+        var rng = SplitMix64(seed: seed &* 0x2545_F491 &+ 3)
+        let register = UnitRegister(PropertyTests.units)
+        var engine = CalculatorEngine(asOf: Fx.date("2024-11-30"))
+        for u in PropertyTests.units { engine.apply(unit: u) }
+        let patients = ["pa", "pb"]
+        var episodes: [PatientKey: [EpisodeKey: Episode]] = [:]
+        var sequence: [PatientKey: Int] = [:]
+
+        for step in 0..<Int.random(in: 5...20, using: &rng) {
+            let owner = patients.randomElement(using: &rng)!
+            let bucket = PatientKey(rawValue: owner)
+            var assignments: [EpisodeAssignment] = []
+            for _ in 0..<Int.random(in: 1...3, using: &rng) {
+                let key = EpisodeKey(institutionId: PropertyTests.institutions.randomElement(using: &rng)!,
+                                     episodeId: "e\(Int.random(in: 0..<8, using: &rng))")
+                // An episode belongs to one bucket here: the other bucket's copy of the key is left alone.
+                guard !episodes.contains(where: { $0.key != bucket && $0.value[key] != nil }) else { continue }
+                var content: Episode? = Int.random(in: 0..<5, using: &rng) == 0
+                    ? nil : PropertyTests.randomEpisode(key, owner: owner, &rng)
+                // Often a correction of fields a stay does not copy (its stays stay equal, its cells move).
+                if var existing = episodes[bucket]?[key], Int.random(in: 0..<3, using: &rng) == 0 {
+                    existing.mainCondition = ["F102", "F112", "R45", "Z5030", nil].randomElement(using: &rng)!
+                    existing.municipality = ["0301", "4601", nil].randomElement(using: &rng)!
+                    existing.birthDate = Fx.date(["1994-03-10", "2006-01-01"].randomElement(using: &rng)!)
+                    content = existing
+                }
+                episodes[bucket, default: [:]][key] = content
+                assignments.append(EpisodeAssignment(key: key, episode: content))
+            }
+            guard !assignments.isEmpty else { continue }
+            let current = Array(episodes[bucket, default: [:]].values)
+            sequence[bucket, default: 0] += 1
+            engine.apply(StayChangelog(patientKey: bucket, sequence: sequence[bucket]!, episodes: assignments,
+                                       stays: BatchReference.stays(of: bucket, current, units: register),
+                                       retracted: [], asserted: []))
+            let reference = BatchReference.cells(buckets: episodes.mapValues { Array($0.values) }, units: PropertyTests.units,
+                                                 population: [], asOf: engine.asOf)
+            #expect(engine.allCells == reference, "step \(step): \(PropertyTests.differences(engine.allCells, reference))")
+        }
+    }
+}
