@@ -87,9 +87,10 @@ struct Contribution: Hashable, Sendable {
     }
 }
 
-/// A change to aggregates: the tallies to add (negative parts retract).
+/// A change to aggregates: the tallies to add (negative parts retract). A person's change touches at
+/// most a few dozen aggregates, so they are kept in a short list rather than hashed.
 struct Contributions: Sendable {
-    private(set) var tallies: [TallyKey: Tally] = [:]
+    private(set) var tallies: [(key: TallyKey, tally: Tally)] = []
 
     /// The change when the contributions `old` are replaced by `new`; contributions present in both
     /// cancel out, so an event that leaves a person's contributions as they were changes nothing.
@@ -103,9 +104,13 @@ struct Contributions: Sendable {
     /// Adds `tally` to every aggregate `contribution` counts in.
     private mutating func add(_ tally: Tally, of contribution: Contribution) {
         for unit in MortalityUnit.units(of: contribution.region) {
-            for s in [Sex.all] + (contribution.sex.map { [$0] } ?? []) {
-                let key = TallyKey(year: contribution.year, unit: unit, sex: s)
-                tallies[key] = tallies[key, default: Tally()] + tally
+            for sex in [Sex.all] + (contribution.sex.map { [$0] } ?? []) {
+                let key = TallyKey(year: contribution.year, unit: unit, sex: sex)
+                if let i = tallies.firstIndex(where: { $0.key == key }) {
+                    tallies[i].tally = tallies[i].tally + tally
+                } else {
+                    tallies.append((key, tally))
+                }
             }
         }
     }
@@ -118,22 +123,28 @@ extension Contribution {
     /// region and sex of their latest qualifying episode in the window; otherwise, dying in Y aged 15–50
     /// on Y-01-01: `D2` by the death record's municipality and sex (no municipality: no `D2` at all).
     static func of(_ person: PersonMortalityState) -> [Contribution] {
-        let latestPerStartYear = person.latestQualifyingEpisodePerStartYear
-        var years = Set<Int>()
-        for (startYear, _) in latestPerStartYear { years.formUnion(CohortRules.cohortYears(ofEpisodeStartingIn: startYear)) }
-        if let death = person.death { years.insert(death.deathDate.year) }
+        let latestPerStartYear = person.latestQualifyingEpisodePerStartYear.map { latest in
+            (year: latest.year, birthDate: latest.episode.birthDate,
+             region: MunicipalityRegister.region(of: latest.episode.municipality), sex: sex(ofCode: latest.episode.sex))
+        }
+        let death = person.death
+        var years: [Int] = []
+        for latest in latestPerStartYear {
+            for year in CohortRules.cohortYears(ofEpisodeStartingIn: latest.year) where !years.contains(year) { years.append(year) }
+        }
+        if let death, !years.contains(death.deathDate.year) { years.append(death.deathDate.year) }
 
         var out: [Contribution] = []
         for year in years.sorted() {
             let firstDay = Period.year(year).firstDay
-            let diesInYear = person.death?.deathDate.year == year
-            let aliveOnFirstDay = person.death.map { $0.deathDate >= firstDay } ?? true
+            let diesInYear = death?.deathDate.year == year
+            let aliveOnFirstDay = death.map { $0.deathDate >= firstDay } ?? true
             let window = CohortRules.cohortWindow(of: year)
-            if aliveOnFirstDay, let latest = latestPerStartYear.first(where: { window.contains($0.year) })?.episode {
+            if aliveOnFirstDay, let latest = latestPerStartYear.first(where: { window.contains($0.year) }) {
                 let inBand = CohortRules.ages.contains(latest.birthDate.age(on: firstDay))
                 out.append(Contribution(year: year, tally: Tally(d1: diesInYear ? 1 : 0, n1: 1, cohortAgedInBand: inBand ? 1 : 0),
-                                        region: MunicipalityRegister.region(of: latest.municipality), sex: sex(ofCode: latest.sex)))
-            } else if diesInYear, let death = person.death, let municipality = death.municipality,
+                                        region: latest.region, sex: latest.sex))
+            } else if diesInYear, let death, let municipality = death.municipality,
                       MunicipalityRegister.resolve(municipality).isKnown,
                       CohortRules.ages.contains(death.birthDate.age(on: firstDay)) {
                 out.append(Contribution(year: year, tally: Tally(d2: 1), region: MunicipalityRegister.region(of: municipality),

@@ -5,8 +5,9 @@ import NPRCore
 /// Every person's data yields one contribution per year it touches (`Contribution.of(_:)`), each adding
 /// to (year, unit, sex) aggregates; a change to a person retracts the contributions that changed and adds
 /// their replacements, and a population upsert does the same for its count. An event therefore costs
-/// only that person's data (one pass over their episodes, no sorting) and the aggregates it touches. Statistics years are the years with population counts; each has cells for
-/// national, the four RHFs and the 19 helsefellesskap and all nine measures, even when empty.
+/// only that person's data (one pass over their episodes, no sorting) and the aggregates it touches.
+/// Statistics years are the years with population counts; each has cells for national, the four RHFs
+/// and the 19 helsefellesskap and all nine measures, even when empty.
 /// Aggregates of other years are kept too, so a year's cells are complete the moment its first
 /// population count arrives.
 ///
@@ -37,7 +38,13 @@ public struct MortalityEngine: Sendable {
     /// such episodes belong to no cohort.
     public mutating func apply(_ event: ActivityEvent) {
         guard let pseudonym = event.patientKey.pseudonym else { return }
-        update(pseudonym, markDirty: true) { $0.apply(event) }
+        let reduced = CohortRules.reduced(event)
+        // Contributions read qualifying content only: when the slot holds none and the event brings none,
+        // only a revision changes.
+        let readsCohortData = { (person: PersonMortalityState) in
+            reduced.episode != nil || person.episodes[reduced.episodeKey]?.episode != nil
+        }
+        update(pseudonym, markDirty: true, readsCohortData: readsCohortData) { $0.apply(reduced: reduced) }
     }
 
     public mutating func apply(death: DeathEvent) {
@@ -110,17 +117,27 @@ public struct MortalityEngine: Sendable {
 
     // MARK: - Incremental maintenance
 
-    /// `change` mutates the person's state and returns whether it changed.
-    private mutating func update(_ pseudonym: String, markDirty: Bool, _ change: (inout PersonMortalityState) -> Bool) {
-        // Taken out of the dictionary while it changes: a second reference would make the first write
-        // copy the person's whole history.
-        var state = persons.removeValue(forKey: pseudonym) ?? PersonMortalityState()
-        let before = Contribution.of(state)
-        let changed = change(&state)
-        if !state.isEmpty { persons[pseudonym] = state }
+    /// `change` mutates the person's state and returns whether it changed; `readsCohortData` tells
+    /// whether it may change the person's contributions (when not, they are not recomputed).
+    private mutating func update(_ pseudonym: String, markDirty: Bool,
+                                 readsCohortData: (PersonMortalityState) -> Bool = { _ in true },
+                                 _ change: (inout PersonMortalityState) -> Bool) {
+        // Changed in place in the dictionary: a copy would make the first write copy the whole history.
+        let (changed, contributions, isEmpty) = Self.update(&persons[pseudonym, default: PersonMortalityState()],
+                                                            readsCohortData: readsCohortData, change)
+        if isEmpty { persons[pseudonym] = nil }
         guard changed else { return }
         if markDirty { dirtyPersons.insert(pseudonym) }
-        apply(Contributions.change(from: before, to: Contribution.of(state)))
+        apply(contributions)
+    }
+
+    private static func update(_ state: inout PersonMortalityState, readsCohortData: (PersonMortalityState) -> Bool,
+                               _ change: (inout PersonMortalityState) -> Bool)
+        -> (changed: Bool, contributions: Contributions, isEmpty: Bool) {
+        guard readsCohortData(state) else { return (change(&state), Contributions(), state.isEmpty) }
+        let before = Contribution.of(state)
+        guard change(&state) else { return (false, Contributions(), state.isEmpty) }
+        return (true, Contributions.change(from: before, to: Contribution.of(state)), state.isEmpty)
     }
 
     private mutating func upsert(_ count: PopulationEvent, markDirty: Bool) {

@@ -19,15 +19,16 @@ public struct PersonMortalityState: Codable, Sendable, Hashable {
     /// Nothing left to keep: the service may delete the person's stored state.
     public var isEmpty: Bool { episodes.isEmpty && death == nil }
 
-    /// Returns whether the state changed (a slot's revision or content).
-    mutating func apply(_ event: ActivityEvent) -> Bool {
-        let reduced = CohortRules.reduced(event)
-        let previous = episodes[event.episodeKey]
-        var slot = previous ?? .initial(reduced)
-        slot.apply(reduced)
-        guard slot != previous else { return false }
-        episodes[event.episodeKey] = slot
-        return true
+    /// Applies an event as `CohortRules.reduced` gives it; returns whether the state changed (a slot's
+    /// revision or content).
+    mutating func apply(reduced: ActivityEvent) -> Bool {
+        guard let slot = episodes.index(forKey: reduced.episodeKey) else {
+            episodes[reduced.episodeKey] = .initial(reduced)
+            return true
+        }
+        let revision = episodes.values[slot].revision
+        let contentChanged = episodes.values[slot].apply(reduced)
+        return contentChanged || episodes.values[slot].revision != revision
     }
 
     /// messages.md §2: per person in arrival order, `N` registers (replacing an earlier registration),
@@ -43,18 +44,23 @@ public struct PersonMortalityState: Codable, Sendable, Hashable {
 
     /// The latest qualifying episode (start, then `institutionId`, then `episodeId`) of each start year,
     /// latest year first: the latest episode within a span of years is the first one in the span.
-    /// One pass over the slots, without sorting them.
+    /// One pass over the slots that reads their start times in place and copies only the winners.
     var latestQualifyingEpisodePerStartYear: [(year: Int, episode: Episode)] {
-        var latest: [(year: Int, episode: Episode)] = []
-        for case let episode? in episodes.values.lazy.map(\.episode) {
-            let year = episode.start.date.year
-            if let i = latest.firstIndex(where: { $0.year == year }) {
-                if (latest[i].episode.start, latest[i].episode.key) < (episode.start, episode.key) { latest[i].episode = episode }
-            } else {
-                latest.append((year, episode))
+        var latest: [(year: Int, start: LocalDateTime, slot: Dictionary<EpisodeKey, EpisodeSlot>.Index)] = []
+        var slot = episodes.startIndex
+        while slot != episodes.endIndex {
+            defer { episodes.formIndex(after: &slot) }
+            guard let start = episodes.values[slot].episode?.start else { continue }
+            guard let i = latest.firstIndex(where: { $0.year == start.date.year }) else {
+                latest.append((start.date.year, start, slot))
+                continue
+            }
+            if latest[i].start < start
+                || (latest[i].start == start && episodes.values[latest[i].slot].episode!.key < episodes.values[slot].episode!.key) {
+                latest[i] = (start.date.year, start, slot)
             }
         }
-        return latest.sorted { $0.year > $1.year }
+        return latest.sorted { $0.year > $1.year }.map { ($0.year, episodes.values[$0.slot].episode!) }
     }
 }
 

@@ -87,7 +87,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         LocalDate.writeDigits(day, width: 2, to: buffer, at: 8)
     }
 
-    /// `value` (non-negative, fewer than `width` + 1 digits) as `width` zero-padded digits at `offset`.
+    /// `value` (0 ≤ value < 10^width) as `width` zero-padded digits at `offset`.
     static func writeDigits(_ value: Int, width: Int, to buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
         var rest = value
         for i in stride(from: offset + width - 1, through: offset, by: -1) {
@@ -105,14 +105,6 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     public init(from decoder: Decoder) throws {
         self = try LocalDate.decoded(decoder.singleValueContainer().decode(String.self), codingPath: decoder.codingPath)
-    }
-
-    /// The date in a decoded text, or the decoding error naming `codingPath`.
-    static func decoded(_ text: String, codingPath: @autoclosure () -> [CodingKey]) throws -> LocalDate {
-        guard let d = LocalDate(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "not a date YYYY-MM-DD: \(text)"))
-        }
-        return d
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -160,14 +152,6 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
 
     public init(from decoder: Decoder) throws {
         self = try LocalDateTime.decoded(decoder.singleValueContainer().decode(String.self), codingPath: decoder.codingPath)
-    }
-
-    /// The date-time in a decoded text, or the decoding error naming `codingPath`.
-    static func decoded(_ text: String, codingPath: @autoclosure () -> [CodingKey]) throws -> LocalDateTime {
-        guard let d = LocalDateTime(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "not a date-time YYYY-MM-DDTHH:MM: \(text)"))
-        }
-        return d
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -225,11 +209,7 @@ public enum Period: Hashable, Comparable, Sendable, Codable, CustomStringConvert
     public static func < (a: Period, b: Period) -> Bool { a.description < b.description }
 
     public init(from decoder: Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let p = Period(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "not a period: \(s)"))
-        }
-        self = p
+        self = try Period.decoded(decoder.singleValueContainer().decode(String.self), codingPath: decoder.codingPath)
     }
 
     public func encode(to encoder: Encoder) throws {
