@@ -44,10 +44,11 @@ let package = Package(
         .target(name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", swiftSettings: swiftSettings),
         .target(name: "IntakeValidation", dependencies: ["NPRCore"], path: "Shared/IntakeValidation", swiftSettings: swiftSettings),
         .target(name: "SyntheticData", dependencies: ["NPRCore"], path: "Shared/SyntheticData", swiftSettings: swiftSettings),
+        .target(name: "StreamCodec", path: "Shared/StreamCodec", swiftSettings: swiftSettings),
 
         // Service runtime: configuration, logging, metrics, health, HTTP, lifecycle, state store, pipeline.
         .target(name: "ServiceRuntime", dependencies: [
-            "Kafka", "NPRCore",
+            "Kafka", "NPRCore", "StreamCodec",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -73,7 +74,7 @@ let package = Package(
             "ServiceRuntime", "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/npr-ops", swiftSettings: swiftSettings),
         .executableTarget(name: "npr-bench", dependencies: [
-            "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData",
+            "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec",
         ], path: "Services/npr-bench", swiftSettings: swiftSettings),
 
         .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking"], path: "Tests/StayLinkingTests"),
@@ -83,7 +84,7 @@ let package = Package(
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing",
+            "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
         ], path: "Tests/IntegrationTests"),
     ]
 )

@@ -12,18 +12,24 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     let inputTopics = [Topic.units, Topic.activities]
 
     func restore(from store: StateStore) throws {
-        let patients = try StateRows.load(PatientLinkState.self, namespace: "patient", from: store)
+        let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)
+        let heads = try StateRows.load(PatientLinkHead.self, namespace: "head", from: store)
         let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
-        engine.restore(patients: Dictionary(uniqueKeysWithValues: patients.map { (PatientKey(rawValue: $0.key), $0.value) }),
-                       units: Array(units.values))
+        engine.restore(slots: slots.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
+                       heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) }, units: Array(units.values))
     }
 
+    enum Input: Sendable { case unit(NPRCore.Unit), activity(ActivityEvent) }
+
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
+        let inputs = try BatchCodec.map(batch) { m -> Input in
+            m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
+        }
         var changelogs: [StayChangelog] = []
-        for m in batch {
-            switch m.topic {
-            case Topic.units: changelogs += engine.apply(unit: try m.decode(NPRCore.Unit.self))
-            default: if let c = engine.apply(try m.decode(ActivityEvent.self)) { changelogs.append(c) }
+        for input in inputs {
+            switch input {
+            case .unit(let u): changelogs += engine.apply(unit: u)
+            case .activity(let e): if let c = engine.apply(e) { changelogs.append(c) }
             }
         }
         return try step(changelogs)
@@ -32,10 +38,12 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     func tick() throws -> StepResult { StepResult() }
 
     func step(_ changelogs: [StayChangelog]) throws -> StepResult {
-        let dirty = engine.takeDirty()
-        var rows = try dirty.patients.map { try StateRows.row("patient", $0.key.rawValue, $0.value) }
-        rows += try dirty.units.map { try StateRows.row("unit", $0.unitId, $0) }
-        let outputs = try changelogs.map { try OutgoingMessage.json(topic: Topic.stays, key: $0.patientKey.rawValue, $0) }
+        // Only what changed: the episode slots touched and the heads (stays, sequence) that moved.
+        let changes = engine.takeStateChanges()
+        var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.patient.rawValue, episode: $0.episode, $0.slot) }
+        rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.patient.rawValue, $0.head) }
+        rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
+        let outputs = try BatchCodec.map(changelogs) { try OutgoingMessage.json(topic: Topic.stays, key: $0.patientKey.rawValue, $0) }
         return StepResult(outputs: outputs, rows: rows)
     }
 }

@@ -20,19 +20,30 @@ final class CalculatorHandler: StreamHandler, @unchecked Sendable {
     }
 
     func restore(from store: StateStore) throws {
-        let patients = try StateRows.load(PatientCalcState.self, namespace: "patient", from: store)
+        let episodes = try StateRows.loadEpisodeRows(Episode.self, namespace: "episode", from: store)
+        let heads = try StateRows.load(PatientCalcHead.self, namespace: "head", from: store)
         let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
         let population = try StateRows.load(PopulationEvent.self, namespace: "population", from: store)
-        engine.restore(patients: Dictionary(uniqueKeysWithValues: patients.map { (PatientKey(rawValue: $0.key), $0.value) }),
+        engine.restore(episodes: episodes.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
+                       heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) },
                        units: Array(units.values), population: Array(population.values))
     }
 
+    enum Input: Sendable { case unit(NPRCore.Unit), population(PopulationEvent), changelog(StayChangelog) }
+
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        for m in batch {
+        let inputs = try BatchCodec.map(batch) { m -> Input in
             switch m.topic {
-            case Topic.units: engine.apply(unit: try m.decode(NPRCore.Unit.self))
-            case Topic.population: engine.apply(population: try m.decode(PopulationEvent.self))
-            default: engine.apply(try m.decode(StayChangelog.self))
+            case Topic.units: return .unit(try m.decode(NPRCore.Unit.self))
+            case Topic.population: return .population(try m.decode(PopulationEvent.self))
+            default: return .changelog(try m.decode(StayChangelog.self))
+            }
+        }
+        for input in inputs {
+            switch input {
+            case .unit(let u): engine.apply(unit: u)
+            case .population(let p): engine.apply(population: p)
+            case .changelog(let c): engine.apply(c)
             }
         }
         return try step()
@@ -48,11 +59,13 @@ final class CalculatorHandler: StreamHandler, @unchecked Sendable {
     }
 
     func step() throws -> StepResult {
-        let dirty = engine.takeDirty()
-        var rows = try dirty.patients.map { try StateRows.row("patient", $0.key.rawValue, $0.value) }
-        rows += try dirty.units.map { try StateRows.row("unit", $0.unitId, $0) }
-        rows += try dirty.population.map { try StateRows.row("population", $0.key, $0) }
-        return StepResult(outputs: try engine.takeChangedCells().map(OutgoingMessage.cell), rows: rows)
+        // Only what changed: the episodes a changelog assigned (nil deletes) and the heads that moved.
+        let changes = engine.takeStateChanges()
+        var rows = try BatchCodec.map(changes.episodes) { try StateRows.episodeRow("episode", owner: $0.patient.rawValue, episode: $0.episode, $0.content) }
+        rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.patient.rawValue, $0.head) }
+        rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
+        rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
+        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCells(), OutgoingMessage.cell), rows: rows)
     }
 }
 

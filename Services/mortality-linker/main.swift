@@ -14,23 +14,36 @@ final class MortalityHandler: StreamHandler, @unchecked Sendable {
     init(asOf: LocalDate) { engine = MortalityEngine(asOf: asOf) }
 
     func restore(from store: StateStore) throws {
-        let persons = try StateRows.load(PersonMortalityState.self, namespace: "person", from: store)
+        let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)
+        let heads = try StateRows.load(PersonMortalityHead.self, namespace: "head", from: store)
         let population = try StateRows.load(PopulationEvent.self, namespace: "population", from: store)
-        engine.restore(persons: persons, population: Array(population.values))
+        engine.restore(slots: slots.map { ($0.owner, $0.episode, $0.content) }, heads: heads.map { ($0.key, $0.value) },
+                       population: Array(population.values))
     }
 
+    enum Input: Sendable { case population(PopulationEvent), death(DeathEvent), activity(ActivityEvent) }
+
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        for m in batch {
+        let inputs = try BatchCodec.map(batch) { m -> Input in
             switch m.topic {
-            case Topic.population: engine.apply(population: try m.decode(PopulationEvent.self))
-            case Topic.deaths: engine.apply(death: try m.decode(DeathEvent.self))
-            default: engine.apply(try m.decode(ActivityEvent.self))
+            case Topic.population: return .population(try m.decode(PopulationEvent.self))
+            case Topic.deaths: return .death(try m.decode(DeathEvent.self))
+            default: return .activity(try m.decode(ActivityEvent.self))
             }
         }
-        let dirty = engine.takeDirty()
-        var rows = try dirty.persons.map { try StateRows.row("person", $0.key, $0.value) }
-        rows += try dirty.population.map { try StateRows.row("population", $0.key, $0) }
-        return StepResult(outputs: try engine.takeChangedCells().map(OutgoingMessage.cell), rows: rows)
+        for input in inputs {
+            switch input {
+            case .population(let p): engine.apply(population: p)
+            case .death(let d): engine.apply(death: d)
+            case .activity(let e): engine.apply(e)
+            }
+        }
+        // Only what changed: the episode slots touched and the death registrations (an empty one deletes its row).
+        let changes = engine.takeStateChanges()
+        var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.person, episode: $0.episode, $0.slot) }
+        rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.person, $0.head.death == nil ? nil : $0.head) }
+        rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
+        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCells(), OutgoingMessage.cell), rows: rows)
     }
 
     func tick() throws -> StepResult { StepResult() }

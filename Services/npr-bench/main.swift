@@ -1,12 +1,16 @@
-// npr-bench: throughput of the stateful cores on a synthetic national year, JSON decoding included.
-//   npr-bench linker [--patients N]     episode-linker core: ActivityEvent JSON → changelogs
-//   npr-bench all   [--patients N]      linker, then indicator-calculator on the linker's changelogs
-//   npr-bench kafka [--messages N]      the binding vs kcat: produce and consume 1 KB JSON messages
-// Prints messages/s and the process's peak resident memory (VmHWM). Build with -c release (make bench).
+// npr-bench: throughput of the stateful cores on synthetic national data, measured on the services' own
+// path: batches of 2 000 JSON messages decoded on every core, applied in order, state rows and outputs
+// encoded on every core. Prints messages/s and the process's peak resident memory (VmHWM).
+//   npr-bench all       [--patients N]   episode-linker, then indicator-calculator on its changelogs
+//   npr-bench mortality [--patients N]   mortality-linker: five national years, a year of deaths, population
+//   npr-bench kafka     [--messages N]   the Kafka binding vs kcat: produce and consume 1 KB JSON messages
+// Build with -c release (`make bench`).
 import ActivityIndicators
 import Foundation
+import MortalityIndicators
 import NPRCore
 import StayLinking
+import StreamCodec
 import SyntheticData
 
 func peakMemoryMiB() -> Double {
@@ -21,6 +25,41 @@ func report(_ name: String, _ count: Int, _ elapsed: Duration) {
     print(String(format: "%-22@ %9d msgs  %7.2f s  %10.0f msg/s  peak RSS %7.1f MiB", name as NSString, count, seconds, Double(count) / seconds, peakMemoryMiB()))
 }
 
+/// Processes `inputs` in service-sized batches: decode on all cores, `apply` in order, then `finish`
+/// encodes the batch's state rows and outputs as the service does. Returns the encoded outputs.
+func run<Input: Sendable>(_ inputs: [[UInt8]], decode: @escaping @Sendable ([UInt8]) throws -> Input, apply: (Input) -> Void,
+                          finish: () throws -> [[UInt8]]) throws -> [[UInt8]] {
+    var encodedOutputs: [[UInt8]] = []
+    for start in stride(from: 0, to: inputs.count, by: 2000) {
+        let batch = try BatchCodec.map(Array(inputs[start..<min(start + 2000, inputs.count)]), decode)
+        for input in batch { apply(input) }
+        encodedOutputs += try finish()
+    }
+    return encodedOutputs
+}
+
+/// Encodes rows on all cores, as the services do before their store commit.
+func encodeRows<T: Sendable, R: Encodable & Sendable>(_ rows: [T], _ value: @escaping @Sendable (T) -> R) throws {
+    _ = try BatchCodec.map(rows) { try JSONCodec.encode(value($0)) }
+}
+
+/// ActivityEvents as intake publishes them (the person id stands in for the pseudonym; nothing is
+/// printed or stored).
+func activityEvents(_ activities: [ActivityMessage]) -> [[UInt8]] {
+    activities.map { m in
+        let birth = m.patient.personId.flatMap { try? PersonId.birthDate(of: $0).get() } ?? m.patient.birthDate ?? LocalDate(year: 1980, month: 1, day: 1)!
+        let valid = m.patient.personId.map(PersonId.isValid) ?? false
+        return try! JSONCodec.encode(ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? m.patient.personId : nil, birthDate: birth)))
+    }
+}
+
+func populationEvents(_ counts: [PopulationCount]) -> [[UInt8]] {
+    counts.map { p in
+        try! JSONCodec.encode(PopulationEvent(year: p.year, municipality: MunicipalityRegister.resolve(p.municipality).single2024 ?? p.municipality,
+                                              sex: p.sex, age: p.age, count: p.count))
+    }
+}
+
 let args = Array(CommandLine.arguments.dropFirst())
 let mode = args.first ?? "all"
 if mode == "kafka" {
@@ -29,39 +68,83 @@ if mode == "kafka" {
     try KafkaBench.run(count: count, binDir: binDir)
     exit(0)
 }
-let patients = args.firstIndex(of: "--patients").flatMap { Int(args[$0 + 1]) } ?? SyntheticConfig.nationalYear(year: 2024).patients
 var config = SyntheticConfig.nationalYear(year: 2024)
-config.patients = patients
+if let n = args.firstIndex(of: "--patients").flatMap({ Int(args[$0 + 1]) }) { config.patients = n }
+let asOf = LocalDate(year: 2024, month: 12, day: 31)!
 
-// Input as the linker receives it: JSON ActivityEvents (the person id stands in for the pseudonym here;
-// nothing is printed or stored).
-let dataset = SyntheticGenerator.generate(config)
-let encoder = JSONEncoder()
-let inputs: [[UInt8]] = dataset.activities.map { m in
-    let birth = m.patient.personId.flatMap { try? PersonId.birthDate(of: $0).get() } ?? m.patient.birthDate ?? LocalDate(year: 1980, month: 1, day: 1)!
-    let event = ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: m.patient.personId, birthDate: birth))
-    return Array(try! encoder.encode(event))
+if mode == "mortality" {
+    // Five national years of episodes (own seeds, year-prefixed episode ids), then population and deaths.
+    var inputs: [[UInt8]] = []
+    for year in 2020...2024 {
+        var c = config
+        c.year = year
+        c.seed = config.seed &+ UInt64(year)
+        var data = SyntheticGenerator.generate(c)
+        for i in data.activities.indices { data.activities[i].episodeId = "\(year)-" + data.activities[i].episodeId }
+        inputs += activityEvents(data.activities)
+        if year == 2024 {
+            inputs += populationEvents(data.population)
+            inputs += data.deaths.map { d in
+                try! JSONCodec.encode(DeathEvent(status: d.status, pseudonym: d.personId, deathDate: d.deathDate, sex: d.sex,
+                                                 birthDate: try! PersonId.birthDate(of: d.personId).get(), municipality: d.municipality))
+            }
+        }
+    }
+    print("synthetic: \(inputs.count) messages (five years of activity, population, deaths), \(config.patients) patients a year")
+    enum Input: Sendable { case activity(ActivityEvent), death(DeathEvent), population(PopulationEvent) }
+    var engine = MortalityEngine(asOf: asOf)
+    let t0 = ContinuousClock.now
+    let cells = try run(inputs, decode: { bytes -> Input in
+        // The service knows the topic; here the shape tells.
+        if bytes.starts(with: Array(#"{"age""#.utf8)) { return .population(try JSONCodec.decode(PopulationEvent.self, from: bytes)) }
+        if let e = try? JSONCodec.decode(ActivityEvent.self, from: bytes) { return .activity(e) }
+        return .death(try JSONCodec.decode(DeathEvent.self, from: bytes))
+    }, apply: { input in
+        switch input {
+        case .activity(let e): engine.apply(e)
+        case .death(let d): engine.apply(death: d)
+        case .population(let p): engine.apply(population: p)
+        }
+    }, finish: {
+        let changes = engine.takeStateChanges()
+        try encodeRows(changes.slots) { $0.slot }
+        try encodeRows(changes.heads) { $0.head }
+        return try BatchCodec.map(engine.takeChangedCells()) { try JSONCodec.encode($0) }
+    })
+    report("mortality-linker", inputs.count, ContinuousClock.now - t0)
+    print("cell updates: \(cells.count)")
+    exit(0)
 }
-print("synthetic year: \(dataset.activities.count) activity messages, \(patients) patients, \(dataset.units.count) units")
+
+let dataset = SyntheticGenerator.generate(config)
+let inputs = activityEvents(dataset.activities)
+print("synthetic year: \(inputs.count) activity messages, \(config.patients) patients, \(dataset.units.count) units")
 
 var linker = LinkerEngine()
 for u in dataset.units { _ = linker.apply(unit: u) }
-var changelogs: [[UInt8]] = []
-changelogs.reserveCapacity(inputs.count)
-let decoder = JSONDecoder()
+var pending: [StayChangelog] = []
 let t0 = ContinuousClock.now
-for bytes in inputs {
-    let event = try decoder.decode(ActivityEvent.self, from: Data(bytes))
-    if let c = linker.apply(event) { changelogs.append(Array(try encoder.encode(c))) }
-}
+let changelogs = try run(inputs, decode: { try JSONCodec.decode(ActivityEvent.self, from: $0) }, apply: { event in
+    if let c = linker.apply(event) { pending.append(c) }
+}, finish: {
+    defer { pending = [] }
+    let changes = linker.takeStateChanges()
+    try encodeRows(changes.slots) { $0.slot }
+    try encodeRows(changes.heads) { $0.head }
+    return try BatchCodec.map(pending) { try JSONCodec.encode($0) }
+})
 report("episode-linker", inputs.count, ContinuousClock.now - t0)
 
 if mode == "all" {
-    var calculator = CalculatorEngine(asOf: LocalDate(year: 2024, month: 12, day: 31)!)
+    var calculator = CalculatorEngine(asOf: asOf)
     for u in dataset.units { calculator.apply(unit: u) }
     let t1 = ContinuousClock.now
-    for bytes in changelogs { calculator.apply(try decoder.decode(StayChangelog.self, from: Data(bytes))) }
-    let cells = calculator.takeChangedCells()
+    let cells = try run(changelogs, decode: { try JSONCodec.decode(StayChangelog.self, from: $0) }, apply: { calculator.apply($0) }, finish: {
+        let changes = calculator.takeStateChanges()
+        try encodeRows(changes.episodes) { $0.content }
+        try encodeRows(changes.heads) { $0.head }
+        return try BatchCodec.map(calculator.takeChangedCells()) { try JSONCodec.encode($0) }
+    })
     report("indicator-calculator", changelogs.count, ContinuousClock.now - t1)
-    print("cells: \(cells.count)")
+    print("cell updates: \(cells.count)")
 }

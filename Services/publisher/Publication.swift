@@ -57,7 +57,7 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     }
 
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        let updates = try batch.map { try $0.decode(CellUpdate.self) }
+        let updates = try BatchCodec.map(batch) { try $0.decode(CellUpdate.self) }
         let now = ISO8601DateFormatter().string(from: Date())
         let (published, snapshot) = try engine.withLock { e -> ((changed: [PublishedValue], removed: [String]), Data) in
             for u in updates { e.apply(u) }

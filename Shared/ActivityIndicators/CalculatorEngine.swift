@@ -38,7 +38,10 @@ public struct CalculatorEngine: Sendable {
     /// Cells touched since the last `takeChangedCells`, as a list and as flags by cell id.
     private var changedCells: [CellId] = []
     private var isChanged: [Bool] = []
-    private var dirtyPatients: Set<PatientKey> = []
+    /// Persisted state changed since the last `takeStateChanges` / `takeDirty`: episodes whose stored content
+    /// changed, by patient, and patients whose head (sequence, stays) changed.
+    private var dirtyEpisodes: [PatientKey: Set<EpisodeKey>] = [:]
+    private var dirtyHeads: Set<PatientKey> = []
     private var dirtyUnits: Set<String> = []
     private var dirtyPopulation: Set<String> = []
 
@@ -52,10 +55,10 @@ public struct CalculatorEngine: Sendable {
         let key = changelog.patientKey
         guard let index = patients.index(forKey: key) else {
             var entry = PatientEntry(state: PatientCalcState(changelog, after: nil))
+            markPersistedChanges(key, before: changelog.episodes.map { ($0.key, nil) }, after: entry.state)
             recompute(key, &entry)
             reindex(key, &entry)
             patients[key] = entry
-            dirtyPatients.insert(key)
             return
         }
         guard changelog.sequence > patients.values[index].state.sequence else { return }
@@ -63,6 +66,7 @@ public struct CalculatorEngine: Sendable {
         // Only the sources the changelog changes are retracted and added again.
         let replaced = ReplacedSources(changelog, in: entry.state)
         entry.state.apply(changelog)
+        markPersistedChanges(key, before: replaced.episodes, after: entry.state)
         let register = units
         accumulator.reset()
         entry.years = PatientContributions.accumulateChange(
@@ -71,7 +75,6 @@ public struct CalculatorEngine: Sendable {
         applyAccumulated(to: &entry.shares)
         reindex(key, &entry, after: replaced)
         patients.values[index] = entry
-        dirtyPatients.insert(key)
     }
 
     public mutating func apply(unit: Unit) {
@@ -133,14 +136,58 @@ public struct CalculatorEngine: Sendable {
 
     // MARK: persistence
 
-    /// Per-patient state, units and population rows changed since the last call.
+    /// The complete state of every patient whose persisted state changed, units and population rows changed
+    /// since the last call (of this or `takeStateChanges`, which share what they report).
     public mutating func takeDirty() -> (patients: [PatientKey: PatientCalcState], units: [Unit], population: [PopulationEvent]) {
-        defer { dirtyPatients = []; dirtyUnits = []; dirtyPopulation = [] }
+        let dirty = takeDirtyKeys()
         var changedPatients: [PatientKey: PatientCalcState] = [:]
-        for key in dirtyPatients { changedPatients[key] = patients[key]?.state }
-        return (changedPatients,
+        for key in dirty.heads.union(dirty.episodes.keys) { changedPatients[key] = patients[key]?.state }
+        return (changedPatients, dirty.units, dirty.population)
+    }
+
+    /// What changed in the persisted state since the last call (of this or `takeDirty`): one row per changed
+    /// episode and per changed head, so a changelog costs a service the rows it changed, not the patient's
+    /// whole state. Ordered by key.
+    public mutating func takeStateChanges() -> CalculatorStateChanges {
+        let dirty = takeDirtyKeys()
+        var episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode?)] = []
+        for (patient, keys) in dirty.episodes.sorted(by: { $0.key < $1.key }) {
+            let stored = patients[patient]?.state.episodes ?? [:]
+            for key in keys.sorted() { episodes.append((patient, key, stored[key])) }
+        }
+        let heads = dirty.heads.sorted().compactMap { key in patients[key].map { (patient: key, head: $0.state.head) } }
+        return CalculatorStateChanges(episodes: episodes, heads: heads, units: dirty.units, population: dirty.population)
+    }
+
+    /// Records what a changelog changed in a patient's persisted state: each assigned episode whose stored
+    /// content differs from `before`, and the head, whose sequence moves with every applied changelog.
+    private mutating func markPersistedChanges(_ key: PatientKey, before: [(key: EpisodeKey, episode: Episode?)],
+                                               after state: PatientCalcState) {
+        dirtyHeads.insert(key)
+        for (episodeKey, old) in before where state.episodes[episodeKey] != old {
+            dirtyEpisodes[key, default: []].insert(episodeKey)
+        }
+    }
+
+    /// The dirty sets, emptied.
+    private mutating func takeDirtyKeys() -> (episodes: [PatientKey: Set<EpisodeKey>], heads: Set<PatientKey>,
+                                              units: [Unit], population: [PopulationEvent]) {
+        defer { dirtyEpisodes = [:]; dirtyHeads = []; dirtyUnits = []; dirtyPopulation = [] }
+        return (dirtyEpisodes, dirtyHeads,
                 dirtyUnits.sorted().compactMap { units[$0] },
                 dirtyPopulation.sorted().compactMap { population.rows[$0] })
+    }
+
+    /// `restore(patients:units:population:)` from the rows `takeStateChanges` reported (the latest per key).
+    /// Episode rows of a patient without a head row (a store that lost it) get sequence 0 and no stays, so
+    /// the patient's next changelog replaces them.
+    public mutating func restore(episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode)],
+                                 heads: [(patient: PatientKey, head: PatientCalcHead)], units restoredUnits: [Unit],
+                                 population restoredPopulation: [PopulationEvent]) {
+        var states: [PatientKey: PatientCalcState] = [:]
+        for row in heads { states[row.patient] = PatientCalcState(sequence: row.head.sequence, stays: row.head.stays) }
+        for row in episodes { states[row.patient, default: PatientCalcState(sequence: 0)].episodes[row.episode] = row.content }
+        restore(patients: states, units: restoredUnits, population: restoredPopulation)
     }
 
     /// Replaces the whole state (keeping the evaluation date) and re-derives every aggregate from the
@@ -297,4 +344,14 @@ public struct CalculatorEngine: Sendable {
     private mutating func markCells(dependingOn dependencies: Set<CellDependency>) {
         for dependency in dependencies { for id in cellsByDependency[dependency] ?? [] { markChanged(id) } }
     }
+}
+
+/// What changed in a `CalculatorEngine`'s persisted state since the last `takeStateChanges`.
+public struct CalculatorStateChanges: Sendable {
+    /// Episodes whose stored content changed since the last call; nil = removed (delete the row).
+    public var episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode?)]
+    /// Patients whose sequence or stays changed since the last call.
+    public var heads: [(patient: PatientKey, head: PatientCalcHead)]
+    public var units: [Unit]
+    public var population: [PopulationEvent]
 }

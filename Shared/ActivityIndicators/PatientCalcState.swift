@@ -12,6 +12,9 @@ public struct PatientCalcState: Codable, Sendable, Hashable {
         self.sequence = sequence; self.episodes = episodes; self.stays = stays
     }
 
+    /// The part that is not per episode, persisted as one small row per patient.
+    public var head: PatientCalcHead { PatientCalcHead(sequence: sequence, stays: stays) }
+
     /// The state after `changelog` (whose sequence the caller has checked). Non-TSB content removes the
     /// episode: only TSB episodes count, and a correction may move an episode out of TSB.
     public init(_ changelog: StayChangelog, after previous: PatientCalcState?) {
@@ -58,4 +61,13 @@ public struct PatientCalcState: Codable, Sendable, Hashable {
         try c.encode(episodes.values.sorted { $0.key < $1.key }, forKey: .episodes)
         try c.encode(stays, forKey: .stays)
     }
+}
+
+/// The per-patient part of the state that is not per episode: a service persists it beside one row per
+/// episode, so that a changelog re-encodes only what it changed.
+public struct PatientCalcHead: Codable, Sendable, Hashable {
+    public var sequence: Int
+    public var stays: [Stay]
+
+    public init(sequence: Int, stays: [Stay]) { self.sequence = sequence; self.stays = stays }
 }

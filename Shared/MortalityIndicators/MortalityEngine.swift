@@ -29,7 +29,10 @@ public struct MortalityEngine: Sendable {
 
     private var changedTallies: Set<TallyKey> = []
     private var newStatisticsYears: Set<Int> = []
-    private var dirtyPersons: Set<String> = []
+    /// What changed since the last `takeStateChanges()` / `takeDirty()`: slots changed by activity,
+    /// persons whose death registration changed, population keys.
+    private var dirtySlots: Set<PersonEpisodeKey> = []
+    private var dirtyHeads: Set<String> = []
     private var dirtyPopulation: Set<String> = []
 
     public init(asOf: LocalDate) { self.asOf = asOf }
@@ -44,11 +47,14 @@ public struct MortalityEngine: Sendable {
         let readsCohortData = { (person: PersonMortalityState) in
             reduced.episode != nil || person.episodes[reduced.episodeKey]?.episode != nil
         }
-        update(pseudonym, markDirty: true, readsCohortData: readsCohortData) { $0.apply(reduced: reduced) }
+        // Any stored change counts, compact slots included: their revision must survive a restart.
+        if update(pseudonym, readsCohortData: readsCohortData, { $0.apply(reduced: reduced) }) {
+            dirtySlots.insert(PersonEpisodeKey(person: pseudonym, episode: reduced.episodeKey))
+        }
     }
 
     public mutating func apply(death: DeathEvent) {
-        update(death.pseudonym, markDirty: true) { $0.apply(death) }
+        if update(death.pseudonym, { $0.apply(death) }) { dirtyHeads.insert(death.pseudonym) }
     }
 
     /// Upsert keyed by (year, 2024 municipality, sex, age); the year becomes a statistics year.
@@ -90,15 +96,58 @@ public struct MortalityEngine: Sendable {
         return out
     }
 
-    /// The state to persist since the last call: every changed person (an empty state means the person
-    /// may be deleted) and every changed population count.
-    public mutating func takeDirty() -> (persons: [String: PersonMortalityState], population: [PopulationEvent]) {
-        var changed: [String: PersonMortalityState] = [:]
-        for pseudonym in dirtyPersons { changed[pseudonym] = persons[pseudonym] ?? PersonMortalityState() }
+    /// The rows to persist since the last call (of this or `takeDirty`, which share what changed): each
+    /// changed slot, each changed death registration and each changed population count. Costs only what
+    /// changed, unlike `takeDirty`, which copies every changed person whole.
+    public mutating func takeStateChanges() -> MortalityStateChanges {
+        // A slot is missing only when `restore(persons:)` replaced its person since; the restored state is
+        // already persisted.
+        let slots = dirtySlots.sorted().compactMap { key in
+            persons[key.person]?.episodes[key.episode].map { (person: key.person, episode: key.episode, slot: $0) }
+        }
+        let heads = dirtyHeads.sorted().map { (person: $0, head: persons[$0]?.head ?? PersonMortalityHead(death: nil)) }
         let population = dirtyPopulation.sorted().compactMap { populationCounts[$0] }
-        dirtyPersons = []
+        dirtySlots = []
+        dirtyHeads = []
         dirtyPopulation = []
-        return (changed, population)
+        return MortalityStateChanges(slots: slots, heads: heads, population: population)
+    }
+
+    /// The state to persist since the last call, whole persons: every changed person (an empty state means
+    /// the person may be deleted) and every changed population count.
+    public mutating func takeDirty() -> (persons: [String: PersonMortalityState], population: [PopulationEvent]) {
+        let changes = takeStateChanges()
+        var changed: [String: PersonMortalityState] = [:]
+        for person in changes.slots.map(\.person) + changes.heads.map(\.person) {
+            changed[person] = persons[person] ?? PersonMortalityState()
+        }
+        return (changed, changes.population)
+    }
+
+    /// Rebuilds from persisted rows (the latest per key; a later row of the same key wins), on a fresh
+    /// engine or on top of the current one; like `restore(persons:population:)`, nothing restored is
+    /// reported dirty but the cells it touches are reported changed. Each person's contributions are
+    /// recomputed once, however many of their rows are given.
+    public mutating func restore(slots: [(person: String, episode: EpisodeKey, slot: EpisodeSlot)],
+                                 heads: [(person: String, head: PersonMortalityHead)], population: [PopulationEvent]) {
+        var rows: [String: (slots: [(EpisodeKey, EpisodeSlot)], head: PersonMortalityHead?)] = [:]
+        for row in slots { rows[row.person, default: ([], nil)].slots.append((row.episode, row.slot)) }
+        for row in heads { rows[row.person, default: ([], nil)].head = row.head }
+        for (pseudonym, row) in rows {
+            update(pseudonym) { state in
+                var changed = false
+                for (episode, slot) in row.slots where state.episodes[episode] != slot {
+                    state.episodes[episode] = slot
+                    changed = true
+                }
+                if let head = row.head, state.head != head {
+                    state.head = head
+                    changed = true
+                }
+                return changed
+            }
+        }
+        for count in population { upsert(count, markDirty: false) }
     }
 
     /// Loads persisted state (on a fresh engine, or on top of the current one: a given person's state
@@ -107,7 +156,7 @@ public struct MortalityEngine: Sendable {
     /// persisting state and publishing cells.
     public mutating func restore(persons restored: [String: PersonMortalityState], population: [PopulationEvent]) {
         for (pseudonym, state) in restored {
-            update(pseudonym, markDirty: false) { current in
+            update(pseudonym) { current in
                 defer { current = state }
                 return current != state
             }
@@ -118,17 +167,19 @@ public struct MortalityEngine: Sendable {
     // MARK: - Incremental maintenance
 
     /// `change` mutates the person's state and returns whether it changed; `readsCohortData` tells
-    /// whether it may change the person's contributions (when not, they are not recomputed).
-    private mutating func update(_ pseudonym: String, markDirty: Bool,
+    /// whether it may change the person's contributions (when not, they are not recomputed). Returns
+    /// whether the state changed; callers record what is dirty.
+    @discardableResult
+    private mutating func update(_ pseudonym: String,
                                  readsCohortData: (PersonMortalityState) -> Bool = { _ in true },
-                                 _ change: (inout PersonMortalityState) -> Bool) {
+                                 _ change: (inout PersonMortalityState) -> Bool) -> Bool {
         // Changed in place in the dictionary: a copy would make the first write copy the whole history.
         let (changed, contributions, isEmpty) = Self.update(&persons[pseudonym, default: PersonMortalityState()],
                                                             readsCohortData: readsCohortData, change)
         if isEmpty { persons[pseudonym] = nil }
-        guard changed else { return }
-        if markDirty { dirtyPersons.insert(pseudonym) }
+        guard changed else { return false }
         apply(contributions)
+        return true
     }
 
     private static func update(_ state: inout PersonMortalityState, readsCohortData: (PersonMortalityState) -> Bool,

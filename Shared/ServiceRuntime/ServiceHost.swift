@@ -6,6 +6,7 @@ import Metrics
 import NPRCore
 import Prometheus
 import ServiceLifecycle
+@_exported import StreamCodec
 
 public typealias HTTPRouter = Router<BasicRequestContext>
 
@@ -93,19 +94,6 @@ public final class ServiceHost: @unchecked Sendable {
             exit(1)
         }
     }
-}
-
-/// JSON helpers shared by the services (one encoder configuration everywhere).
-public enum JSONCodec {
-    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        let e = JSONEncoder()
-        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return Array(try e.encode(value))
-    }
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        try JSONDecoder().decode(type, from: Data(bytes))
-    }
-    public static func data<T: Encodable>(_ value: T) throws -> Data { Data(try encode(value)) }
 }
 
 /// Runs an action when graceful shutdown begins.

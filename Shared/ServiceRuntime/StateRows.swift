@@ -34,3 +34,25 @@ extension ConsumedMessage {
         return try JSONCodec.decode(T.self, from: value)
     }
 }
+
+/// A state row about one episode of one patient or person: stored per episode so that a change writes
+/// only what changed, not the owner's whole history.
+public struct EpisodeRow<Content: Codable & Sendable>: Codable, Sendable {
+    public var owner: String
+    public var episode: EpisodeKey
+    public var content: Content
+}
+
+extension StateRows {
+    /// The row of `owner`'s `episode` (tab-separated key: neither part can hold a tab); nil content deletes it.
+    public static func episodeRow<Content: Codable & Sendable>(_ namespace: String, owner: String, episode: EpisodeKey,
+                                                               _ content: Content?) throws -> StateStore.Row {
+        try row(namespace, owner + "\t" + episode.institutionId + "\t" + episode.episodeId,
+                content.map { EpisodeRow(owner: owner, episode: episode, content: $0) })
+    }
+
+    public static func loadEpisodeRows<Content: Codable & Sendable>(_ type: Content.Type, namespace: String,
+                                                                    from store: StateStore) throws -> [EpisodeRow<Content>] {
+        Array(try load(EpisodeRow<Content>.self, namespace: namespace, from: store).values)
+    }
+}

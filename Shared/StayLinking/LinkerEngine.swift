@@ -1,6 +1,7 @@
 import NPRCore
 
-/// Everything the episode-linker keeps about one patient bucket; persisted by the service as one row.
+/// Everything the episode-linker keeps about one patient bucket (persisted as slot rows plus a head row,
+/// see `LinkerEngine.takeStateChanges`).
 public struct PatientLinkState: Codable, Sendable, Hashable {
     /// Revision resolution per episode (also remembers annulments, so a late lower revision stays hidden).
     public var slots: [EpisodeKey: EpisodeSlot]
@@ -15,6 +16,30 @@ public struct PatientLinkState: Codable, Sendable, Hashable {
 
     /// The episodes that currently count (highest revision, not annulled), in no particular order.
     public var visibleEpisodes: [Episode] { slots.values.compactMap(\.episode) }
+
+    /// The part that is not per episode.
+    public var head: PatientLinkHead {
+        get { PatientLinkHead(stays: stays, sequence: sequence) }
+        set { stays = newValue.stays; sequence = newValue.sequence }
+    }
+}
+
+/// The per-patient part of the state that is not per episode; persisted as its own small row so that one
+/// event does not re-encode every episode of the patient.
+public struct PatientLinkHead: Codable, Sendable, Hashable {
+    public var stays: [Stay]
+    public var sequence: Int
+    public init(stays: [Stay], sequence: Int) { self.stays = stays; self.sequence = sequence }
+}
+
+/// Rows changed since the last `takeStateChanges`/`takeDirty`: persisting them (latest per key) keeps the
+/// store equal to the engine's state.
+public struct LinkerStateChanges: Sendable {
+    /// Episode slots that changed (only those), ordered by patient, then episode.
+    public var slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)]
+    /// Patients whose stays or sequence changed, in patient order.
+    public var heads: [(patient: PatientKey, head: PatientLinkHead)]
+    public var units: [Unit]
 }
 
 /// Pure incremental engine of the episode-linker service: accepted episode versions and unit upserts in,
@@ -28,7 +53,10 @@ public struct LinkerEngine: Sendable {
     private var patients: [PatientKey: PatientLinkState] = [:]
     /// unitId → patients with a visible linkable episode there: the only patients a detox flip can affect.
     private var patientsByUnit: [String: Set<PatientKey>] = [:]
-    private var dirtyPatients: Set<PatientKey> = []
+    /// Slots changed since the last take, per patient (the one record of what changed in `slots`).
+    private var dirtySlots: [PatientKey: Set<EpisodeKey>] = [:]
+    /// Patients whose stays or sequence changed since the last take.
+    private var dirtyHeads: Set<PatientKey> = []
     private var dirtyUnits: Set<String> = []
 
     public init() {}
@@ -49,7 +77,7 @@ public struct LinkerEngine: Sendable {
         guard slot != previousSlot else { return nil }
         // The slot changed (possibly only its revision, e.g. an annulment of an absent episode): persist it.
         state.slots[event.episodeKey] = slot
-        dirtyPatients.insert(key)
+        dirtySlots[key, default: []].insert(event.episodeKey)
 
         let before = previousSlot?.episode, after = slot.episode
         reindex(key, state: state, before: before, after: after)
@@ -79,20 +107,34 @@ public struct LinkerEngine: Sendable {
             guard var state = patients[key] else { continue }
             if let changelog = relink(key, state: &state, assignments: [], linkingChanged: true) {
                 patients[key] = state
-                dirtyPatients.insert(key)
                 changelogs.append(changelog)
             }
         }
         return changelogs
     }
 
-    /// Patients and units changed since the last call, for the service to persist with its offsets.
+    /// Whole states of the patients touched and the units changed since the last call (of this or of
+    /// `takeStateChanges`). Prefer `takeStateChanges`: this re-encodes every episode of a touched patient.
     public mutating func takeDirty() -> (patients: [PatientKey: PatientLinkState], units: [Unit]) {
+        let changes = takeStateChanges()
         var dirty: [PatientKey: PatientLinkState] = [:]
-        for key in dirtyPatients { dirty[key] = patients[key] }
+        for key in changes.slots.map(\.patient) + changes.heads.map(\.patient) { dirty[key] = patients[key] }
+        return (dirty, changes.units)
+    }
+
+    /// What changed since the last call (of this or of `takeDirty`), for the service to persist with its
+    /// offsets: only the changed slots, the heads of patients whose stays or sequence moved, and the units.
+    /// Costs in proportion to what changed.
+    public mutating func takeStateChanges() -> LinkerStateChanges {
+        var slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)] = []
+        for (key, episodes) in dirtySlots.sorted(by: { $0.key < $1.key }) {
+            guard let state = patients[key] else { continue }
+            for episode in episodes.sorted() { if let slot = state.slots[episode] { slots.append((key, episode, slot)) } }
+        }
+        let heads = dirtyHeads.sorted().compactMap { key in patients[key].map { (patient: key, head: $0.head) } }
         let changedUnits = dirtyUnits.sorted().compactMap { units[$0] }
-        dirtyPatients = []; dirtyUnits = []
-        return (dirty, changedUnits)
+        dirtySlots = [:]; dirtyHeads = []; dirtyUnits = []
+        return LinkerStateChanges(slots: slots, heads: heads, units: changedUnits)
     }
 
     /// Rebuilds the engine from persisted rows (indexes are derived, not stored).
@@ -107,6 +149,16 @@ public struct LinkerEngine: Sendable {
         }
     }
 
+    /// Rebuilds the engine from the rows `takeStateChanges` produced: every slot row and head row ever
+    /// written (latest per key). A patient without a head row never had a changelog (sequence 0, no stays).
+    public mutating func restore(slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)],
+                                 heads: [(patient: PatientKey, head: PatientLinkHead)], units: [Unit]) {
+        var states: [PatientKey: PatientLinkState] = [:]
+        for row in slots { states[row.patient, default: PatientLinkState()].slots[row.episode] = row.slot }
+        for row in heads { states[row.patient, default: PatientLinkState()].head = row.head }
+        restore(patients: states, units: units)
+    }
+
     // MARK: - Private
 
     /// What downstream sees of an episode: its content when visible and TSB, else nil.
@@ -115,8 +167,8 @@ public struct LinkerEngine: Sendable {
     /// Recomputes the patient's stays (when `linkingChanged`, i.e. a linkable episode or a unit's detox
     /// flag changed; otherwise they stand); when an assignment or the stay set changed, advances the
     /// patient's sequence and returns the changelog.
-    private func relink(_ key: PatientKey, state: inout PatientLinkState, assignments: [EpisodeAssignment],
-                        linkingChanged: Bool) -> StayChangelog? {
+    private mutating func relink(_ key: PatientKey, state: inout PatientLinkState, assignments: [EpisodeAssignment],
+                                 linkingChanged: Bool) -> StayChangelog? {
         var retracted: [String] = [], asserted: [String] = []
         if linkingChanged {
             let units = self.units
@@ -130,6 +182,8 @@ public struct LinkerEngine: Sendable {
             state.stays = stays
         }
         state.sequence += 1
+        // The only place stays and sequence change, so the only place a head becomes dirty.
+        dirtyHeads.insert(key)
         return StayChangelog(patientKey: key, sequence: state.sequence, episodes: assignments, stays: state.stays,
                              retracted: retracted, asserted: asserted)
     }
