@@ -100,6 +100,41 @@ import Testing
         #expect((r["rejected"] as? [[String: Any]])?.first?["index"] as? Int == 1)
     }
 
+    /// Hospitals with Kafka: the same validation on npr.activities.inbound, receipts on npr.intake.receipts
+    /// keyed by institution, accepted records on npr.activities under the pseudonym.
+    @Test func inboundTopicIsValidatedLikeHTTP() async throws {
+        let s = try await start()
+        defer { s.intake.stop(); s.broker.stop() }
+        let producer = try producer(s.broker.bootstrap)
+        defer { producer.close() }
+        let good = try JSONSerialization.jsonObject(with: activity("k1")) as! [Any]
+        var bad = good[0] as! [String: Any]
+        bad["messageId"] = "k2"
+        bad["careLevel"] = 7
+        for record in [good[0], bad] {
+            try await producer.deliver(OutgoingMessage(topic: Topic.activitiesInbound, key: Self.hospitalA,
+                                                       value: Array(try JSONSerialization.data(withJSONObject: record))))
+        }
+        let consumer = try consumer(s.broker.bootstrap, group: "receipt-reader")
+        defer { consumer.close() }
+        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<3).map { (TopicPartition(Topic.receipts, Int32($0)), KafkaOffset.beginning) }))
+        var receipts: [[String: Any]] = []
+        try await waitUntil(.seconds(60), "two receipts") {
+            for m in try consumer.poll(maxMessages: 10, timeout: .milliseconds(200)) {
+                #expect(m.keyString == Self.hospitalA)
+                receipts.append(try JSONSerialization.jsonObject(with: Data(m.value ?? [])) as! [String: Any])
+            }
+            return receipts.count == 2
+        }
+        #expect(receipts.map { $0["accepted"] as? Int } == [1, 0])
+        let errors = (receipts[1]["rejected"] as? [[String: Any]])?.first?["errors"] as? [[String: Any]]
+        #expect(errors?.first?["field"] as? String == "careLevel")
+        // The accepted record is on npr.activities like one sent over HTTP.
+        let admin = try KafkaAdmin(bootstrap: s.broker.bootstrap, logger: quiet)
+        let published = try (0..<6).reduce(Int64(0)) { $0 + (try admin.watermarks(TopicPartition(Topic.activities, Int32($1))).high) }
+        #expect(published == 1)
+    }
+
     @Test func brokerDownMeans503AndNothingAccepted() async throws {
         let s = try await start()
         defer { s.intake.stop() }
