@@ -77,11 +77,11 @@ let package = Package(
             "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec",
         ], path: "Services/npr-bench", swiftSettings: swiftSettings),
 
-        .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking"], path: "Tests/StayLinkingTests"),
-        .testTarget(name: "ActivityIndicatorsTests", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators"], path: "Tests/ActivityIndicatorsTests"),
-        .testTarget(name: "MortalityIndicatorsTests", dependencies: ["NPRCore", "MortalityIndicators"], path: "Tests/MortalityIndicatorsTests"),
-        .testTarget(name: "PublishingTests", dependencies: ["NPRCore", "Publishing"], path: "Tests/PublishingTests"),
-        .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation"], path: "Tests/IntakeValidationTests"),
+        .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking", "SyntheticData"], path: "Tests/StayLinkingTests"),
+        .testTarget(name: "ActivityIndicatorsTests", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "SyntheticData"], path: "Tests/ActivityIndicatorsTests"),
+        .testTarget(name: "MortalityIndicatorsTests", dependencies: ["NPRCore", "MortalityIndicators", "SyntheticData"], path: "Tests/MortalityIndicatorsTests"),
+        .testTarget(name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData"], path: "Tests/PublishingTests"),
+        .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation", "SyntheticData"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",

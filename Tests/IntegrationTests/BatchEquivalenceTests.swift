@@ -83,7 +83,7 @@ import Testing
         for chunk in stride(from: 0, to: data.population.count, by: 20_000) {
             try await post("/v1/population", try encoder.encode(Array(data.population[chunk..<min(chunk + 20_000, data.population.count)])))
         }
-        var rng = SeededGenerator(seed: seed &* 7)
+        var rng = SplitMix64(seed: seed &* 7)
         let shuffled = data.activities.shuffled(using: &rng)
         let chunks = Array(stride(from: 0, to: shuffled.count, by: 300))
         let killAfter = Set((0..<kills).map { _ in Int.random(in: 0..<chunks.count, using: &rng) })

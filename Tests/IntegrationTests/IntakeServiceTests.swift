@@ -4,6 +4,7 @@ import FoundationNetworking
 #endif
 import Kafka
 import NPRCore
+import SyntheticData
 import Testing
 
 /// intake alone against a real broker process: authorisation, idempotency across restarts,
@@ -165,7 +166,7 @@ import Testing
     @Test func noClearPersonIdLeavesIntake() async throws {
         let s = try await IntakeServiceTests().start()
         defer { s.intake.stop(); s.broker.stop() }
-        var rng = SeededGenerator(seed: 20241122)
+        var rng = SplitMix64(seed: 20241122)
         var ids: Set<String> = []
         for batch in 0..<8 {
             var records: [[String: Any]] = []
@@ -225,18 +226,5 @@ import Testing
         let leakingTopics = corpus.filter { topic in ids.contains { topic.value.contains($0) } }.keys.sorted()
         #expect(leakingTopics.isEmpty, "clear person ids on topics: \(leakingTopics)")
         #expect(!ids.contains { logs.contains($0) }, "a clear person id reached a log line")
-    }
-}
-
-/// Deterministic generator for property tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E3779B97F4A7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58476D1CE4E5B9
-        z = (z ^ (z >> 27)) &* 0x94D049BB133111EB
-        return z ^ (z >> 31)
     }
 }

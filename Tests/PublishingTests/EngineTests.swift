@@ -1,5 +1,6 @@
 import Foundation
 import NPRCore
+import SyntheticData
 import Testing
 @testable import Publishing
 

@@ -1,5 +1,6 @@
 import NPRCore
 @testable import Publishing
+import SyntheticData
 
 /// A random additive hierarchy of `tsb-avbrudd`-shaped share cells for property tests: every parent's
 /// numerator, denominator and patients are the sums of its children's, and a year's the sums of its tertials'.

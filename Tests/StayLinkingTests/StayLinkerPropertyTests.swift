@@ -1,4 +1,5 @@
 import NPRCore
+import SyntheticData
 import Testing
 import StayLinking
 

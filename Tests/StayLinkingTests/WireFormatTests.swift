@@ -1,6 +1,7 @@
 import Foundation
 import NPRCore
 import StayLinking
+import SyntheticData
 import Testing
 
 /// The linker's input and output formats after NPRCore's keyed-container shortcuts (dates, periods,
