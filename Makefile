@@ -46,4 +46,4 @@ run: build
 
 bench: deps
 	swift build -c release --product kafka-dev-broker && swift build -c release --product npr-bench
-	$$(swift build -c release --show-bin-path)/npr-bench all
+	bin=$$(swift build -c release --show-bin-path); $$bin/npr-bench all && $$bin/npr-bench mortality && $$bin/npr-bench kafka --messages 100000
