@@ -17,11 +17,15 @@ struct EpisodeRoute: Codable, Sendable, Hashable {
     var buckets: [String: Int] = [:]
 }
 
-enum RecordKind: String, Sendable { case activity, death, population }
+enum RecordKind: String, Sendable { case activity, death, population, unit }
 
 /// The outcome of deciding one request: records to publish, receipt content, and the ledger changes to
 /// persist once the broker has the records (or to undo if it does not).
 struct Decision: Sendable {
+    /// Per record: the institution it reports for ("register" for deaths, population and units), its
+    /// outcome and, when rejected, the error codes — for the per-institution metrics.
+    struct Outcome: Sendable { var institution: String; var outcome: String; var codes: [String] = [] }
+    var outcomes: [Outcome] = []
     var outputs: [OutgoingMessage] = []
     var rows: [StateStore.Row] = []
     var receipt = Receipt()
@@ -98,6 +102,7 @@ final class Ledger: @unchecked Sendable {
                 case .activity: decideActivity(&s, &d, index, record, messageId, source, mayReport)
                 case .death: decideDeath(&s, &d, index, record, messageId, source)
                 case .population: decidePopulation(&s, &d, index, record, messageId, source)
+                case .unit: decideUnit(&s, &d, index, record, source)
                 }
             }
             return d
@@ -114,8 +119,20 @@ final class Ledger: @unchecked Sendable {
     private func reject(_ d: inout Decision, _ index: Int, _ messageId: String?, _ institution: String?, _ errors: [FieldError],
                         _ kind: RecordKind, _ source: String, redacted: String) {
         d.receipt.rejected.append(.init(index: index, messageId: messageId, errors: errors))
+        d.outcomes.append(.init(institution: institution ?? (kind == .activity ? "unknown" : "register"), outcome: "rejected",
+                                codes: errors.map(\.code.rawValue)))
         let letter = DeadLetter(source: source, kind: kind.rawValue, messageId: messageId, institutionId: institution, errors: errors, record: redacted)
         if let m = try? OutgoingMessage.json(topic: Topic.deadLetter, key: institution ?? kind.rawValue, letter) { d.outputs.append(m) }
+    }
+
+    private func accept(_ d: inout Decision, institution: String) {
+        d.receipt.accepted += 1
+        d.outcomes.append(.init(institution: institution, outcome: "accepted"))
+    }
+
+    private func duplicate(_ d: inout Decision, institution: String) {
+        d.receipt.duplicates += 1
+        d.outcomes.append(.init(institution: institution, outcome: "duplicate"))
     }
 
     /// Idempotency: nil to go on, or true for a duplicate; records a conflict as a rejection.
@@ -151,7 +168,7 @@ final class Ledger: @unchecked Sendable {
             }
             let hash = Self.hash(record)
             switch checkMessage(&s, &d, .activity, m.messageId, hash) {
-            case true?: d.receipt.duplicates += 1; return
+            case true?: duplicate(&d, institution: m.institutionId); return
             case false?: reject(&d, index, messageId, institution, [.conflict], .activity, source, redacted: redacted); return
             case nil: break
             }
@@ -184,7 +201,7 @@ final class Ledger: @unchecked Sendable {
             if let row = try? StateRows.row("route", episodeKey.description, route) { d.rows.append(row) }
             remember(&s, &d, .activity, m.messageId, hash)
             for e in events { if let o = try? OutgoingMessage.json(topic: Topic.activities, key: e.patientKey.rawValue, e) { d.outputs.append(o) } }
-            d.receipt.accepted += 1
+            accept(&d, institution: m.institutionId)
             for w in warnings { d.receipt.warnings.append(.init(index: index, messageId: m.messageId, field: w.field, code: w.code.rawValue, message: w.message)) }
         }
     }
@@ -202,7 +219,7 @@ final class Ledger: @unchecked Sendable {
         case .accepted(let r, let birthDate):
             let hash = Self.hash(record)
             switch checkMessage(&s, &d, .death, r.messageId, hash) {
-            case true?: d.receipt.duplicates += 1; return
+            case true?: duplicate(&d, institution: "register"); return
             case false?: reject(&d, index, messageId, nil, [.conflict], .death, source, redacted: redacted); return
             case nil: break
             }
@@ -210,7 +227,7 @@ final class Ledger: @unchecked Sendable {
             let event = DeathEvent(status: r.status, pseudonym: p, deathDate: r.deathDate, sex: r.sex, birthDate: birthDate, municipality: r.municipality)
             if let o = try? OutgoingMessage.json(topic: Topic.deaths, key: p, event) { d.outputs.append(o) }
             remember(&s, &d, .death, r.messageId, hash)
-            d.receipt.accepted += 1
+            accept(&d, institution: "register")
         }
     }
 
@@ -221,7 +238,7 @@ final class Ledger: @unchecked Sendable {
             let hash = Self.hash(record)
             if let id = c.messageId {
                 switch checkMessage(&s, &d, .population, id, hash) {
-                case true?: d.receipt.duplicates += 1; return
+                case true?: duplicate(&d, institution: "register"); return
                 case false?: reject(&d, index, messageId, nil, [.conflict], .population, source, redacted: record.canonical); return
                 case nil: break
                 }
@@ -229,25 +246,19 @@ final class Ledger: @unchecked Sendable {
             }
             let event = PopulationEvent(year: c.year, municipality: c.municipality, sex: c.sex, age: c.age, count: c.count)
             if let o = try? OutgoingMessage.json(topic: Topic.population, key: event.key, event) { d.outputs.append(o) }
-            d.receipt.accepted += 1
+            accept(&d, institution: "register")
         }
     }
 
     /// Unit register upsert (admin only): validated, stored, published compacted by unitId.
-    func decideUnits(_ records: [JSONValue], source: String) -> Decision {
-        state.withLock { s in
-            var d = Decision()
-            for (index, record) in records.enumerated() {
-                switch validateUnit(record) {
-                case .rejected(let errors): reject(&d, index, nil, nil, errors, .activity, source, redacted: record.canonical)
-                case .accepted(let u):
-                    s.units[u.unitId] = u
-                    if let row = try? StateRows.row("unit", u.unitId, u) { d.rows.append(row) }
-                    if let o = try? OutgoingMessage.json(topic: Topic.units, key: u.unitId, u) { d.outputs.append(o) }
-                    d.receipt.accepted += 1
-                }
-            }
-            return d
+    private func decideUnit(_ s: inout State, _ d: inout Decision, _ index: Int, _ record: JSONValue, _ source: String) {
+        switch validateUnit(record) {
+        case .rejected(let errors): reject(&d, index, nil, nil, errors, .unit, source, redacted: record.canonical)
+        case .accepted(let u):
+            s.units[u.unitId] = u
+            if let row = try? StateRows.row("unit", u.unitId, u) { d.rows.append(row) }
+            if let o = try? OutgoingMessage.json(topic: Topic.units, key: u.unitId, u) { d.outputs.append(o) }
+            accept(&d, institution: "register")
         }
     }
 }

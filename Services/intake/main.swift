@@ -71,7 +71,15 @@ let inFlight = Mutex(0)
 /// Requests are decided one at a time so idempotency and revision checks see every earlier record.
 let requestGate = AsyncGate()
 
-let acceptedCounter = { (kind: String) in Counter(label: "intake_records_total", dimensions: [("kind", kind), ("outcome", "accepted")]) }
+/// Records per kind, institution and outcome, and rejections per error code (HTTP and inbound alike).
+func recordMetrics(_ decision: Decision, kind: String) {
+    for o in decision.outcomes {
+        Counter(label: "intake_records_total", dimensions: [("kind", kind), ("institution", o.institution), ("outcome", o.outcome)]).increment()
+        for code in o.codes {
+            Counter(label: "intake_rejections_total", dimensions: [("kind", kind), ("institution", o.institution), ("code", code)]).increment()
+        }
+    }
+}
 let requestTimer = { (path: String) in Metrics.Timer(label: "intake_request_seconds", dimensions: [("path", path)]) }
 
 func problem(_ status: HTTPResponse.Status, _ title: String, _ detail: String) -> Response {
@@ -156,11 +164,7 @@ func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws 
         let decision = ledger.decide(kind: kind, records: records, source: "http",
                                      mayReport: { caller.isAdmin || caller.institutions.contains($0) })
         if let failure = await publish(decision) { return failure }
-        acceptedCounter(kind.rawValue).increment(by: decision.receipt.accepted)
-        Counter(label: "intake_records_total", dimensions: [("kind", kind.rawValue), ("outcome", "duplicate")]).increment(by: decision.receipt.duplicates)
-        for r in decision.receipt.rejected {
-            for e in r.errors { Counter(label: "intake_rejections_total", dimensions: [("kind", kind.rawValue), ("code", e.code.rawValue)]).increment() }
-        }
+        recordMetrics(decision, kind: kind.rawValue)
         return try receiptResponse(decision.receipt)
     }
 }
@@ -176,9 +180,9 @@ router.put("/v1/reference/units") { request, _ -> Response in
     let records: [Result<JSONValue, JSONParseError>]
     switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
     return try await requestGate.run {
-        let values = records.compactMap { try? $0.get() }
-        let decision = ledger.decideUnits(values, source: "http")
+        let decision = ledger.decide(kind: .unit, records: records, source: "http", mayReport: { _ in true })
         if let failure = await publish(decision) { return failure }
+        recordMetrics(decision, kind: RecordKind.unit.rawValue)
         return try receiptResponse(decision.receipt)
     }
 }
@@ -198,6 +202,7 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
             let parsed: Result<JSONValue, JSONParseError>
             do throws(JSONParseError) { parsed = .success(try JSONValue.parse(m.value ?? [])) } catch { parsed = .failure(error) }
             let decision = ledger.decide(kind: .activity, records: [parsed], source: "kafka", mayReport: { _ in true })
+            recordMetrics(decision, kind: RecordKind.activity.rawValue)
             step.outputs += decision.outputs
             step.rows += decision.rows
             let institution = (try? parsed.get())?["institutionId"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? m.keyString ?? ""

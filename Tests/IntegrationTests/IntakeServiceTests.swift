@@ -57,6 +57,10 @@ import Testing
         let errors = (receipt(other)["rejected"] as? [[String: Any]])?.first?["errors"] as? [[String: Any]]
         #expect(errors?.first?["code"] as? String == "forbidden-institution")
         #expect(receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("b1", institution: Self.hospitalB, unit: "UB"), token: "token-admin"))["accepted"] as? Int == 1)
+        // Metrics count per institution and outcome, and rejections per code.
+        let metrics = String(decoding: try await HTTP.request("GET", s.url + "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains(#"intake_records_total{kind="activity",institution="974589095",outcome="accepted"} 1"#))
+        #expect(metrics.contains(#"intake_rejections_total{kind="activity",institution="983974899",code="forbidden-institution"} 1"#))
         // Registers and the unit register are admin only: 403 for an institution token.
         for (method, path) in [("POST", "/v1/deaths"), ("POST", "/v1/population"), ("PUT", "/v1/reference/units")] {
             let r = try await HTTP.request(method, s.url + path, body: Data("[]".utf8), token: "token-a")
