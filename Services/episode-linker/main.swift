@@ -9,7 +9,7 @@ import StayLinking
 final class LinkerHandler: StreamHandler, @unchecked Sendable {
     // Touched only from the stream thread.
     var engine = LinkerEngine()
-    let inputTopics = [Topic.units, Topic.activities]
+    let inputTopics = Topic.inputs(of: "episode-linker")
 
     func restore(from store: StateStore) throws {
         let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)

@@ -11,7 +11,7 @@ final class CalculatorHandler: StreamHandler, @unchecked Sendable {
     var engine: CalculatorEngine
     let evaluationDate: @Sendable () -> LocalDate
     var asOf: LocalDate
-    let inputTopics = [Topic.units, Topic.population, Topic.stays]
+    let inputTopics = Topic.inputs(of: "indicator-calculator")
 
     init(evaluationDate: @escaping @Sendable () -> LocalDate) {
         self.evaluationDate = evaluationDate

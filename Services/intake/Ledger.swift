@@ -136,7 +136,7 @@ final class Ledger: @unchecked Sendable {
     }
 
     /// Idempotency: nil to go on, or true for a duplicate; records a conflict as a rejection.
-    private func checkMessage(_ s: inout State, _ d: inout Decision, _ kind: RecordKind, _ messageId: String?, _ hash: String) -> Bool? {
+    private func checkMessage(_ s: State, _ kind: RecordKind, _ messageId: String?, _ hash: String) -> Bool? {
         guard let messageId else { return nil }
         switch s.messages["\(kind.rawValue)|\(messageId)"] {
         case nil: return nil
@@ -167,7 +167,7 @@ final class Ledger: @unchecked Sendable {
                 return
             }
             let hash = Self.hash(record)
-            switch checkMessage(&s, &d, .activity, m.messageId, hash) {
+            switch checkMessage(s, .activity, m.messageId, hash) {
             case true?: duplicate(&d, institution: m.institutionId); return
             case false?: reject(&d, index, messageId, institution, [.conflict], .activity, source, redacted: redacted); return
             case nil: break
@@ -218,7 +218,7 @@ final class Ledger: @unchecked Sendable {
         case .rejected(let errors): reject(&d, index, messageId, nil, errors, .death, source, redacted: redacted)
         case .accepted(let r, let birthDate):
             let hash = Self.hash(record)
-            switch checkMessage(&s, &d, .death, r.messageId, hash) {
+            switch checkMessage(s, .death, r.messageId, hash) {
             case true?: duplicate(&d, institution: "register"); return
             case false?: reject(&d, index, messageId, nil, [.conflict], .death, source, redacted: redacted); return
             case nil: break
@@ -237,7 +237,7 @@ final class Ledger: @unchecked Sendable {
         case .accepted(let c):
             let hash = Self.hash(record)
             if let id = c.messageId {
-                switch checkMessage(&s, &d, .population, id, hash) {
+                switch checkMessage(s, .population, id, hash) {
                 case true?: duplicate(&d, institution: "register"); return
                 case false?: reject(&d, index, messageId, nil, [.conflict], .population, source, redacted: record.canonical); return
                 case nil: break

@@ -10,10 +10,10 @@ import NPRCore
 import ServiceRuntime
 import Synchronization
 
-/// Request limits (documented in docs/intake-errors.md).
+/// Request limits: the parser's (documented in docs/intake-errors.md).
 enum Limits {
-    static let maxBodyBytes = 16 * 1024 * 1024
-    static let maxRecords = 50_000
+    static let maxBodyBytes = JSONLimits.default.maxTotalBytes
+    static let maxRecords = JSONLimits.default.maxRecords
 }
 
 let host = ServiceHost.start(service: "intake")
@@ -194,7 +194,7 @@ router.get("/v1/inflight") { _, _ -> Response in
 /// Hospitals producing to npr.activities.inbound: the same validation; receipts on npr.intake.receipts
 /// keyed by institution. The ledger rows are committed with the inbound offsets.
 final class InboundHandler: StreamHandler, @unchecked Sendable {
-    let inputTopics = [Topic.activitiesInbound]
+    let inputTopics = Topic.inputs(of: "intake")
     func restore(from store: StateStore) throws {}
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
         var step = StepResult()

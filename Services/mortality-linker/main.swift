@@ -9,7 +9,7 @@ import ServiceRuntime
 final class MortalityHandler: StreamHandler, @unchecked Sendable {
     // Touched only from the stream thread.
     var engine: MortalityEngine
-    let inputTopics = [Topic.population, Topic.deaths, Topic.activities]
+    let inputTopics = Topic.inputs(of: "mortality-linker")
 
     init(asOf: LocalDate) { engine = MortalityEngine(asOf: asOf) }
 

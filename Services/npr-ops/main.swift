@@ -14,14 +14,6 @@ import NPRCore
 import ServiceRuntime
 import SyntheticData
 
-let groups: [(String, [String])] = [
-    ("intake", [Topic.activitiesInbound]),
-    ("episode-linker", [Topic.units, Topic.activities]),
-    ("indicator-calculator", [Topic.stays, Topic.units, Topic.population]),
-    ("mortality-linker", [Topic.activities, Topic.deaths, Topic.population]),
-    ("publisher", [Topic.cells]),
-]
-
 func bootstrapServers() throws -> String {
     try ServiceConfiguration(service: "npr-ops").bootstrapServers
 }
@@ -40,7 +32,7 @@ struct Lag: ParsableCommand {
         let admin = try KafkaAdmin(bootstrap: try bootstrapServers(), logger: quietLogger)
         let now = Date().timeIntervalSince1970 * 1000
         print("group                 topic                       part  committed        end     lag  lag(s)  status")
-        for (group, topics) in groups {
+        for (group, topics) in Topic.inputs {
             for l in try admin.lag(group: group, topics: topics, withTimestamps: true) {
                 let seconds = l.lag == 0 ? 0 : (now - Double(l.oldestUnconsumedTimestampMs ?? Int64(now))) / 1000
                 // OK: caught up or moving; WARN: lagging; STALL: lagging for over a minute; ERR: offset before log start.
@@ -129,7 +121,8 @@ struct Replay: ParsableCommand {
     func run() throws {
         let services = [service] + (Self.rebuiltWith[service] ?? [])
         for s in services {
-            guard let topics = groups.first(where: { $0.0 == s })?.1, s != "intake" else {
+            let topics = Topic.inputs(of: s)
+            guard s != "intake", !topics.isEmpty else {
                 throw ValidationError("unknown stateful service \(s)")
             }
             let config = try ServiceConfiguration(service: s)

@@ -29,14 +29,6 @@ struct PipelineStatus: Codable, Sendable {
     var caughtUp: Bool
     var checkedAt: String
 
-    /// Which group consumes which topics (contracts/topics.json says the same).
-    static let groups: [(service: String, topics: [String])] = [
-        ("intake", [Topic.activitiesInbound]),
-        ("episode-linker", [Topic.units, Topic.activities]),
-        ("indicator-calculator", [Topic.stays, Topic.units, Topic.population]),
-        ("mortality-linker", [Topic.activities, Topic.deaths, Topic.population]),
-        ("publisher", [Topic.cells]),
-    ]
 
     /// Upstream first: intake's in-flight requests, then the groups in pipeline order. Whatever an upstream
     /// stage produced before it reported no lag is visible to the downstream checks that follow.
@@ -49,7 +41,7 @@ struct PipelineStatus: Codable, Sendable {
         }
         var groups: [GroupStatus] = []
         let nowMs = Date().timeIntervalSince1970 * 1000
-        for (service, topics) in Self.groups {
+        for (service, topics) in Topic.inputs {
             let lags = (try? admin.lag(group: service, topics: topics, withTimestamps: true)) ?? []
             let parts = lags.map { l in
                 PartitionStatus(topic: l.topic, partition: l.partition, committedOffset: l.committed, endOffset: l.high,

@@ -40,7 +40,7 @@ final class Broadcaster: Sendable {
 /// The publisher's stateful core: cells in, suppressed published values out (npr.indicators), with a
 /// numbered publication log kept in the store for SSE resume.
 final class PublisherHandler: StreamHandler, @unchecked Sendable {
-    let inputTopics = [Topic.cells]
+    let inputTopics = Topic.inputs(of: "publisher")
     let engine = Mutex(PublisherEngine())
     let log = Mutex<[PublicationEvent]>([])
     let broadcaster = Broadcaster()
@@ -59,11 +59,12 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
         let updates = try BatchCodec.map(batch) { try $0.decode(CellUpdate.self) }
         let now = ISO8601DateFormatter().string(from: Date())
-        let (published, snapshot) = try engine.withLock { e -> ((changed: [PublishedValue], removed: [String]), Data) in
+        // Apply under the lock; encode the snapshot outside it (a value copy), so readers never wait on it.
+        let (published, state) = engine.withLock { e -> ((changed: [PublishedValue], removed: [String]), PublisherEngine) in
             for u in updates { e.apply(u) }
-            let p = e.publish(now: now)
-            return (p, try JSONCodec.data(e))
+            return (e.publish(now: now), e)
         }
+        let snapshot = try JSONCodec.data(state)
         var rows = [StateStore.Row(namespace: "engine", key: "snapshot", value: snapshot)]
         var outputs: [OutgoingMessage] = []
         var events: [PublicationEvent] = []

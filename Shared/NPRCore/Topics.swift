@@ -21,6 +21,20 @@ public struct TopicDeclaration: Sendable, Hashable {
 }
 
 extension Topic {
+    /// Which service (= consumer group) reads which topics: one place for the services, the pipeline
+    /// status and `npr-ops`. Listed upstream first, the order in which `caughtUp` checks them.
+    public static let inputs: [(service: String, topics: [String])] = [
+        ("intake", [activitiesInbound]),
+        ("episode-linker", [units, activities]),
+        ("indicator-calculator", [units, population, stays]),
+        ("mortality-linker", [population, deaths, activities]),
+        ("publisher", [cells]),
+    ]
+
+    public static func inputs(of service: String) -> [String] {
+        inputs.first { $0.service == service }?.topics ?? []
+    }
+
     public static let catalogue: [TopicDeclaration] = [
         TopicDeclaration(name: activitiesInbound, partitions: 3, compacted: false),
         TopicDeclaration(name: receipts, partitions: 3, compacted: false),

@@ -1,4 +1,5 @@
 import Foundation
+import NPRCore
 
 /// A configuration problem found at start-up: the service prints it and exits non-zero.
 public struct ConfigurationError: Error, CustomStringConvertible {
@@ -53,7 +54,7 @@ public struct ServiceConfiguration: Sendable {
             throw ConfigurationError(variable: "KAFKA_BOOTSTRAP_SERVERS", problem: "not set and \(stateDirectory)/kafka-bootstrap is missing (start the broker with `make up`)")
         }
         asOfOverride = env["NPR_AS_OF"].flatMap { $0.isEmpty ? nil : $0 }
-        if let a = asOfOverride, !Self.isDate(a) {
+        if let a = asOfOverride, LocalDate(a) == nil {
             throw ConfigurationError(variable: "NPR_AS_OF", problem: "must be a date YYYY-MM-DD, got \(a)")
         }
         logLevel = env["NPR_LOG_LEVEL"] ?? "info"
@@ -67,11 +68,6 @@ public struct ServiceConfiguration: Sendable {
         } else {
             httpPort = Self.defaultPorts[service] ?? 0
         }
-    }
-
-    static func isDate(_ s: String) -> Bool {
-        let p = s.split(separator: "-")
-        return s.count == 10 && p.count == 3 && p.allSatisfy { Int($0) != nil }
     }
 
     public func require(_ variable: String) throws -> String {

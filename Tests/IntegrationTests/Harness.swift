@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import ServiceRuntime
 import Testing
 
 /// Paths of the built executables (`swift build` runs before the tests in `make test`).
@@ -87,10 +88,12 @@ final class ServiceProcess: @unchecked Sendable {
         process = Process()
         process.executableURL = Build.executable(name)
         var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-        env[name.uppercased().replacingOccurrences(of: "-", with: "_") + "_PORT"] = String(port)
+        env[ServiceConfiguration.portVariable(name)] = String(port)
         process.environment = env
-        let log = FileHandle(forWritingAtPath: environment["NPR_STATE_DIR"]! + "/\(name).log")
-            ?? { FileManager.default.createFile(atPath: environment["NPR_STATE_DIR"]! + "/\(name).log", contents: nil); return FileHandle(forWritingAtPath: environment["NPR_STATE_DIR"]! + "/\(name).log")! }()
+        // One log per service, appended across restarts.
+        let path = environment["NPR_STATE_DIR"]! + "/\(name).log"
+        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         log.seekToEndOfFile()
         process.standardOutput = log
         process.standardError = log
