@@ -44,7 +44,7 @@ let package = Package(
         .target(name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", swiftSettings: swiftSettings),
         .target(name: "IntakeValidation", dependencies: ["NPRCore"], path: "Shared/IntakeValidation", swiftSettings: swiftSettings),
         .target(name: "SyntheticData", dependencies: ["NPRCore"], path: "Shared/SyntheticData", swiftSettings: swiftSettings),
-        .target(name: "StreamCodec", path: "Shared/StreamCodec", swiftSettings: swiftSettings),
+        .target(name: "StreamCodec", dependencies: ["NPRCore"], path: "Shared/StreamCodec", swiftSettings: swiftSettings),
 
         // Service runtime: configuration, logging, metrics, health, HTTP, lifecycle, state store, pipeline.
         .target(name: "ServiceRuntime", dependencies: [
@@ -83,6 +83,9 @@ let package = Package(
         .testTarget(name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData"], path: "Tests/PublishingTests"),
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation", "SyntheticData"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
+        .testTarget(name: "WireFormTests", dependencies: [
+            "NPRCore", "StreamCodec", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData",
+        ], path: "Tests/WireFormTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
         ], path: "Tests/IntegrationTests"),

@@ -13,7 +13,7 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
 
     func restore(from store: StateStore) throws {
         let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)
-        let heads = try StateRows.load(PatientLinkHead.self, namespace: "head", from: store)
+        let heads = try StateRows.load(PatientStaysHead.self, namespace: "head", from: store)
         let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
         engine.restore(slots: slots.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
                        heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) }, units: Array(units.values))

@@ -21,7 +21,7 @@ final class CalculatorHandler: StreamHandler, @unchecked Sendable {
 
     func restore(from store: StateStore) throws {
         let episodes = try StateRows.loadEpisodeRows(Episode.self, namespace: "episode", from: store)
-        let heads = try StateRows.load(PatientCalcHead.self, namespace: "head", from: store)
+        let heads = try StateRows.load(PatientStaysHead.self, namespace: "head", from: store)
         let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
         let population = try StateRows.load(PopulationEvent.self, namespace: "population", from: store)
         engine.restore(episodes: episodes.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },

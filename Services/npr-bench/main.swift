@@ -26,16 +26,15 @@ func report(_ name: String, _ count: Int, _ elapsed: Duration) {
 }
 
 /// Processes `inputs` in service-sized batches: decode on all cores, `apply` in order, then `finish`
-/// encodes the batch's state rows and outputs as the service does. Returns the encoded outputs.
+/// encodes the batch's state rows and outputs as the service does and hands the outputs to `emit` (a
+/// service sends them and lets them go; the bench keeps only what a next stage reads).
 func run<Input: Sendable>(_ inputs: [[UInt8]], decode: @escaping @Sendable ([UInt8]) throws -> Input, apply: (Input) -> Void,
-                          finish: () throws -> [[UInt8]]) throws -> [[UInt8]] {
-    var encodedOutputs: [[UInt8]] = []
+                          finish: () throws -> [[UInt8]], emit: ([[UInt8]]) -> Void) throws {
     for start in stride(from: 0, to: inputs.count, by: 2000) {
         let batch = try BatchCodec.map(Array(inputs[start..<min(start + 2000, inputs.count)]), decode)
         for input in batch { apply(input) }
-        encodedOutputs += try finish()
+        emit(try finish())
     }
-    return encodedOutputs
 }
 
 /// Encodes rows on all cores, as the services do before their store commit.
@@ -94,7 +93,8 @@ if mode == "mortality" {
     enum Input: Sendable { case activity(ActivityEvent), death(DeathEvent), population(PopulationEvent) }
     var engine = MortalityEngine(asOf: asOf)
     let t0 = ContinuousClock.now
-    let cells = try run(inputs, decode: { bytes -> Input in
+    var cellUpdates = 0
+    try run(inputs, decode: { bytes -> Input in
         // The service knows the topic; here the shape tells.
         if bytes.starts(with: Array(#"{"age""#.utf8)) { return .population(try JSONCodec.decode(PopulationEvent.self, from: bytes)) }
         if let e = try? JSONCodec.decode(ActivityEvent.self, from: bytes) { return .activity(e) }
@@ -110,9 +110,9 @@ if mode == "mortality" {
         try encodeRows(changes.slots) { $0.slot }
         try encodeRows(changes.heads) { $0.head }
         return try BatchCodec.map(engine.takeChangedCells()) { try JSONCodec.encode($0) }
-    })
+    }, emit: { cellUpdates += $0.count })
     report("mortality-linker", inputs.count, ContinuousClock.now - t0)
-    print("cell updates: \(cells.count)")
+    print("cell updates: \(cellUpdates)")
     exit(0)
 }
 
@@ -124,7 +124,8 @@ var linker = LinkerEngine()
 for u in dataset.units { _ = linker.apply(unit: u) }
 var pending: [StayChangelog] = []
 let t0 = ContinuousClock.now
-let changelogs = try run(inputs, decode: { try JSONCodec.decode(ActivityEvent.self, from: $0) }, apply: { event in
+var changelogs: [[UInt8]] = []
+try run(inputs, decode: { try JSONCodec.decode(ActivityEvent.self, from: $0) }, apply: { event in
     if let c = linker.apply(event) { pending.append(c) }
 }, finish: {
     defer { pending = [] }
@@ -132,19 +133,20 @@ let changelogs = try run(inputs, decode: { try JSONCodec.decode(ActivityEvent.se
     try encodeRows(changes.slots) { $0.slot }
     try encodeRows(changes.heads) { $0.head }
     return try BatchCodec.map(pending) { try JSONCodec.encode($0) }
-})
+}, emit: { changelogs += $0 })
 report("episode-linker", inputs.count, ContinuousClock.now - t0)
 
 if mode == "all" {
     var calculator = CalculatorEngine(asOf: asOf)
     for u in dataset.units { calculator.apply(unit: u) }
     let t1 = ContinuousClock.now
-    let cells = try run(changelogs, decode: { try JSONCodec.decode(StayChangelog.self, from: $0) }, apply: { calculator.apply($0) }, finish: {
+    var cellUpdates = 0
+    try run(changelogs, decode: { try JSONCodec.decode(StayChangelog.self, from: $0) }, apply: { calculator.apply($0) }, finish: {
         let changes = calculator.takeStateChanges()
         try encodeRows(changes.episodes) { $0.content }
         try encodeRows(changes.heads) { $0.head }
         return try BatchCodec.map(calculator.takeChangedCells()) { try JSONCodec.encode($0) }
-    })
+    }, emit: { cellUpdates += $0.count })
     report("indicator-calculator", changelogs.count, ContinuousClock.now - t1)
-    print("cell updates: \(cells.count)")
+    print("cell updates: \(cellUpdates)")
 }

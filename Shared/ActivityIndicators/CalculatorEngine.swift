@@ -182,7 +182,7 @@ public struct CalculatorEngine: Sendable {
     /// Episode rows of a patient without a head row (a store that lost it) get sequence 0 and no stays, so
     /// the patient's next changelog replaces them.
     public mutating func restore(episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode)],
-                                 heads: [(patient: PatientKey, head: PatientCalcHead)], units restoredUnits: [Unit],
+                                 heads: [(patient: PatientKey, head: PatientStaysHead)], units restoredUnits: [Unit],
                                  population restoredPopulation: [PopulationEvent]) {
         var states: [PatientKey: PatientCalcState] = [:]
         for row in heads { states[row.patient] = PatientCalcState(sequence: row.head.sequence, stays: row.head.stays) }
@@ -351,7 +351,7 @@ public struct CalculatorStateChanges: Sendable {
     /// Episodes whose stored content changed since the last call; nil = removed (delete the row).
     public var episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode?)]
     /// Patients whose sequence or stays changed since the last call.
-    public var heads: [(patient: PatientKey, head: PatientCalcHead)]
+    public var heads: [(patient: PatientKey, head: PatientStaysHead)]
     public var units: [Unit]
     public var population: [PopulationEvent]
 }

@@ -13,7 +13,7 @@ public struct PatientCalcState: Codable, Sendable, Hashable {
     }
 
     /// The part that is not per episode, persisted as one small row per patient.
-    public var head: PatientCalcHead { PatientCalcHead(sequence: sequence, stays: stays) }
+    public var head: PatientStaysHead { PatientStaysHead(sequence: sequence, stays: stays) }
 
     /// The state after `changelog` (whose sequence the caller has checked). Non-TSB content removes the
     /// episode: only TSB episodes count, and a correction may move an episode out of TSB.
@@ -61,13 +61,4 @@ public struct PatientCalcState: Codable, Sendable, Hashable {
         try c.encode(episodes.values.sorted { $0.key < $1.key }, forKey: .episodes)
         try c.encode(stays, forKey: .stays)
     }
-}
-
-/// The per-patient part of the state that is not per episode: a service persists it beside one row per
-/// episode, so that a changelog re-encodes only what it changed.
-public struct PatientCalcHead: Codable, Sendable, Hashable {
-    public var sequence: Int
-    public var stays: [Stay]
-
-    public init(sequence: Int, stays: [Stay]) { self.sequence = sequence; self.stays = stays }
 }

@@ -31,3 +31,19 @@ struct PersonEpisodeKey: Hashable, Comparable {
     var episode: EpisodeKey
     static func < (a: Self, b: Self) -> Bool { (a.person, a.episode) < (b.person, b.episode) }
 }
+
+extension PersonMortalityHead: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.object { $0.field("death", death) }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        var death: DeathEvent?
+        try json.object { (key, json) throws(JSONWireError) in
+            switch key {
+            case "death": death = try json.decodeIfPresent()
+            default: try json.skipValue()
+            }
+        }
+        self.init(death: death)
+    }
+}

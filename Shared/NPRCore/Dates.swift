@@ -15,7 +15,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// Parses exactly `YYYY-MM-DD`.
     public init?(_ text: String) { self.init(utf8: Array(text.utf8)[...]) }
 
-    init?(utf8 u: ArraySlice<UInt8>) {
+    init?<Bytes: RandomAccessCollection<UInt8>>(utf8 u: Bytes) where Bytes.Index == Int {
         let i = u.startIndex
         guard u.count == 10, u[i + 4] == UInt8(ascii: "-"), u[i + 7] == UInt8(ascii: "-"),
               let y = LocalDate.digits(u[i..<(i + 4)]), let m = LocalDate.digits(u[(i + 5)..<(i + 7)]),
@@ -34,7 +34,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         }
     }
 
-    static func digits(_ s: ArraySlice<UInt8>) -> Int? {
+    static func digits<Bytes: Collection<UInt8>>(_ s: Bytes) -> Int? {
         var v = 0
         for c in s { guard c >= 48, c <= 57 else { return nil }; v = v * 10 + Int(c - 48) }
         return v
@@ -124,11 +124,13 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
         self.date = date; self.hour = hour; self.minute = minute
     }
 
-    public init?(_ text: String) {
-        let u = Array(text.utf8)
-        guard u.count == 16, u[10] == UInt8(ascii: "T"), u[13] == UInt8(ascii: ":"),
-              let d = LocalDate(utf8: u[0..<10]),
-              let h = LocalDate.digits(u[11..<13]), let m = LocalDate.digits(u[14..<16]) else { return nil }
+    public init?(_ text: String) { self.init(utf8: Array(text.utf8)) }
+
+    init?<Bytes: RandomAccessCollection<UInt8>>(utf8 u: Bytes) where Bytes.Index == Int {
+        let i = u.startIndex
+        guard u.count == 16, u[i + 10] == UInt8(ascii: "T"), u[i + 13] == UInt8(ascii: ":"),
+              let d = LocalDate(utf8: u[i..<(i + 10)]),
+              let h = LocalDate.digits(u[(i + 11)..<(i + 13)]), let m = LocalDate.digits(u[(i + 14)..<(i + 16)]) else { return nil }
         self.init(date: d, hour: h, minute: m)
     }
 
@@ -140,14 +142,16 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
         guard (0...9999).contains(date.year) else {
             return date.description + "T" + (hour < 10 ? "0" : "") + String(hour) + ":" + (minute < 10 ? "0" : "") + String(minute)
         }
-        return String(unsafeUninitializedCapacity: 16) { buffer in
-            date.write(to: buffer)
-            buffer[10] = UInt8(ascii: "T")
-            LocalDate.writeDigits(hour, width: 2, to: buffer, at: 11)
-            buffer[13] = UInt8(ascii: ":")
-            LocalDate.writeDigits(minute, width: 2, to: buffer, at: 14)
-            return 16
-        }
+        return String(unsafeUninitializedCapacity: 16) { write(to: $0); return 16 }
+    }
+
+    /// Writes `YYYY-MM-DDTHH:MM` into the first sixteen bytes; the year must be 0...9999.
+    func write(to buffer: UnsafeMutableBufferPointer<UInt8>) {
+        date.write(to: buffer)
+        buffer[10] = UInt8(ascii: "T")
+        LocalDate.writeDigits(hour, width: 2, to: buffer, at: 11)
+        buffer[13] = UInt8(ascii: ":")
+        LocalDate.writeDigits(minute, width: 2, to: buffer, at: 14)
     }
 
     public init(from decoder: Decoder) throws {

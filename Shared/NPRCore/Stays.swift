@@ -48,3 +48,12 @@ public struct EpisodeAssignment: Codable, Sendable, Hashable {
     public var episode: Episode?
     public init(key: EpisodeKey, episode: Episode?) { self.key = key; self.episode = episode }
 }
+
+/// The part of a patient's state that is not per episode, in the linker and in the calculator: the
+/// current stays and the sequence of the last changelog. A service persists it as one small row beside
+/// one row per episode, so that an event re-encodes only what it changed.
+public struct PatientStaysHead: Codable, Sendable, Hashable {
+    public var sequence: Int
+    public var stays: [Stay]
+    public init(sequence: Int, stays: [Stay]) { self.sequence = sequence; self.stays = stays }
+}

@@ -10,8 +10,7 @@ public enum StateRows {
 
     public static func load<T: Decodable>(_ type: T.Type, namespace: String, from store: StateStore) throws -> [String: T] {
         var out: [String: T] = [:]
-        let decoder = JSONDecoder()
-        for (key, value) in try store.rows(namespace: namespace) { out[key] = try decoder.decode(T.self, from: value) }
+        for (key, value) in try store.rows(namespace: namespace) { out[key] = try JSONCodec.decode(T.self, from: value) }
         return out
     }
 }
@@ -41,6 +40,31 @@ public struct EpisodeRow<Content: Codable & Sendable>: Codable, Sendable {
     public var owner: String
     public var episode: EpisodeKey
     public var content: Content
+}
+
+extension EpisodeRow: JSONWireCodable where Content: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.object {
+            $0.field("content", content)
+            $0.field("episode", episode)
+            $0.field("owner", owner)
+        }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        var content: Content?, episode: EpisodeKey?, owner: String?
+        try json.object { (key, json) throws(JSONWireError) in
+            switch key {
+            case "content": content = try json.decode()
+            case "episode": episode = try json.decode()
+            case "owner": owner = try json.decode()
+            default: try json.skipValue()
+            }
+        }
+        guard let content else { throw json.missing("content") }
+        guard let episode else { throw json.missing("episode") }
+        guard let owner else { throw json.missing("owner") }
+        self.init(owner: owner, episode: episode, content: content)
+    }
 }
 
 extension StateRows {

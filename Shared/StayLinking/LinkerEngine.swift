@@ -18,19 +18,12 @@ public struct PatientLinkState: Codable, Sendable, Hashable {
     public var visibleEpisodes: [Episode] { slots.values.compactMap(\.episode) }
 
     /// The part that is not per episode.
-    public var head: PatientLinkHead {
-        get { PatientLinkHead(stays: stays, sequence: sequence) }
+    public var head: PatientStaysHead {
+        get { PatientStaysHead(sequence: sequence, stays: stays) }
         set { stays = newValue.stays; sequence = newValue.sequence }
     }
 }
 
-/// The per-patient part of the state that is not per episode; persisted as its own small row so that one
-/// event does not re-encode every episode of the patient.
-public struct PatientLinkHead: Codable, Sendable, Hashable {
-    public var stays: [Stay]
-    public var sequence: Int
-    public init(stays: [Stay], sequence: Int) { self.stays = stays; self.sequence = sequence }
-}
 
 /// Rows changed since the last `takeStateChanges`/`takeDirty`: persisting them (latest per key) keeps the
 /// store equal to the engine's state.
@@ -38,7 +31,7 @@ public struct LinkerStateChanges: Sendable {
     /// Episode slots that changed (only those), ordered by patient, then episode.
     public var slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)]
     /// Patients whose stays or sequence changed, in patient order.
-    public var heads: [(patient: PatientKey, head: PatientLinkHead)]
+    public var heads: [(patient: PatientKey, head: PatientStaysHead)]
     public var units: [Unit]
 }
 
@@ -152,7 +145,7 @@ public struct LinkerEngine: Sendable {
     /// Rebuilds the engine from the rows `takeStateChanges` produced: every slot row and head row ever
     /// written (latest per key). A patient without a head row never had a changelog (sequence 0, no stays).
     public mutating func restore(slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)],
-                                 heads: [(patient: PatientKey, head: PatientLinkHead)], units: [Unit]) {
+                                 heads: [(patient: PatientKey, head: PatientStaysHead)], units: [Unit]) {
         var states: [PatientKey: PatientLinkState] = [:]
         for row in slots { states[row.patient, default: PatientLinkState()].slots[row.episode] = row.slot }
         for row in heads { states[row.patient, default: PatientLinkState()].head = row.head }

@@ -10,7 +10,7 @@ import NPRCore
     struct Store {
         struct EpisodeRow: Hashable { var patient: PatientKey; var episode: EpisodeKey }
         var episodes: [EpisodeRow: Episode] = [:]
-        var heads: [PatientKey: PatientCalcHead] = [:]
+        var heads: [PatientKey: PatientStaysHead] = [:]
         var units: [String: Unit] = [:]
         var population: [String: PopulationEvent] = [:]
         var asOf: LocalDate
@@ -122,7 +122,7 @@ import NPRCore
         #expect(changes.episodes.first?.episode == corrected.key)
         #expect(changes.episodes.first?.content == corrected)
         #expect(changes.heads.count == 1)
-        #expect(changes.heads.first?.head == PatientCalcHead(sequence: 2, stays: []))
+        #expect(changes.heads.first?.head == PatientStaysHead(sequence: 2, stays: []))
     }
 
     @Test func removalIsReportedAsNilAndUnchangedContentNotAtAll() {

@@ -15,6 +15,6 @@ import Testing
 
     @Test func firstErrorIsThrown() {
         let inputs = (0..<1000).map { i in i == 700 ? Array("not json".utf8) : try! JSONCodec.encode(PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 1, count: i)) }
-        #expect(throws: DecodingError.self) { try BatchCodec.map(inputs) { try JSONCodec.decode(PopulationEvent.self, from: $0) } }
+        #expect(throws: JSONWireError.self) { try BatchCodec.map(inputs) { try JSONCodec.decode(PopulationEvent.self, from: $0) } }
     }
 }

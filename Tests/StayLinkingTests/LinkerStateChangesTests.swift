@@ -20,7 +20,7 @@ struct PersistedChangeRows {
     func restore(into engine: inout LinkerEngine) throws {
         let slots = try slotRows.map { (patient: $0.key.patient, episode: $0.key.episode,
                                         slot: try JSONDecoder().decode(EpisodeSlot.self, from: $0.value)) }
-        let heads = try headRows.map { (patient: $0.key, head: try JSONDecoder().decode(PatientLinkHead.self, from: $0.value)) }
+        let heads = try headRows.map { (patient: $0.key, head: try JSONDecoder().decode(PatientStaysHead.self, from: $0.value)) }
         let units = try unitRows.values.map { try JSONDecoder().decode(NPRCore.Unit.self, from: $0) }
         engine.restore(slots: slots, heads: heads, units: units)
     }
