@@ -22,11 +22,10 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     enum Input: Sendable { case unit(NPRCore.Unit), activity(ActivityEvent) }
 
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        let inputs = try BatchCodec.map(batch) { m -> Input in
-            m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
-        }
         var changelogs: [StayChangelog] = []
-        for input in inputs {
+        try BatchCodec.forEach(batch, { m -> Input in
+            m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
+        }) { input in
             switch input {
             case .unit(let u): changelogs += engine.apply(unit: u)
             case .activity(let e): if let c = engine.apply(e) { changelogs.append(c) }

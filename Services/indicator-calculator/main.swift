@@ -32,14 +32,13 @@ final class CalculatorHandler: StreamHandler, @unchecked Sendable {
     enum Input: Sendable { case unit(NPRCore.Unit), population(PopulationEvent), changelog(StayChangelog) }
 
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        let inputs = try BatchCodec.map(batch) { m -> Input in
+        try BatchCodec.forEach(batch, { m -> Input in
             switch m.topic {
             case Topic.units: return .unit(try m.decode(NPRCore.Unit.self))
             case Topic.population: return .population(try m.decode(PopulationEvent.self))
             default: return .changelog(try m.decode(StayChangelog.self))
             }
-        }
-        for input in inputs {
+        }) { input in
             switch input {
             case .unit(let u): engine.apply(unit: u)
             case .population(let p): engine.apply(population: p)

@@ -24,14 +24,13 @@ final class MortalityHandler: StreamHandler, @unchecked Sendable {
     enum Input: Sendable { case population(PopulationEvent), death(DeathEvent), activity(ActivityEvent) }
 
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        let inputs = try BatchCodec.map(batch) { m -> Input in
+        try BatchCodec.forEach(batch, { m -> Input in
             switch m.topic {
             case Topic.population: return .population(try m.decode(PopulationEvent.self))
             case Topic.deaths: return .death(try m.decode(DeathEvent.self))
             default: return .activity(try m.decode(ActivityEvent.self))
             }
-        }
-        for input in inputs {
+        }) { input in
             switch input {
             case .population(let p): engine.apply(population: p)
             case .death(let d): engine.apply(death: d)

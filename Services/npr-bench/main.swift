@@ -25,14 +25,13 @@ func report(_ name: String, _ count: Int, _ elapsed: Duration) {
     print(String(format: "%-22@ %9d msgs  %7.2f s  %10.0f msg/s  peak RSS %7.1f MiB", name as NSString, count, seconds, Double(count) / seconds, peakMemoryMiB()))
 }
 
-/// Processes `inputs` in service-sized batches: decode on all cores, `apply` in order, then `finish`
+/// Processes `inputs` in service-sized batches: decode on all cores while `apply` takes them in order, then `finish`
 /// encodes the batch's state rows and outputs as the service does and hands the outputs to `emit` (a
 /// service sends them and lets them go; the bench keeps only what a next stage reads).
 func run<Input: Sendable>(_ inputs: [[UInt8]], decode: @escaping @Sendable ([UInt8]) throws -> Input, apply: (Input) -> Void,
                           finish: () throws -> [[UInt8]], emit: ([[UInt8]]) -> Void) throws {
     for start in stride(from: 0, to: inputs.count, by: 2000) {
-        let batch = try BatchCodec.map(Array(inputs[start..<min(start + 2000, inputs.count)]), decode)
-        for input in batch { apply(input) }
+        try BatchCodec.forEach(Array(inputs[start..<min(start + 2000, inputs.count)]), decode) { apply($0) }
         emit(try finish())
     }
 }
