@@ -48,6 +48,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     let outOfRange: Counter
     let consumed: Counter
     private var closed = false
+    /// Topic handles held for the consumer's lifetime, by name (see `retainTopics`).
+    private var topicHandles: [String: OpaquePointer] = [:]
 
     public init(config: KafkaConfig, name: String, logger: Logger) throws {
         context = ConsumerContext(name: name, logger: logger)
@@ -82,6 +84,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Joins the group for `topics`; assignments start from the offsets `hooks.onAssign` returns.
     public func subscribe(topics: [String], hooks: RebalanceHooks) throws {
         context.hooks.withLock { $0 = hooks }
+        // Leaders are then known when the group assigns partitions (the join's metadata fills them in).
+        retainTopics(topics)
         let list = rd_kafka_topic_partition_list_new(Int32(topics.count))!
         defer { rd_kafka_topic_partition_list_destroy(list) }
         for t in topics { rd_kafka_topic_partition_list_add(list, t, RD_KAFKA_PARTITION_UA) }
@@ -89,8 +93,22 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "subscribe") }
     }
 
-    /// Assigns partitions directly (no group rebalancing), starting at the given offsets.
-    public func assign(_ offsets: [TopicPartition: Int64]) throws {
+    /// Assigns partitions directly (no group rebalancing), starting at the given offsets. When an
+    /// offset is logical (beginning, end, committed), first waits up to `metadataTimeout` for the
+    /// topics' metadata so the offset lookup is sent at once (see `retainTopics`); on timeout the
+    /// assignment still proceeds and librdkafka retries on its own.
+    public func assign(_ offsets: [TopicPartition: Int64], metadataTimeout: Duration = .seconds(2)) throws {
+        retainTopics(Set(offsets.keys.map(\.topic)))
+        if offsets.values.contains(where: { $0 < 0 }) {
+            var md: UnsafePointer<rd_kafka_metadata>? = nil
+            // all_topics = 0, no single topic: the locally known topics, i.e. at least the retained ones.
+            let err = rd_kafka_metadata(handle, 0, nil, &md, timeoutMilliseconds(metadataTimeout))
+            if let md { rd_kafka_metadata_destroy(md) }
+            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
+                context.logger.warning("metadata before assign failed; partitions start once leaders are known",
+                                       metadata: ["client": "\(context.name)", "error": "\(KafkaError(err, "metadata"))"])
+            }
+        }
         let list = partitionList(offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(handle, list)
@@ -100,11 +118,25 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     public var assignment: Set<TopicPartition> { context.assignment.withLock { $0 } }
 
+    /// Holds a topic handle for each of `topics` (regex subscriptions excepted) until `close`, so
+    /// librdkafka keeps the partitions' leaders from the next metadata response on. A partition
+    /// assigned while its leader is unknown and starting from a logical offset otherwise waits a fixed
+    /// 500 ms offset-query retry before its first fetch: that wait, not fetch throughput, was most of a
+    /// short consume (issue #2).
+    private func retainTopics(_ topics: some Sequence<String>) {
+        for topic in topics where topicHandles[topic] == nil && !topic.hasPrefix("^") {
+            if let rkt = rd_kafka_topic_new(handle, topic, nil) { topicHandles[topic] = rkt }
+        }
+    }
+
     /// Polls up to `maxMessages`, waiting at most `timeout` for the first one. Throws on an
     /// out-of-range offset (data the service has not processed is gone: never skipped silently).
     public func poll(maxMessages: Int, timeout: Duration) throws -> [ConsumedMessage] {
         var out: [ConsumedMessage] = []
-        var waitMs = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        var waitMs = timeoutMilliseconds(timeout)
+        // Topic name of the last message's topic handle: one String per poll, not one per message
+        // (the handles of subscribed and assigned topics stay alive until `close`).
+        var lastTopic: (rkt: OpaquePointer, name: String)? = nil
         while out.count < maxMessages {
             guard let msg = rd_kafka_consumer_poll(handle, waitMs) else { break }
             defer { rd_kafka_message_destroy(msg) }
@@ -123,13 +155,18 @@ public final class KafkaConsumer: @unchecked Sendable {
                 context.logger.warning("consumer error", metadata: ["error": "\(error)"])
                 continue
             }
-            out.append(Self.convert(msg))
+            let topic: String
+            if let last = lastTopic, last.rkt == m.rkt { topic = last.name } else {
+                topic = String(cString: rd_kafka_topic_name(m.rkt))
+                if let rkt = m.rkt { lastTopic = (rkt, topic) }
+            }
+            out.append(Self.convert(msg, topic: topic))
         }
         if !out.isEmpty { consumed.increment(by: out.count) }
         return out
     }
 
-    static func convert(_ msg: UnsafeMutablePointer<rd_kafka_message_t>) -> ConsumedMessage {
+    static func convert(_ msg: UnsafeMutablePointer<rd_kafka_message_t>, topic: String) -> ConsumedMessage {
         let m = msg.pointee
         let key = m.key.map { Array(UnsafeRawBufferPointer(start: $0, count: m.key_len)) }
         let value = m.payload.map { Array(UnsafeRawBufferPointer(start: $0, count: m.len)) }
@@ -147,7 +184,7 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
         var tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ts = rd_kafka_message_timestamp(msg, &tstype)
-        return ConsumedMessage(topic: String(cString: rd_kafka_topic_name(m.rkt)), partition: m.partition, offset: m.offset,
+        return ConsumedMessage(topic: topic, partition: m.partition, offset: m.offset,
                                key: key, value: value, headers: headers,
                                timestampMs: tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
     }
@@ -185,10 +222,17 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard !closed else { return }
         closed = true
         rd_kafka_consumer_close(handle)
+        for rkt in topicHandles.values { rd_kafka_topic_destroy(rkt) }
+        topicHandles = [:]
         client.destroy()
     }
 
     deinit { close() }
+}
+
+/// Whole milliseconds of `d` for librdkafka timeouts.
+func timeoutMilliseconds(_ d: Duration) -> Int32 {
+    Int32(clamping: d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
 }
 
 extension KafkaConsumer {

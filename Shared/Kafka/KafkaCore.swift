@@ -63,6 +63,11 @@ public struct KafkaConfig: Sendable {
         c["session.timeout.ms"] = "10000"
         c["heartbeat.interval.ms"] = "1000"
         c["fetch.wait.max.ms"] = "50"
+        // librdkafka 2.0 applies this to the one queue all assigned partitions share, and a fetcher that
+        // reaches it sleeps up to 1 s (fetch.queue.backoff.ms only exists from 2.2): a consumer that drains
+        // 64 MiB (the default) faster than that stalls. 128 MiB leaves queued.min.messages (100 000
+        // messages, ~100 MB of ~1 KB events) as the bound that applies first.
+        c["queued.max.messages.kbytes"] = "131072"
         return c
     }
 
