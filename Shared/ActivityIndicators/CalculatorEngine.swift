@@ -151,6 +151,8 @@ public struct CalculatorEngine: Sendable {
     public mutating func takeStateChanges() -> CalculatorStateChanges {
         let dirty = takeDirtyKeys()
         var episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode?)] = []
+        // Rows are large (a whole episode each): one allocation, not a doubling series of copies.
+        episodes.reserveCapacity(dirty.episodes.values.reduce(0) { $0 + $1.count })
         for (patient, keys) in dirty.episodes.sorted(by: { $0.key < $1.key }) {
             let stored = patients[patient]?.state.episodes ?? [:]
             for key in keys.sorted() { episodes.append((patient, key, stored[key])) }

@@ -120,6 +120,8 @@ public struct LinkerEngine: Sendable {
     /// Costs in proportion to what changed.
     public mutating func takeStateChanges() -> LinkerStateChanges {
         var slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)] = []
+        // Rows are large (a whole episode each): one allocation, not a doubling series of copies.
+        slots.reserveCapacity(dirtySlots.values.reduce(0) { $0 + $1.count })
         for (key, episodes) in dirtySlots.sorted(by: { $0.key < $1.key }) {
             guard let state = patients[key] else { continue }
             for episode in episodes.sorted() { if let slot = state.slots[episode] { slots.append((key, episode, slot)) } }
