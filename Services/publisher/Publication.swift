@@ -48,10 +48,8 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     let retainedEvents = 200_000
 
     func restore(from store: StateStore) throws {
-        if let snapshot = try store.row(namespace: "engine", key: "snapshot") {
-            let restored = try JSONDecoder().decode(PublisherEngine.self, from: snapshot)
-            engine.withLock { $0 = restored }
-        }
+        let restored = PublisherEngine(slots: Array(try StateRows.load(PublisherEngine.Slot.self, namespace: "slot", from: store).values))
+        engine.withLock { $0 = restored }
         let events = try store.rows(namespace: "event").map { try JSONDecoder().decode(PublicationEvent.self, from: $0.value) }
         log.withLock { $0 = events.sorted { $0.id < $1.id } }
     }
@@ -59,13 +57,13 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     func process(_ batch: [ConsumedMessage]) throws -> StepResult {
         let updates = try BatchCodec.map(batch) { try $0.decode(CellUpdate.self) }
         let now = ISO8601DateFormatter().string(from: Date())
-        // Apply under the lock; encode the snapshot outside it (a value copy), so readers never wait on it.
-        let (published, state) = engine.withLock { e -> ((changed: [PublishedValue], removed: [String]), PublisherEngine) in
+        // Apply under the lock; encode the changed slots outside it, so readers never wait on that.
+        let (published, changedSlots) = engine.withLock { e in
             for u in updates { e.apply(u) }
-            return (e.publish(now: now), e)
+            let published = e.publish(now: now)
+            return (published, e.takeStateChanges())
         }
-        let snapshot = try JSONCodec.data(state)
-        var rows = [StateStore.Row(namespace: "engine", key: "snapshot", value: snapshot)]
+        var rows = try BatchCodec.map(changedSlots) { try StateRows.row("slot", $0.key, $0.slot) }
         var outputs: [OutgoingMessage] = []
         var events: [PublicationEvent] = []
         var nextId = log.withLock { ($0.last?.id ?? 0) + 1 }

@@ -6,7 +6,7 @@ import NPRCore
 /// Suppression links cells only within one (indicator, measure, sex, year): all levels and periods of that
 /// year. `apply` marks that component as touched; `publish` recomputes touched components only, so the cost
 /// of an update depends on its component's size, never on the whole state.
-public struct PublisherEngine: Sendable, Codable {
+public struct PublisherEngine: Sendable {
     /// The unit of recomputation: groups of secondary suppression never cross it.
     struct Component: Hashable, Comparable, Codable, Sendable {
         var indicator: Indicator
@@ -26,7 +26,9 @@ public struct PublisherEngine: Sendable, Codable {
     /// One key's state: its current cell, what was last published for it, and its revision. After the cell
     /// is gone and its removal published, the slot stays as a tombstone holding the last revision, so a key
     /// that comes back continues counting.
-    struct Slot: Codable, Sendable {
+    /// One key's state: its latest cell and what was last published under it. A service persists one row
+    /// per slot (`takeStateChanges`) and restores with `init(slots:)`.
+    public struct Slot: Codable, Sendable {
         var key: CellKey
         var cell: Cell?
         var published: PublishedContent?
@@ -50,7 +52,7 @@ public struct PublisherEngine: Sendable, Codable {
         // The key is stored once, as its string; the cell carries it again only when present.
         enum CodingKeys: String, CodingKey { case key, cell, published, revision, updatedAt }
 
-        init(from decoder: Decoder) throws {
+        public init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let text = try c.decode(String.self, forKey: .key)
             guard let key = CellKey(string: text) else {
@@ -63,7 +65,7 @@ public struct PublisherEngine: Sendable, Codable {
             updatedAt = try c.decodeIfPresent(String.self, forKey: .updatedAt)
         }
 
-        func encode(to encoder: Encoder) throws {
+        public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(key.string, forKey: .key)
             try c.encodeIfPresent(cell, forKey: .cell)
@@ -76,8 +78,24 @@ public struct PublisherEngine: Sendable, Codable {
     private var components: [Component: [CellKey: Slot]] = [:]
     /// Components with cell changes not yet published.
     private var touched: Set<Component> = []
+    /// Keys whose slot changed since the last `takeStateChanges`.
+    private var dirtyKeys: Set<CellKey> = []
 
     public init() {}
+
+    /// The engine whose slots `takeStateChanges` reported (the latest per key), with nothing pending.
+    public init(slots: [Slot]) {
+        for slot in slots { components[Component(slot.key), default: [:]][slot.key] = slot }
+    }
+
+    /// Slots changed since the last call, by key string (nil: the slot is gone): storing each as the latest
+    /// row of its key keeps a store equal to the engine, at a cost proportional to the change. Call after
+    /// `publish`: cell changes not yet published are not part of the persisted state.
+    public mutating func takeStateChanges() -> [(key: String, slot: Slot?)] {
+        precondition(touched.isEmpty, "publish before taking the state changes")
+        defer { dirtyKeys = [] }
+        return dirtyKeys.map { (key: $0.string, slot: components[Component($0)]?[$0]) }.sorted { $0.key < $1.key }
+    }
 
     /// Records a cell's new absolute content (or its removal). Redelivering the current content is a no-op.
     public mutating func apply(_ update: CellUpdate) {
@@ -157,6 +175,7 @@ public struct PublisherEngine: Sendable, Codable {
 
     private mutating func store(_ slot: Slot, in component: Component) {
         components[component, default: [:]][slot.key] = slot
+        dirtyKeys.insert(slot.key)
     }
 
     /// Forgets keys that were never published and have no cell (applied and withdrawn between two publishes).
@@ -164,24 +183,5 @@ public struct PublisherEngine: Sendable, Codable {
         guard var slots = components[component] else { return }
         slots = slots.filter { !$0.value.isEmpty }
         components[component] = slots.isEmpty ? nil : slots
-    }
-
-    // Snapshot: slots ordered by key and touched components ordered, so equal states encode to equal bytes
-    // (given an encoder with stable key order).
-    enum CodingKeys: String, CodingKey { case slots, touched }
-
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        for slot in try c.decode([Slot].self, forKey: .slots) {
-            components[Component(slot.key), default: [:]][slot.key] = slot
-        }
-        touched = Set(try c.decode([Component].self, forKey: .touched))
-    }
-
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        let slots = components.values.flatMap(\.values).map { ($0.key.string, $0) }.sorted { $0.0 < $1.0 }.map(\.1)
-        try c.encode(slots, forKey: .slots)
-        try c.encode(touched.sorted(), forKey: .touched)
     }
 }
