@@ -1,3 +1,5 @@
+import NPRCore
+
 extension JSONValue {
     /// Canonical text for "same content" checks (messages.md: key order irrelevant, unknown fields
     /// included): object keys sorted by their UTF-8 bytes, no whitespace, numbers written in one
@@ -40,24 +42,8 @@ extension JSONValue {
         }
     }
 
-    static func writeCanonical(string s: String, into out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
-        out.append(UInt8(ascii: "\""))
-        for b in s.utf8 {
-            switch b {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0x08: out += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-            case 0x0C: out += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-            case 0x00..<0x20: out += Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 0xF)]]
-            default: out.append(b)
-            }
-        }
-        out.append(UInt8(ascii: "\""))
-    }
+    /// Strings are escaped as the pipeline's own JSON escapes them (one rule, `JSONWriter.appendString`).
+    static func writeCanonical(string s: String, into out: inout [UInt8]) { JSONWriter.appendString(s, to: &out) }
 }
 
 extension JSONNumber {

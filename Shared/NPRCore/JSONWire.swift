@@ -139,16 +139,7 @@ public struct JSONWriter {
 
     public mutating func value(_ s: String) {
         beginValue()
-        bytes.append(UInt8(ascii: "\""))
-        var s = s
-        s.withUTF8 { utf8 in
-            if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
-                bytes.append(contentsOf: utf8)
-            } else {
-                for b in utf8 { appendEscaped(b) }
-            }
-        }
-        bytes.append(UInt8(ascii: "\""))
+        Self.appendString(s, to: &bytes)
     }
 
     /// A string of `count` ASCII bytes that `fill` writes in place (dates, times), without a String.
@@ -161,20 +152,32 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func appendEscaped(_ b: UInt8) {
-        switch b {
-        case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-        case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-        case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-        case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-        case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-        case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-        case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-        case ..<0x20:
+    /// `s` as a JSON string, escaped as `JSONEncoder` escapes it: `"` and `\\`, the short escapes for
+    /// control characters that have one, `\u00xx` for the others; everything else as its UTF-8 bytes.
+    public static func appendString(_ s: String, to bytes: inout [UInt8]) {
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            guard utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else {
+                bytes.append(contentsOf: utf8)
+                return
+            }
             let hex = Array("0123456789abcdef".utf8)
-            bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 15)]]
-        default: bytes.append(b)
+            for b in utf8 {
+                switch b {
+                case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case 0x08: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+                case 0x0C: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+                case 0x0A: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case 0x0D: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case 0x09: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                case ..<0x20: bytes += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(b >> 4)], hex[Int(b & 15)]]
+                default: bytes.append(b)
+                }
+            }
         }
+        bytes.append(UInt8(ascii: "\""))
     }
 
     private mutating func key(_ name: StaticString) {
@@ -341,7 +344,11 @@ public struct JSONReader {
         guard position == bytes.count else { throw error("unexpected data after the value", at: position) }
     }
 
-    public func missing(_ key: StaticString) -> JSONWireError { error("missing key \"\(key)\"", at: position) }
+    /// The value read for a required key, or the error that the key is missing.
+    public func required<T>(_ value: T?, _ key: StaticString) throws(JSONWireError) -> T {
+        guard let value else { throw error("missing key \"\(key)\"", at: position) }
+        return value
+    }
     public func invalid(_ what: String) -> JSONWireError { error(what, at: position) }
 
     // MARK: scanning

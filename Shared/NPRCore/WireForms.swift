@@ -59,9 +59,8 @@ extension EpisodeKey: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let episodeId else { throw json.missing("episodeId") }
-        guard let institutionId else { throw json.missing("institutionId") }
-        self.init(institutionId: institutionId, episodeId: episodeId)
+        try self.init(institutionId: json.required(institutionId, "institutionId"),
+                      episodeId: json.required(episodeId, "episodeId"))
     }
 }
 
@@ -120,20 +119,14 @@ extension Episode: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let institutionId else { throw json.missing("institutionId") }
-        guard let episodeId else { throw json.missing("episodeId") }
-        guard let unitId else { throw json.missing("unitId") }
-        guard let sector else { throw json.missing("sector") }
-        guard let sex else { throw json.missing("sex") }
-        guard let birthDate else { throw json.missing("birthDate") }
-        guard let careLevel else { throw json.missing("careLevel") }
-        guard let start else { throw json.missing("start") }
-        guard let tariffs else { throw json.missing("tariffs") }
-        self.init(institutionId: institutionId, episodeId: episodeId, unitId: unitId, sector: sector, pseudonym: pseudonym,
-                  sex: sex, birthDate: birthDate, municipality: municipality, district: district,
-                  rightToHealthcare: rightToHealthcare, careLevel: careLevel, start: start, end: end, endType: endType,
-                  contactType: contactType, activityPlace: activityPlace, activityType: activityType,
-                  indirectActivity: indirectActivity, mainCondition: mainCondition, tariffs: tariffs)
+        try self.init(institutionId: json.required(institutionId, "institutionId"),
+                      episodeId: json.required(episodeId, "episodeId"), unitId: json.required(unitId, "unitId"),
+                      sector: json.required(sector, "sector"), pseudonym: pseudonym, sex: json.required(sex, "sex"),
+                      birthDate: json.required(birthDate, "birthDate"), municipality: municipality, district: district,
+                      rightToHealthcare: rightToHealthcare, careLevel: json.required(careLevel, "careLevel"),
+                      start: json.required(start, "start"), end: end, endType: endType, contactType: contactType,
+                      activityPlace: activityPlace, activityType: activityType, indirectActivity: indirectActivity,
+                      mainCondition: mainCondition, tariffs: json.required(tariffs, "tariffs"))
     }
 }
 
@@ -159,11 +152,9 @@ extension ActivityEvent: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let kind else { throw json.missing("kind") }
-        guard let patientKey else { throw json.missing("patientKey") }
-        guard let episodeKey else { throw json.missing("episodeKey") }
-        guard let revision else { throw json.missing("revision") }
-        self.init(kind: kind, patientKey: patientKey, episodeKey: episodeKey, revision: revision, episode: episode)
+        try self.init(kind: json.required(kind, "kind"), patientKey: json.required(patientKey, "patientKey"),
+                      episodeKey: json.required(episodeKey, "episodeKey"), revision: json.required(revision, "revision"),
+                      episode: episode)
     }
 }
 
@@ -183,8 +174,7 @@ extension EpisodeSlot: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let revision else { throw json.missing("revision") }
-        self.init(revision: revision, episode: episode)
+        try self.init(revision: json.required(revision, "revision"), episode: episode)
     }
 }
 
@@ -204,8 +194,7 @@ extension EpisodeAssignment: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let key else { throw json.missing("key") }
-        self.init(key: key, episode: episode)
+        try self.init(key: json.required(key, "key"), episode: episode)
     }
 }
 
@@ -242,16 +231,11 @@ extension Stay: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let id else { throw json.missing("id") }
-        guard let kind else { throw json.missing("kind") }
-        guard let patientKey else { throw json.missing("patientKey") }
-        guard let episodes else { throw json.missing("episodes") }
-        guard let start else { throw json.missing("start") }
-        guard let lastEpisode else { throw json.missing("lastEpisode") }
-        guard let unitId else { throw json.missing("unitId") }
-        guard let institutionId else { throw json.missing("institutionId") }
-        self.init(id: id, kind: kind, patientKey: patientKey, episodes: episodes, start: start, end: end,
-                  lastEpisode: lastEpisode, endType: endType, unitId: unitId, institutionId: institutionId)
+        try self.init(id: json.required(id, "id"), kind: json.required(kind, "kind"),
+                      patientKey: json.required(patientKey, "patientKey"), episodes: json.required(episodes, "episodes"),
+                      start: json.required(start, "start"), end: end,
+                      lastEpisode: json.required(lastEpisode, "lastEpisode"), endType: endType,
+                      unitId: json.required(unitId, "unitId"), institutionId: json.required(institutionId, "institutionId"))
     }
 }
 
@@ -280,13 +264,9 @@ extension StayChangelog: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let patientKey else { throw json.missing("patientKey") }
-        guard let sequence else { throw json.missing("sequence") }
-        guard let episodes else { throw json.missing("episodes") }
-        guard let stays else { throw json.missing("stays") }
-        guard let retracted else { throw json.missing("retracted") }
-        guard let asserted else { throw json.missing("asserted") }
-        self.init(patientKey: patientKey, sequence: sequence, episodes: episodes, stays: stays, retracted: retracted, asserted: asserted)
+        try self.init(patientKey: json.required(patientKey, "patientKey"), sequence: json.required(sequence, "sequence"),
+                      episodes: json.required(episodes, "episodes"), stays: json.required(stays, "stays"),
+                      retracted: json.required(retracted, "retracted"), asserted: json.required(asserted, "asserted"))
     }
 }
 
@@ -314,13 +294,9 @@ extension CellKey: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let indicator else { throw json.missing("indicator") }
-        guard let measure else { throw json.missing("measure") }
-        guard let period else { throw json.missing("period") }
-        guard let level else { throw json.missing("level") }
-        guard let unit else { throw json.missing("unit") }
-        guard let sex else { throw json.missing("sex") }
-        self.init(indicator: indicator, measure: measure, period: period, level: level, unit: unit, sex: sex)
+        try self.init(indicator: json.required(indicator, "indicator"), measure: json.required(measure, "measure"),
+                      period: json.required(period, "period"), level: json.required(level, "level"),
+                      unit: json.required(unit, "unit"), sex: json.required(sex, "sex"))
     }
 }
 
@@ -365,14 +341,10 @@ extension Cell: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let key else { throw json.missing("key") }
-        guard let formula else { throw json.missing("formula") }
-        guard let numerator else { throw json.missing("numerator") }
-        guard let patients else { throw json.missing("patients") }
-        guard let size else { throw json.missing("size") }
-        guard let asOf else { throw json.missing("asOf") }
-        self.init(key: key, formula: formula, numerator: numerator, denominator: denominator, scale: scale, patients: patients,
-                  size: size, parent: parent, unitName: unitName, d1: d1, n1: n1, d2: d2, n2: n2, asOf: asOf)
+        try self.init(key: json.required(key, "key"), formula: json.required(formula, "formula"),
+                      numerator: json.required(numerator, "numerator"), denominator: denominator, scale: scale,
+                      patients: json.required(patients, "patients"), size: json.required(size, "size"), parent: parent,
+                      unitName: unitName, d1: d1, n1: n1, d2: d2, n2: n2, asOf: json.required(asOf, "asOf"))
     }
 }
 
@@ -392,8 +364,7 @@ extension CellUpdate: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let key else { throw json.missing("key") }
-        self.init(key: key, cell: cell)
+        try self.init(key: json.required(key, "key"), cell: cell)
     }
 }
 
@@ -421,12 +392,9 @@ extension DeathEvent: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let status else { throw json.missing("status") }
-        guard let pseudonym else { throw json.missing("pseudonym") }
-        guard let deathDate else { throw json.missing("deathDate") }
-        guard let sex else { throw json.missing("sex") }
-        guard let birthDate else { throw json.missing("birthDate") }
-        self.init(status: status, pseudonym: pseudonym, deathDate: deathDate, sex: sex, birthDate: birthDate, municipality: municipality)
+        try self.init(status: json.required(status, "status"), pseudonym: json.required(pseudonym, "pseudonym"),
+                      deathDate: json.required(deathDate, "deathDate"), sex: json.required(sex, "sex"),
+                      birthDate: json.required(birthDate, "birthDate"), municipality: municipality)
     }
 }
 
@@ -452,12 +420,8 @@ extension PopulationEvent: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let year else { throw json.missing("year") }
-        guard let municipality else { throw json.missing("municipality") }
-        guard let sex else { throw json.missing("sex") }
-        guard let age else { throw json.missing("age") }
-        guard let count else { throw json.missing("count") }
-        self.init(year: year, municipality: municipality, sex: sex, age: age, count: count)
+        try self.init(year: json.required(year, "year"), municipality: json.required(municipality, "municipality"),
+                      sex: json.required(sex, "sex"), age: json.required(age, "age"), count: json.required(count, "count"))
     }
 }
 
@@ -477,8 +441,6 @@ extension PatientStaysHead: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let sequence else { throw json.missing("sequence") }
-        guard let stays else { throw json.missing("stays") }
-        self.init(sequence: sequence, stays: stays)
+        try self.init(sequence: json.required(sequence, "sequence"), stays: json.required(stays, "stays"))
     }
 }

@@ -60,10 +60,8 @@ extension EpisodeRow: JSONWireCodable where Content: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        guard let content else { throw json.missing("content") }
-        guard let episode else { throw json.missing("episode") }
-        guard let owner else { throw json.missing("owner") }
-        self.init(owner: owner, episode: episode, content: content)
+        try self.init(owner: json.required(owner, "owner"), episode: json.required(episode, "episode"),
+                      content: json.required(content, "content"))
     }
 }
 
