@@ -61,12 +61,6 @@ enum KafkaBench {
         try kcat(["-P", "-b", String(bootstrap), "-t", "bench.kcat", "-K", "\t", "-l"] + settings + [file.path])
         let kcatProduce = seconds(ContinuousClock.now - t0)
 
-        // Consume everything from the beginning: binding (batch poll, as the services) and kcat.
-        var cconf = KafkaConfig.consumer(bootstrap: String(bootstrap), group: "bench-\(UUID().uuidString)")
-        cconf["statistics.interval.ms"] = "0"
-        cconf["fetch.wait.max.ms"] = "10"
-        let consumer = try KafkaConsumer(config: cconf, name: "bench", logger: logger)
-        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<24).map { (TopicPartition("bench.binding", Int32($0)), KafkaOffset.beginning) }))
         // Read to the end offsets (the mock drops a partition's oldest batches past 5 MiB, so count what is there).
         let admin = try KafkaAdmin(bootstrap: String(bootstrap), logger: logger)
         let available = try (0..<24).reduce(0) { total, p in
@@ -76,7 +70,14 @@ enum KafkaBench {
         guard available == count else {
             throw KafkaError(code: -1, message: "the broker kept \(available) of \(count) messages: use fewer (--messages)")
         }
+        // Consume everything from the beginning: binding (batch poll, as the services) and kcat, each timed
+        // from connecting to the last message, as kcat's run is.
+        var cconf = KafkaConfig.consumer(bootstrap: String(bootstrap), group: "bench-\(UUID().uuidString)")
+        cconf["statistics.interval.ms"] = "0"
+        cconf["fetch.wait.max.ms"] = "10"
         t0 = ContinuousClock.now
+        let consumer = try KafkaConsumer(config: cconf, name: "bench", logger: logger)
+        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<24).map { (TopicPartition("bench.binding", Int32($0)), KafkaOffset.beginning) }))
         var consumed = 0
         while consumed < count { consumed += try consumer.poll(maxMessages: 5000, timeout: .milliseconds(100)).count }
         let bindingConsume = seconds(ContinuousClock.now - t0)

@@ -93,23 +93,30 @@ public final class KafkaConsumer: @unchecked Sendable {
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "subscribe") }
     }
 
-    /// Assigns partitions directly (no group rebalancing), starting at the given offsets. When an
-    /// offset is logical (beginning, end, committed), first waits up to `metadataTimeout` for the
-    /// topics' metadata so the offset lookup is sent at once (see `retainTopics`); on timeout the
-    /// assignment still proceeds and librdkafka retries on its own.
-    public func assign(_ offsets: [TopicPartition: Int64], metadataTimeout: Duration = .seconds(2)) throws {
+    /// Assigns partitions directly (no group rebalancing), starting at the given offsets.
+    /// `KafkaOffset.beginning` and `.end` are first resolved to the partition's current low or high
+    /// watermark (a ListOffsets round trip each, `offsetLookupTimeout` for them all), so every
+    /// partition starts fetching at an absolute offset. librdkafka 2.0 resolves a logical offset only
+    /// once the partition has joined its leader's broker thread, which happens asynchronously after the
+    /// metadata arrives; a partition started before that waits a fixed 500 ms offset-query timer (issue
+    /// #2). If a lookup fails the logical offset is passed on and librdkafka resolves it itself.
+    public func assign(_ offsets: [TopicPartition: Int64], offsetLookupTimeout: Duration = .seconds(2)) throws {
         retainTopics(Set(offsets.keys.map(\.topic)))
-        if offsets.values.contains(where: { $0 < 0 }) {
-            var md: UnsafePointer<rd_kafka_metadata>? = nil
-            // all_topics = 0, no single topic: the locally known topics, i.e. at least the retained ones.
-            let err = rd_kafka_metadata(handle, 0, nil, &md, timeoutMilliseconds(metadataTimeout))
-            if let md { rd_kafka_metadata_destroy(md) }
-            if err != RD_KAFKA_RESP_ERR_NO_ERROR {
-                context.logger.warning("metadata before assign failed; partitions start once leaders are known",
-                                       metadata: ["client": "\(context.name)", "error": "\(KafkaError(err, "metadata"))"])
+        var start = offsets
+        let deadline = ContinuousClock.now + offsetLookupTimeout
+        for (tp, offset) in offsets where offset == KafkaOffset.beginning || offset == KafkaOffset.end {
+            var low: Int64 = 0, high: Int64 = 0
+            let err = rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high,
+                                                       max(1, timeoutMilliseconds(deadline - .now)))
+            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
+                start[tp] = offset == KafkaOffset.beginning ? low : high
+            } else {
+                context.logger.warning("offset lookup before assign failed; librdkafka resolves it when the leader is known",
+                                       metadata: ["client": "\(context.name)", "partition": "\(tp)",
+                                                  "error": "\(KafkaError(err, "query watermarks"))"])
             }
         }
-        let list = partitionList(offsets)
+        let list = partitionList(start)
         defer { rd_kafka_topic_partition_list_destroy(list) }
         let err = rd_kafka_assign(handle, list)
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "assign") }

@@ -63,11 +63,14 @@ public struct KafkaConfig: Sendable {
         c["session.timeout.ms"] = "10000"
         c["heartbeat.interval.ms"] = "1000"
         c["fetch.wait.max.ms"] = "50"
-        // librdkafka 2.0 applies this to the one queue all assigned partitions share, and a fetcher that
-        // reaches it sleeps up to 1 s (fetch.queue.backoff.ms only exists from 2.2): a consumer that drains
-        // 64 MiB (the default) faster than that stalls. 128 MiB leaves queued.min.messages (100 000
-        // messages, ~100 MB of ~1 KB events) as the bound that applies first.
+        // librdkafka 2.0 applies both prefetch bounds to the one queue all assigned partitions share
+        // (counting every queued op, not only messages), and a fetcher that reaches either stops until
+        // its broker thread's next 1 s wakeup (fetch.queue.backoff.ms only exists from 2.2): a consumer
+        // that drains the queue faster than that idles for the rest of the second. 128 MiB (default 64)
+        // is the bound for the ~1 KB events (~130 000 of them); 200 000 ops (default 100 000) only
+        // bounds queues of small messages, to ~200 000 × (size + ~0.3 KB of per-message overhead).
         c["queued.max.messages.kbytes"] = "131072"
+        c["queued.min.messages"] = "200000"
         return c
     }
 
