@@ -276,7 +276,7 @@ public struct JSONReader {
             position += 1
         }
         guard digits > 0 else { throw error("expected an integer", at: start) }
-        if position < bytes.count, [UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E")].contains(bytes[position]) {
+        if position < bytes.count, case let c = bytes[position], c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
             throw error("expected an integer, found a fraction or exponent", at: start)
         }
         if negative {
@@ -327,10 +327,13 @@ public struct JSONReader {
         return value
     }
 
-    public mutating func skipValue() throws(JSONWireError) {
-        switch try peek() {
-        case UInt8(ascii: "{"): try object { (_, r) throws(JSONWireError) in try r.skipValue() }
-        case UInt8(ascii: "["): _ = try array { (r) throws(JSONWireError) in try r.skipValue() }
+    /// Skips a value of any shape, nested at most `depth` levels (unknown content must not exhaust the stack).
+    public mutating func skipValue(depth: Int = 64) throws(JSONWireError) {
+        let c = try peek()
+        guard depth > 0 || (c != UInt8(ascii: "{") && c != UInt8(ascii: "[")) else { throw error("nested too deeply", at: position) }
+        switch c {
+        case UInt8(ascii: "{"): try object { (_, r) throws(JSONWireError) in try r.skipValue(depth: depth - 1) }
+        case UInt8(ascii: "["): _ = try array { (r) throws(JSONWireError) in try r.skipValue(depth: depth - 1) }
         case UInt8(ascii: "\""): _ = try rawString()
         case UInt8(ascii: "t"), UInt8(ascii: "f"): _ = try bool()
         case UInt8(ascii: "n"): try literal("null")

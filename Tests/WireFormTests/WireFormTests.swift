@@ -165,6 +165,17 @@ struct WireFormTests {
         }
     }
 
+    /// Unknown content is skipped whatever its shape, up to a nesting depth that cannot exhaust the stack.
+    @Test func unknownContentIsSkippedWithinADepthLimit() throws {
+        let changelog = Self.traffic.changelogs[0]
+        let body = String(decoding: changelog.wireJSON, as: UTF8.self).dropFirst()
+        func nested(_ depth: Int) -> String { String(repeating: "[{\"a\":", count: depth) + "1" + String(repeating: "}]", count: depth) }
+        #expect(try StayChangelog(wireJSON: Array(("{\"x\":" + nested(31) + "," + body).utf8)) == changelog)
+        #expect {
+            try StayChangelog(wireJSON: Array(("{\"x\":" + nested(100_000) + "," + body).utf8))
+        } throws: { ($0 as? JSONWireError)?.message == "nested too deeply" }
+    }
+
     @Test func errorsNameTheFieldAndTheProblem() throws {
         let event = Self.traffic.events.first { $0.episode?.end != nil }!
         let good = String(decoding: event.wireJSON, as: UTF8.self)
