@@ -231,7 +231,7 @@ public enum PoliklinikkCategory: String, CaseIterable, Sendable {
     }
 
     func includes(_ c: Episode) -> Bool {
-        func hasTariff(_ codes: Set<String>) -> Bool { c.tariffs.contains { codes.contains($0) } }
+        func hasTariff(_ codes: [String]) -> Bool { c.tariffs.contains { codes.contains($0) } }
         switch self {
         case .konsultasjoner: return true
         case .forstelinjemote: return hasTariff(Self.forstelinjemoteTariffs) || c.indirectActivity == 22
@@ -241,11 +241,12 @@ public enum PoliklinikkCategory: String, CaseIterable, Sendable {
         }
     }
 
-    // Built once: `includes` runs for every contact an event touches.
-    private static let forstelinjemoteTariffs: Set<String> = ["P13", "P23"]
-    private static let telefonTariffs: Set<String> = ["P14a", "P14b", "P24a", "P24b"]
-    private static let gruppeTariffs: Set<String> = ["P16", "P26"]
-    private static let ambulantTariffs: Set<String> = ["P17", "P27"]
+    // Built once: `includes` runs for every contact an event touches. Arrays, not sets: comparing a few
+    // short strings costs less than hashing one.
+    private static let forstelinjemoteTariffs = ["P13", "P23"]
+    private static let telefonTariffs = ["P14a", "P14b", "P24a", "P24b"]
+    private static let gruppeTariffs = ["P16", "P26"]
+    private static let ambulantTariffs = ["P17", "P27"]
 }
 
 public enum PoliklinikkStatistic: String, CaseIterable, Sendable {
