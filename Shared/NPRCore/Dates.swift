@@ -1,15 +1,25 @@
 /// Calendar dates and local date-times as NPR reports them (Norwegian local time, no offset).
 /// Kept as plain integers so the domain core never depends on a time zone or on Foundation's calendar.
 public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    public let year: Int
-    public let month: Int
-    public let day: Int
+    // Stored compactly (8 bytes, not 24): the engines keep several dates for each of millions of episodes.
+    private let storedYear: Int32
+    private let storedMonth: UInt8
+    private let storedDay: UInt8
+
+    public var year: Int { Int(storedYear) }
+    public var month: Int { Int(storedMonth) }
+    public var day: Int { Int(storedDay) }
 
     /// Validating initialiser: nil for impossible dates (month 13, 29 February in a non-leap year, …).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
               (1...LocalDate.daysIn(month: month, year: year)).contains(day) else { return nil }
-        self.year = year; self.month = month; self.day = day
+        self.init(valid: year, month, day)
+    }
+
+    /// A date already known to exist (day arithmetic may leave 1...9999).
+    private init(valid year: Int, _ month: Int, _ day: Int) {
+        storedYear = Int32(year); storedMonth = UInt8(month); storedDay = UInt8(day)
     }
 
     /// Parses exactly `YYYY-MM-DD`.
@@ -60,13 +70,13 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
         let mp = (5 * doy + 2) / 153
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp < 10 ? mp + 3 : mp - 9
-        self.year = yoe + era * 400 + (m <= 2 ? 1 : 0); self.month = m; self.day = d
+        self.init(valid: yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
     public func adding(days: Int) -> LocalDate { LocalDate(dayNumber: dayNumber + days) }
 
     public static func < (a: LocalDate, b: LocalDate) -> Bool {
-        (a.year, a.month, a.day) < (b.year, b.month, b.day)
+        (a.storedYear, a.storedMonth, a.storedDay) < (b.storedYear, b.storedMonth, b.storedDay)
     }
 
     public var description: String {
@@ -116,12 +126,15 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 /// `YYYY-MM-DDTHH:MM`, local Norwegian time without offset.
 public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
     public let date: LocalDate
-    public let hour: Int
-    public let minute: Int
+    private let storedHour: UInt8
+    private let storedMinute: UInt8
+
+    public var hour: Int { Int(storedHour) }
+    public var minute: Int { Int(storedMinute) }
 
     public init?(date: LocalDate, hour: Int, minute: Int) {
         guard (0...23).contains(hour), (0...59).contains(minute) else { return nil }
-        self.date = date; self.hour = hour; self.minute = minute
+        self.date = date; storedHour = UInt8(hour); storedMinute = UInt8(minute)
     }
 
     public init?(_ text: String) { self.init(utf8: Array(text.utf8)) }
