@@ -40,16 +40,13 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     /// Low and high watermark (log start offset, next offset to be written).
     public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(10)) throws -> (low: Int64, high: Int64) {
-        var low: Int64 = 0, high: Int64 = 0
-        let err = rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high, Int32(timeout.components.seconds * 1000))
-        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "watermarks \(tp)") }
-        return (low, high)
+        try queryWatermarks(handle, tp, timeout: timeout)
     }
 
     /// Partition counts of the topics the cluster knows.
     public func topics(timeout: Duration = .seconds(10)) throws -> [String: Int] {
         var md: UnsafePointer<rd_kafka_metadata>? = nil
-        let err = rd_kafka_metadata(handle, 1, nil, &md, Int32(timeout.components.seconds * 1000))
+        let err = rd_kafka_metadata(handle, 1, nil, &md, timeoutMilliseconds(timeout))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { throw KafkaError(err, "metadata") }
         defer { rd_kafka_metadata_destroy(md) }
         var out: [String: Int] = [:]
@@ -79,7 +76,7 @@ public final class KafkaAdmin: @unchecked Sendable {
         newTopics.withUnsafeMutableBufferPointer { buf in
             rd_kafka_CreateTopics(handle, buf.baseAddress, buf.count, nil, queue)
         }
-        guard let event = rd_kafka_queue_poll(queue, Int32(timeout.components.seconds * 1000)) else {
+        guard let event = rd_kafka_queue_poll(queue, timeoutMilliseconds(timeout)) else {
             throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "CreateTopics timed out")
         }
         defer { rd_kafka_event_destroy(event) }

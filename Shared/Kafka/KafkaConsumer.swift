@@ -105,15 +105,12 @@ public final class KafkaConsumer: @unchecked Sendable {
         var start = offsets
         let deadline = ContinuousClock.now + offsetLookupTimeout
         for (tp, offset) in offsets where offset == KafkaOffset.beginning || offset == KafkaOffset.end {
-            var low: Int64 = 0, high: Int64 = 0
-            let err = rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high,
-                                                       max(1, timeoutMilliseconds(deadline - .now)))
-            if err == RD_KAFKA_RESP_ERR_NO_ERROR {
-                start[tp] = offset == KafkaOffset.beginning ? low : high
-            } else {
+            do {
+                let w = try queryWatermarks(handle, tp, timeout: deadline - .now)
+                start[tp] = offset == KafkaOffset.beginning ? w.low : w.high
+            } catch {
                 context.logger.warning("offset lookup before assign failed; librdkafka resolves it when the leader is known",
-                                       metadata: ["client": "\(context.name)", "partition": "\(tp)",
-                                                  "error": "\(KafkaError(err, "query watermarks"))"])
+                                       metadata: ["client": "\(context.name)", "partition": "\(tp)", "error": "\(error)"])
             }
         }
         let list = partitionList(start)
@@ -126,10 +123,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     public var assignment: Set<TopicPartition> { context.assignment.withLock { $0 } }
 
     /// Holds a topic handle for each of `topics` (regex subscriptions excepted) until `close`, so
-    /// librdkafka keeps the partitions' leaders from the next metadata response on. A partition
-    /// assigned while its leader is unknown and starting from a logical offset otherwise waits a fixed
-    /// 500 ms offset-query retry before its first fetch: that wait, not fetch throughput, was most of a
-    /// short consume (issue #2).
+    /// librdkafka keeps the partitions' leaders from the next metadata response on and a partition the
+    /// group assigns finds its leader at once (see `assign` for the wait it otherwise risks).
     private func retainTopics(_ topics: some Sequence<String>) {
         for topic in topics where topicHandles[topic] == nil && !topic.hasPrefix("^") {
             if let rkt = rd_kafka_topic_new(handle, topic, nil) { topicHandles[topic] = rkt }
@@ -209,7 +204,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     public func committed(_ partitions: [TopicPartition], timeout: Duration = .seconds(10)) throws -> [TopicPartition: Int64] {
         let list = partitionList(Dictionary(uniqueKeysWithValues: partitions.map { ($0, KafkaOffset.invalid) }))
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        let err = rd_kafka_committed(handle, list, Int32(timeout.components.seconds * 1000))
+        let err = rd_kafka_committed(handle, list, timeoutMilliseconds(timeout))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "committed") }
         return Dictionary(uniqueKeysWithValues: readPartitionList(list).map { ($0.0, $0.1) })
     }
@@ -235,11 +230,6 @@ public final class KafkaConsumer: @unchecked Sendable {
     }
 
     deinit { close() }
-}
-
-/// Whole milliseconds of `d` for librdkafka timeouts.
-func timeoutMilliseconds(_ d: Duration) -> Int32 {
-    Int32(clamping: d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
 }
 
 extension KafkaConsumer {

@@ -171,6 +171,19 @@ public enum KafkaOffset {
 }
 
 /// Text of a NUL-terminated error buffer filled by librdkafka.
+/// Whole milliseconds of `d` for librdkafka timeouts.
+func timeoutMilliseconds(_ d: Duration) -> Int32 {
+    Int32(clamping: d.components.seconds * 1000 + d.components.attoseconds / 1_000_000_000_000_000)
+}
+
+/// Low and high watermark of `tp` from its leader (a ListOffsets round trip), through any client handle.
+func queryWatermarks(_ handle: OpaquePointer, _ tp: TopicPartition, timeout: Duration) throws -> (low: Int64, high: Int64) {
+    var low: Int64 = 0, high: Int64 = 0
+    let err = rd_kafka_query_watermark_offsets(handle, tp.topic, tp.partition, &low, &high, max(1, timeoutMilliseconds(timeout)))
+    guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "watermarks \(tp)") }
+    return (low, high)
+}
+
 func errorText(_ buffer: [CChar]) -> String {
     let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
     return String(decoding: bytes, as: UTF8.self)

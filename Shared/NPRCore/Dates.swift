@@ -23,7 +23,7 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     }
 
     /// Parses exactly `YYYY-MM-DD`.
-    public init?(_ text: String) { self.init(utf8: Array(text.utf8)[...]) }
+    public init?(_ text: String) { self.init(utf8: Array(text.utf8)) }
 
     init?<Bytes: RandomAccessCollection<UInt8>>(utf8 u: Bytes) where Bytes.Index == Int {
         let i = u.startIndex

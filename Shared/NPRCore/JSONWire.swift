@@ -313,7 +313,7 @@ public struct JSONReader {
     }
 
     /// A string that is parsed from its bytes (dates, times): `parse` returns nil when malformed.
-    public mutating func parsedString<T>(_ what: StaticString, _ parse: (UnsafeRawBufferPointer) -> T?) throws(JSONWireError) -> T {
+    public mutating func parsedString<T>(_ what: String, _ parse: (UnsafeRawBufferPointer) -> T?) throws(JSONWireError) -> T {
         let start = position
         let raw = try rawString()
         let value: T?

@@ -9,7 +9,7 @@ extension LocalDate: JSONWireCodable {
         json.asciiValue(count: 10) { write(to: $0) }
     }
     public init(from json: inout JSONReader) throws(JSONWireError) {
-        self = try json.parsedString("a date YYYY-MM-DD") { LocalDate(utf8: $0) }
+        self = try json.parsedString(Self.stringFormat) { LocalDate(utf8: $0) }
     }
 }
 
@@ -19,14 +19,14 @@ extension LocalDateTime: JSONWireCodable {
         json.asciiValue(count: 16) { write(to: $0) }
     }
     public init(from json: inout JSONReader) throws(JSONWireError) {
-        self = try json.parsedString("a date-time YYYY-MM-DDTHH:MM") { LocalDateTime(utf8: $0) }
+        self = try json.parsedString(Self.stringFormat) { LocalDateTime(utf8: $0) }
     }
 }
 
 extension Period: JSONWireCodable {
     public func write(to json: inout JSONWriter) { json.value(description) }
     public init(from json: inout JSONReader) throws(JSONWireError) {
-        self = try json.parsedString("a period") { Period(String(decoding: $0, as: UTF8.self)) }
+        self = try json.parsedString(Self.stringFormat) { Period(String(decoding: $0, as: UTF8.self)) }
     }
 }
 

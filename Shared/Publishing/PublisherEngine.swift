@@ -8,7 +8,7 @@ import NPRCore
 /// of an update depends on its component's size, never on the whole state.
 public struct PublisherEngine: Sendable {
     /// The unit of recomputation: groups of secondary suppression never cross it.
-    struct Component: Hashable, Comparable, Codable, Sendable {
+    struct Component: Hashable, Comparable, Sendable {
         var indicator: Indicator
         var measure: String
         var sex: Sex
@@ -25,9 +25,8 @@ public struct PublisherEngine: Sendable {
 
     /// One key's state: its current cell, what was last published for it, and its revision. After the cell
     /// is gone and its removal published, the slot stays as a tombstone holding the last revision, so a key
-    /// that comes back continues counting.
-    /// One key's state: its latest cell and what was last published under it. A service persists one row
-    /// per slot (`takeStateChanges`) and restores with `init(slots:)`.
+    /// that comes back continues counting. A service persists one row per slot (`takeStateChanges`) and
+    /// restores with `init(slots:)`.
     public struct Slot: Codable, Sendable {
         var key: CellKey
         var cell: Cell?

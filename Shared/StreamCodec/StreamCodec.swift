@@ -44,16 +44,10 @@ extension Data: JSONWireBytes {
 public enum BatchCodec {
     /// `transform` over `items` on all cores, results in the order of `items`; the first error is thrown.
     public static func map<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) throws -> R) throws -> [R] {
-        let cores = ProcessInfo.processInfo.activeProcessorCount
-        guard items.count >= 256, cores > 1 else { return try items.map(transform) }
-        let results = ResultSlots<R>(count: items.count)
-        let chunk = (items.count + cores - 1) / cores
-        DispatchQueue.concurrentPerform(iterations: cores) { c in
-            for i in (c * chunk)..<min(items.count, (c + 1) * chunk) {
-                results.set(i, Result { try transform(items[i]) })
-            }
-        }
-        return try results.values()
+        var results: [R] = []
+        results.reserveCapacity(items.count)
+        try forEach(items, transform) { results.append($0) }
+        return results
     }
 }
 
@@ -163,7 +157,6 @@ private final class ResultSlots<R: Sendable>: @unchecked Sendable {
         slots.deallocate()
     }
     func set(_ i: Int, _ r: Result<R, Error>) { slots[i] = r }
-    func values() throws -> [R] { try (0..<count).map { try slots[$0]!.get() } }
     /// The value at `i`, leaving the slot empty (results are large; the consumer keeps its own copy).
     func take(_ i: Int) throws -> R {
         defer { slots[i] = nil }
