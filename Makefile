@@ -3,7 +3,6 @@
 # make up / make down — start the stack in the background (no data) / stop it and remove its state
 SHELL := /bin/bash
 SWIFT_BUILD := swift build
-SYNTHETIC_PATIENTS ?= 3000
 
 .PHONY: deps build test up down run bench contracts compose-check
 
@@ -41,9 +40,17 @@ up: build
 down:
 	scripts/stack.sh down
 
-run: build
-	scripts/run-demo.sh $(SYNTHETIC_PATIENTS)
+# Release build: the services carry a national year in about two minutes (a debug build is 10–50× slower
+# per message); the first build of the dependencies takes longest.
+run: deps
+	swift build -c release
+	scripts/run-demo.sh
 
+# Engine cores and the Kafka binding, then the whole stack through HTTP: one national year and the six-year
+# national history, each against DuckDB over the same messages (scripts/national_bench.py; installs duckdb).
 bench: deps
-	swift build -c release --product kafka-dev-broker && swift build -c release --product npr-bench
+	swift build -c release
+	python3 -c 'import duckdb' 2>/dev/null || pip install -q duckdb
 	bin=$$(swift build -c release --show-bin-path); $$bin/npr-bench all && $$bin/npr-bench mortality && $$bin/npr-bench kafka --messages 100000
+	bin=$$(swift build -c release --show-bin-path); $$bin/npr-bench national --years 1 --out .run-bench/year && python3 scripts/national_bench.py .run-bench/year --bin $$bin
+	bin=$$(swift build -c release --show-bin-path); $$bin/npr-bench national --years 6 --out .run-bench/national && python3 scripts/national_bench.py .run-bench/national --bin $$bin

@@ -45,6 +45,9 @@ let package = Package(
         .target(name: "IntakeValidation", dependencies: ["NPRCore"], path: "Shared/IntakeValidation", swiftSettings: swiftSettings),
         .target(name: "SyntheticData", dependencies: ["NPRCore"], path: "Shared/SyntheticData", swiftSettings: swiftSettings),
         .target(name: "StreamCodec", dependencies: ["NPRCore"], path: "Shared/StreamCodec", swiftSettings: swiftSettings),
+        // The published values computed from scratch, for tests and benchmarks.
+        .target(name: "PipelineReference", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "SyntheticData"],
+                path: "Shared/PipelineReference", swiftSettings: swiftSettings),
 
         // Service runtime: configuration, logging, metrics, health, HTTP, lifecycle, state store, pipeline.
         .target(name: "ServiceRuntime", dependencies: [
@@ -74,7 +77,7 @@ let package = Package(
             "ServiceRuntime", "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/npr-ops", swiftSettings: swiftSettings),
         .executableTarget(name: "npr-bench", dependencies: [
-            "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec",
+            "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec", "PipelineReference", "Publishing",
         ], path: "Services/npr-bench", swiftSettings: swiftSettings),
 
         .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking", "SyntheticData"], path: "Tests/StayLinkingTests"),
@@ -84,10 +87,11 @@ let package = Package(
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation", "SyntheticData"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
         .testTarget(name: "WireFormTests", dependencies: [
-            "NPRCore", "StreamCodec", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData",
+            "NPRCore", "StreamCodec", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "Publishing",
         ], path: "Tests/WireFormTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
+            "PipelineReference",
         ], path: "Tests/IntegrationTests"),
     ]
 )

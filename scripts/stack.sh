@@ -32,8 +32,13 @@ supervise() { # supervise NAME: run a service, restart it within 2 s when it die
   while [ ! -e "$RUN/stopping" ]; do
     "$BIN/$name" >>"$RUN/logs/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
-    wait $! || true
+    local code=0
+    wait $! || code=$?
     [ -e "$RUN/stopping" ] && break
+    if [ "$code" = 78 ]; then # stopped on purpose (input lost): a restart cannot help, see the log
+      echo "{\"msg\":\"supervisor: $name stopped with exit code 78 (needs an operator); not restarting\"}" >>"$RUN/logs/$name.log"
+      break
+    fi
     echo "{\"msg\":\"supervisor: $name exited, restarting\"}" >>"$RUN/logs/$name.log"
     sleep 1
   done

@@ -21,27 +21,34 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
 
     enum Input: Sendable { case unit(NPRCore.Unit), activity(ActivityEvent) }
 
-    func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        var changelogs: [StayChangelog] = []
+    /// Changelogs since the last flush, one per patient (merged in arrival order).
+    var pending: [PatientKey: StayChangelog] = [:]
+
+    func apply(_ batch: [ConsumedMessage]) throws {
         try BatchCodec.forEach(batch, { m -> Input in
             m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
         }) { input in
             switch input {
-            case .unit(let u): changelogs += engine.apply(unit: u)
-            case .activity(let e): if let c = engine.apply(e) { changelogs.append(c) }
+            case .unit(let u): for c in engine.apply(unit: u) { note(c) }
+            case .activity(let e): if let c = engine.apply(e) { note(c) }
             }
         }
-        return try step(changelogs)
     }
 
-    func tick() throws -> StepResult { StepResult() }
+    func note(_ changelog: StayChangelog) {
+        pending[changelog.patientKey] = pending[changelog.patientKey].map { $0.merging(changelog) } ?? changelog
+    }
 
-    func step(_ changelogs: [StayChangelog]) throws -> StepResult {
+    var pendingOutputs: Int { pending.count }
+
+    func flush() throws -> StepResult {
         // Only what changed: the episode slots touched and the heads (stays, sequence) that moved.
         let changes = engine.takeStateChanges()
         var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.patient.rawValue, episode: $0.episode, $0.slot) }
         rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.patient.rawValue, $0.head) }
         rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
+        let changelogs = pending.values.sorted { $0.patientKey < $1.patientKey }
+        pending = [:]
         let outputs = try BatchCodec.map(changelogs) { try OutgoingMessage.json(topic: Topic.stays, key: $0.patientKey.rawValue, $0) }
         return StepResult(outputs: outputs, rows: rows)
     }
@@ -50,6 +57,6 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
 let host = ServiceHost.start(service: "episode-linker")
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
-let processor = StreamProcessor(handler: LinkerHandler(), store: store, configuration: host.configuration,
-                                producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
+let processor = try StreamProcessor(handler: LinkerHandler(), store: store, configuration: host.configuration,
+                                    producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
 await host.run(services: [processor])

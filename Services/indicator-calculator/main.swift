@@ -6,7 +6,7 @@ import Kafka
 import NPRCore
 import ServiceRuntime
 
-final class CalculatorHandler: StreamHandler, @unchecked Sendable {
+final class CalculatorHandler: Republishing, @unchecked Sendable {
     // Touched only from the stream thread.
     var engine: CalculatorEngine
     let evaluationDate: @Sendable () -> LocalDate
@@ -31,7 +31,7 @@ final class CalculatorHandler: StreamHandler, @unchecked Sendable {
 
     enum Input: Sendable { case unit(NPRCore.Unit), population(PopulationEvent), changelog(StayChangelog) }
 
-    func process(_ batch: [ConsumedMessage]) throws -> StepResult {
+    func apply(_ batch: [ConsumedMessage]) throws {
         try BatchCodec.forEach(batch, { m -> Input in
             switch m.topic {
             case Topic.units: return .unit(try m.decode(NPRCore.Unit.self))
@@ -45,19 +45,24 @@ final class CalculatorHandler: StreamHandler, @unchecked Sendable {
             case .changelog(let c): engine.apply(c)
             }
         }
-        return try step()
     }
 
     /// The evaluation date moves on (daily, or as configured): open stays' cells update without input.
-    func tick() throws -> StepResult {
+    func tick() throws {
         let today = evaluationDate()
-        guard today != asOf else { return StepResult() }
+        guard today != asOf else { return }
         asOf = today
         engine.setAsOf(today)
-        return try step()
     }
 
-    func step() throws -> StepResult {
+    var pendingOutputs: Int { engine.changedCellCount }
+
+    // A consumer of npr.cells that lost input rebuilds from every current cell.
+    let republishedTopic = Topic.cells
+    let owns = Topic.republishers[Topic.cells]!.first { $0.service == "indicator-calculator" }!.owns
+    func republish() throws -> [OutgoingMessage] { try OutgoingMessage.cells(engine.allCells) }
+
+    func flush() throws -> StepResult {
         // Only what changed: the episodes a changelog assigned (nil deletes) and the heads that moved.
         let changes = engine.takeStateChanges()
         var rows = try BatchCodec.map(changes.episodes) { try StateRows.episodeRow("episode", owner: $0.patient.rawValue, episode: $0.episode, $0.content) }
@@ -72,7 +77,7 @@ let host = ServiceHost.start(service: "indicator-calculator")
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
 let evaluationDate: @Sendable () -> LocalDate = { [host] in host.evaluationDate() }
-let processor = StreamProcessor(handler: CalculatorHandler(evaluationDate: evaluationDate), store: store,
-                                configuration: host.configuration, producer: try host.makeProducer(),
-                                readiness: host.readiness, logger: host.logger)
+let processor = try StreamProcessor(handler: CalculatorHandler(evaluationDate: evaluationDate), store: store,
+                                    configuration: host.configuration, producer: try host.makeProducer(),
+                                    readiness: host.readiness, logger: host.logger)
 await host.run(services: [processor])

@@ -68,16 +68,23 @@ let store = try StateStore(path: config.storePath)
 try ledger.restore(from: store)
 let producer = try host.makeProducer(deliveryTimeoutMs: Int(config.environment["INTAKE_DELIVERY_TIMEOUT_MS"] ?? "") ?? 10000)
 let inFlight = Mutex(0)
-/// Requests are decided one at a time so idempotency and revision checks see every earlier record.
-let requestGate = AsyncGate()
+/// Flow control: requests wait while a downstream consumer is too far behind (see `Backpressure`).
+let backpressure = try Backpressure(settings: try Backpressure.Settings(configuration: config),
+                                    bootstrap: config.bootstrapServers, logger: host.logger)
 
 /// Records per kind, institution and outcome, and rejections per error code (HTTP and inbound alike).
 func recordMetrics(_ decision: Decision, kind: String) {
+    // Counted per label set first: one counter lookup per distinct labels, not per record.
+    var records: [[String]: Int] = [:], rejections: [[String]: Int] = [:]
     for o in decision.outcomes {
-        Counter(label: "intake_records_total", dimensions: [("kind", kind), ("institution", o.institution), ("outcome", o.outcome)]).increment()
-        for code in o.codes {
-            Counter(label: "intake_rejections_total", dimensions: [("kind", kind), ("institution", o.institution), ("code", code)]).increment()
-        }
+        records[[o.institution, o.outcome], default: 0] += 1
+        for code in o.codes { rejections[[o.institution, code], default: 0] += 1 }
+    }
+    for (labels, n) in records {
+        Counter(label: "intake_records_total", dimensions: [("kind", kind), ("institution", labels[0]), ("outcome", labels[1])]).increment(by: n)
+    }
+    for (labels, n) in rejections {
+        Counter(label: "intake_rejections_total", dimensions: [("kind", kind), ("institution", labels[0]), ("code", labels[1])]).increment(by: n)
     }
 }
 let requestTimer = { (path: String) in Metrics.Timer(label: "intake_request_seconds", dimensions: [("path", path)]) }
@@ -91,6 +98,7 @@ struct Caller { let institutions: Set<String>; var isAdmin: Bool { institutions.
 
 /// A value or the response that ends the request.
 enum Outcome<T> { case success(T), failure(Response) }
+extension Outcome: Sendable where T: Sendable {}
 
 func authenticate(_ request: Request) -> Outcome<Caller> {
     guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
@@ -128,20 +136,65 @@ func readRecords(_ request: Request) async -> Outcome<[Result<JSONValue, JSONPar
 }
 
 /// Publishes a decision's records and waits for the broker (acks=all); commits the ledger only then.
-func publish(_ decision: Decision) async -> Response? {
-    do {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for o in decision.outputs { group.addTask { try await producer.deliver(o) } }
-            try await group.waitForAll()
+/// Time spent per phase of a request inside the gate (decide, deliver to the broker, commit the ledger).
+let phaseTimers = Dictionary(uniqueKeysWithValues: ["decide", "deliver", "commit"].map {
+    ($0, Metrics.Timer(label: "intake_phase_seconds", dimensions: [("phase", $0)]))
+})
+func timed<T>(_ phase: String, _ work: () async throws -> T) async rethrows -> T {
+    let started = ContinuousClock.now
+    defer {
+        let elapsed = ContinuousClock.now - started
+        phaseTimers[phase]?.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+    }
+    return try await work()
+}
+
+/// Group commit: the requests that arrive while a round is with the broker are decided together in the next
+/// round, in arrival order, published with one wait for the broker (acks=all) and committed to the ledger in
+/// one transaction; each gets its own receipt. If the broker or the store fails, every decision of the round
+/// is rolled back and every request of it answered 503: nothing of a refused request was acknowledged.
+actor Rounds {
+    struct Submission { var kind: RecordKind; var prepared: [Prepared]; var reply: CheckedContinuation<Outcome<Decision>, Never> }
+    private var queue: [Submission] = []
+    private var running = false
+    /// Records per round at most (a round's outputs are held in memory until acknowledged).
+    let maxRecords = 20_000
+
+    func submit(kind: RecordKind, prepared: [Prepared]) async -> Outcome<Decision> {
+        await withCheckedContinuation { c in
+            queue.append(Submission(kind: kind, prepared: prepared, reply: c))
+            if !running {
+                running = true
+                Task { await drain() }
+            }
         }
-        try store.commit(rows: decision.rows, offsets: [:])
-        return nil
-    } catch {
-        ledger.rollback(decision)
-        host.logger.error("broker unavailable, request refused", metadata: ["error": "\(error)"])
-        return problem(.serviceUnavailable, "Service Unavailable", "the broker did not acknowledge the records; nothing was accepted, retry later")
+    }
+
+    private func drain() async {
+        while !queue.isEmpty {
+            var round: [Submission] = [], records = 0
+            while let next = queue.first, round.isEmpty || records + next.prepared.count <= maxRecords {
+                round.append(queue.removeFirst())
+                records += next.prepared.count
+            }
+            let decisions = await timed("decide") { round.map { ledger.decide(kind: $0.kind, prepared: $0.prepared, source: "http") } }
+            do {
+                let rows = try decisions.flatMap { try $0.allRows() }
+                try await timed("deliver") { try await producer.deliverAll(decisions.flatMap(\.outputs)) }
+                try await timed("commit") { try store.commit(rows: rows, offsets: [:]) }
+                for (s, d) in zip(round, decisions) { s.reply.resume(returning: .success(d)) }
+            } catch {
+                for d in decisions.reversed() { ledger.rollback(d) }
+                host.logger.error("broker or ledger unavailable, requests refused", metadata: ["error": "\(error)", "requests": "\(round.count)"])
+                let refused = problem(.serviceUnavailable, "Service Unavailable",
+                                      "the broker did not acknowledge the records; nothing was accepted, retry later")
+                for s in round { s.reply.resume(returning: .failure(refused)) }
+            }
+        }
+        running = false
     }
 }
+let rounds = Rounds()
 
 func receiptResponse(_ r: Receipt) throws -> Response {
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONCodec.encode(r))))
@@ -160,10 +213,16 @@ func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws 
     switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
     inFlight.withLock { $0 += 1 }
     defer { inFlight.withLock { $0 -= 1 } }
-    return try await requestGate.run {
-        let decision = ledger.decide(kind: kind, records: records, source: "http",
-                                     mayReport: { caller.isAdmin || caller.institutions.contains($0) })
-        if let failure = await publish(decision) { return failure }
+    guard await backpressure.admit() else {
+        var refused = problem(.serviceUnavailable, "Service Unavailable",
+                              "the pipeline is too far behind to accept more now; nothing was accepted, retry after the delay")
+        refused.headers[.retryAfter] = "5"
+        return refused
+    }
+    let prepared = ledger.prepare(kind: kind, records: records, mayReport: { caller.isAdmin || caller.institutions.contains($0) })
+    switch await rounds.submit(kind: kind, prepared: prepared) {
+    case .failure(let response): return response
+    case .success(let decision):
         recordMetrics(decision, kind: kind.rawValue)
         return try receiptResponse(decision.receipt)
     }
@@ -179,16 +238,17 @@ router.put("/v1/reference/units") { request, _ -> Response in
     guard caller.isAdmin else { return problem(.forbidden, "Forbidden", "only the admin token may change the unit register") }
     let records: [Result<JSONValue, JSONParseError>]
     switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
-    return try await requestGate.run {
-        let decision = ledger.decide(kind: .unit, records: records, source: "http", mayReport: { _ in true })
-        if let failure = await publish(decision) { return failure }
+    switch await rounds.submit(kind: .unit, prepared: ledger.prepare(kind: .unit, records: records, mayReport: { _ in true })) {
+    case .failure(let response): return response
+    case .success(let decision):
         recordMetrics(decision, kind: RecordKind.unit.rawValue)
         return try receiptResponse(decision.receipt)
     }
 }
 router.get("/v1/inflight") { _, _ -> Response in
-    let n = inFlight.withLock { $0 }
-    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: "{\"inFlight\":\(n)}")))
+    struct InFlight: Encodable { var inFlight: Int; var backpressure: Backpressure.Sample? }
+    let body = try JSONCodec.data(InFlight(inFlight: inFlight.withLock { $0 }, backpressure: backpressure.current))
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }
 
 /// Hospitals producing to npr.activities.inbound: the same validation; receipts on npr.intake.receipts
@@ -196,21 +256,24 @@ router.get("/v1/inflight") { _, _ -> Response in
 final class InboundHandler: StreamHandler, @unchecked Sendable {
     let inputTopics = Topic.inputs(of: "intake")
     func restore(from store: StateStore) throws {}
-    func process(_ batch: [ConsumedMessage]) throws -> StepResult {
-        var step = StepResult()
+    /// Decisions since the last flush (receipts and dead letters are appended, not coalesced).
+    var pending = StepResult()
+    func apply(_ batch: [ConsumedMessage]) throws {
         for m in batch {
             let parsed: Result<JSONValue, JSONParseError>
             do throws(JSONParseError) { parsed = .success(try JSONValue.parse(m.value ?? [])) } catch { parsed = .failure(error) }
             let decision = ledger.decide(kind: .activity, records: [parsed], source: "kafka", mayReport: { _ in true })
             recordMetrics(decision, kind: RecordKind.activity.rawValue)
-            step.outputs += decision.outputs
-            step.rows += decision.rows
+            pending.outputs += decision.outputs
+            pending.rows += try decision.allRows()
             let institution = (try? parsed.get())?["institutionId"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? m.keyString ?? ""
-            step.outputs.append(try .json(topic: Topic.receipts, key: institution, decision.receipt))
+            pending.outputs.append(try .json(topic: Topic.receipts, key: institution, decision.receipt))
         }
-        return step
     }
-    func tick() throws -> StepResult { StepResult() }
+    func flush() throws -> StepResult {
+        defer { pending = StepResult() }
+        return pending
+    }
 }
 
 /// The municipality reference tables, published once at start on the compacted reference topic.
@@ -223,6 +286,6 @@ func publishMunicipalities() async {
 }
 await publishMunicipalities()
 
-let inbound = StreamProcessor(handler: InboundHandler(), store: store, configuration: config, producer: producer,
-                              readiness: host.readiness, logger: host.logger)
+let inbound = try StreamProcessor(handler: InboundHandler(), store: store, configuration: config, producer: producer,
+                                  readiness: host.readiness, logger: host.logger)
 await host.run(services: [inbound])

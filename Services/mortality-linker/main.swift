@@ -6,7 +6,7 @@ import MortalityIndicators
 import NPRCore
 import ServiceRuntime
 
-final class MortalityHandler: StreamHandler, @unchecked Sendable {
+final class MortalityHandler: Republishing, @unchecked Sendable {
     // Touched only from the stream thread.
     var engine: MortalityEngine
     let inputTopics = Topic.inputs(of: "mortality-linker")
@@ -23,7 +23,7 @@ final class MortalityHandler: StreamHandler, @unchecked Sendable {
 
     enum Input: Sendable { case population(PopulationEvent), death(DeathEvent), activity(ActivityEvent) }
 
-    func process(_ batch: [ConsumedMessage]) throws -> StepResult {
+    func apply(_ batch: [ConsumedMessage]) throws {
         try BatchCodec.forEach(batch, { m -> Input in
             switch m.topic {
             case Topic.population: return .population(try m.decode(PopulationEvent.self))
@@ -37,6 +37,16 @@ final class MortalityHandler: StreamHandler, @unchecked Sendable {
             case .activity(let e): engine.apply(e)
             }
         }
+    }
+
+    var pendingOutputs: Int { engine.changedCellEstimate }
+
+    // A consumer of npr.cells that lost input rebuilds from every current cell.
+    let republishedTopic = Topic.cells
+    let owns = Topic.republishers[Topic.cells]!.first { $0.service == "mortality-linker" }!.owns
+    func republish() throws -> [OutgoingMessage] { try OutgoingMessage.cells(engine.allCells) }
+
+    func flush() throws -> StepResult {
         // Only what changed: the episode slots touched and the death registrations (an empty one deletes its row).
         let changes = engine.takeStateChanges()
         var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.person, episode: $0.episode, $0.slot) }
@@ -44,14 +54,12 @@ final class MortalityHandler: StreamHandler, @unchecked Sendable {
         rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
         return StepResult(outputs: try BatchCodec.map(engine.takeChangedCells(), OutgoingMessage.cell), rows: rows)
     }
-
-    func tick() throws -> StepResult { StepResult() }
 }
 
 let host = ServiceHost.start(service: "mortality-linker")
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
-let processor = StreamProcessor(handler: MortalityHandler(asOf: host.evaluationDate()), store: store,
-                                configuration: host.configuration, producer: try host.makeProducer(),
-                                readiness: host.readiness, logger: host.logger)
+let processor = try StreamProcessor(handler: MortalityHandler(asOf: host.evaluationDate()), store: store,
+                                    configuration: host.configuration, producer: try host.makeProducer(),
+                                    readiness: host.readiness, logger: host.logger)
 await host.run(services: [processor])

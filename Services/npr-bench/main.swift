@@ -4,6 +4,8 @@
 //   npr-bench all       [--patients N]   episode-linker, then indicator-calculator on its changelogs
 //   npr-bench mortality [--patients N]   mortality-linker: five national years, a year of deaths, population
 //   npr-bench kafka     [--messages N]   the Kafka binding vs kcat: produce and consume 1 KB JSON messages
+//   npr-bench national  [--years 6] [--scale 1] [--out DIR] [--no-reference]   generate the national history as
+//                       NDJSON and its from-scratch values (scripts/national_bench.py streams it through the stack)
 // Build with -c release (`make bench`).
 import ActivityIndicators
 import Foundation
@@ -64,6 +66,12 @@ if mode == "kafka" {
     let count = args.firstIndex(of: "--messages").flatMap { Int(args[$0 + 1]) } ?? 200_000
     let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
     try KafkaBench.run(count: count, binDir: binDir)
+    exit(0)
+}
+if mode == "national" {
+    // Generates the national history and its from-scratch values; scripts/national_bench.py streams it.
+    let (history, out, reference) = National.parse(Array(args.dropFirst()))
+    try National.generate(history, out: out, reference: reference)
     exit(0)
 }
 var config = SyntheticConfig.nationalYear(year: 2024)

@@ -36,7 +36,7 @@ struct Lag: ParsableCommand {
             for l in try admin.lag(group: group, topics: topics, withTimestamps: true) {
                 let seconds = l.lag == 0 ? 0 : (now - Double(l.oldestUnconsumedTimestampMs ?? Int64(now))) / 1000
                 // OK: caught up or moving; WARN: lagging; STALL: lagging for over a minute; ERR: offset before log start.
-                let status = (l.committed ?? l.low) < l.low ? "ERR" : l.lag == 0 ? "OK" : seconds > 60 ? "STALL" : "WARN"
+                let status = l.isBehindLogStart ? "ERR" : l.lag == 0 ? "OK" : seconds > 60 ? "STALL" : "WARN"
                 print(String(format: "%-21@ %-27@ %4d %10@ %10lld %7lld %7.1f  %@", group as NSString, l.topic as NSString, l.partition,
                              (l.committed.map(String.init) ?? "-") as NSString, l.high, l.lag, seconds, status as NSString))
             }
@@ -47,12 +47,24 @@ struct Lag: ParsableCommand {
 struct Topics: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "List the declared topics; --create makes missing ones (admin API).")
     @Flag var create = false
+    @Flag(help: "Print each topic's partitions with their log start and end offsets as JSON.") var json = false
     func run() throws {
         let admin = try KafkaAdmin(bootstrap: try bootstrapServers(), logger: quietLogger)
         if create {
             try admin.ensureTopics(Topic.catalogue.map { TopicSpec(name: $0.name, partitions: $0.partitions, compacted: $0.compacted) })
         }
         let existing = try admin.topics()
+        if json {
+            var out: [String: [[String: Int64]]] = [:]
+            for t in Topic.catalogue {
+                out[t.name] = try (0..<Int32(existing[t.name] ?? 0)).map { p in
+                    let w = try admin.watermarks(TopicPartition(t.name, p))
+                    return ["partition": Int64(p), "logStart": w.low, "end": w.high]
+                }
+            }
+            print(String(decoding: try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys]), as: UTF8.self))
+            return
+        }
         for t in Topic.catalogue {
             print("\(t.name.padding(toLength: 28, withPad: " ", startingAt: 0)) partitions \(t.partitions)  \(t.compacted ? "compact" : "delete ")  \(existing[t.name].map { "exists (\($0))" } ?? "MISSING")")
         }

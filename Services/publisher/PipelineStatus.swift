@@ -12,9 +12,12 @@ struct PipelineStatus: Codable, Sendable {
         var topic: String
         var partition: Int32
         var committedOffset: Int64?
+        var logStartOffset: Int64
         var endOffset: Int64
         var lagMessages: Int64
         var lagSeconds: Double
+        /// OK: caught up; LAG: behind; ERR: the committed offset is below the log start (unprocessed data gone).
+        var status: String
     }
     struct GroupStatus: Codable, Sendable {
         var service: String
@@ -44,13 +47,14 @@ struct PipelineStatus: Codable, Sendable {
         for (service, topics) in Topic.inputs {
             let lags = (try? admin.lag(group: service, topics: topics, withTimestamps: true)) ?? []
             let parts = lags.map { l in
-                PartitionStatus(topic: l.topic, partition: l.partition, committedOffset: l.committed, endOffset: l.high,
+                PartitionStatus(topic: l.topic, partition: l.partition, committedOffset: l.committed, logStartOffset: l.low, endOffset: l.high,
                                 lagMessages: l.lag,
-                                lagSeconds: l.lag == 0 ? 0 : max(0, (nowMs - Double(l.oldestUnconsumedTimestampMs ?? Int64(nowMs))) / 1000))
+                                lagSeconds: l.lag == 0 ? 0 : max(0, (nowMs - Double(l.oldestUnconsumedTimestampMs ?? Int64(nowMs))) / 1000),
+                                status: l.isBehindLogStart ? "ERR" : l.lag == 0 ? "OK" : "LAG")
             }
             let lag = parts.reduce(0) { $0 + $1.lagMessages }
             groups.append(GroupStatus(service: service, group: service, partitions: parts, lagMessages: lag,
-                                      lagSeconds: parts.map(\.lagSeconds).max() ?? 0, caughtUp: lag == 0 && !lags.isEmpty))
+                                      lagSeconds: parts.map(\.lagSeconds).max() ?? 0, caughtUp: lag == 0 && !lags.isEmpty && !lags.contains(where: \.isBehindLogStart)))
         }
         let caughtUp = groups.allSatisfy(\.caughtUp) && (inFlight ?? 0) == 0
         return PipelineStatus(groups: groups, intakeInFlight: inFlight, caughtUp: caughtUp,

@@ -50,16 +50,28 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     func restore(from store: StateStore) throws {
         let restored = PublisherEngine(slots: Array(try StateRows.load(PublisherEngine.Slot.self, namespace: "slot", from: store).values))
         engine.withLock { $0 = restored }
-        let events = try store.rows(namespace: "event").map { try JSONDecoder().decode(PublicationEvent.self, from: $0.value) }
+        let events = try store.rows(namespace: "event").map { try JSONCodec.decode(PublicationEvent.self, from: $0.value) }
         log.withLock { $0 = events.sorted { $0.id < $1.id } }
     }
 
-    func process(_ batch: [ConsumedMessage]) throws -> StepResult {
+    func apply(_ batch: [ConsumedMessage]) throws {
         let updates = try BatchCodec.map(batch) { try $0.decode(CellUpdate.self) }
+        engine.withLock { e in for u in updates { e.apply(u) } }
+        if !resyncs.isEmpty {
+            for (m, u) in zip(batch, updates) where resyncs[m.partition] != nil { resyncs[m.partition]!.refreshed.insert(u.key) }
+        }
+    }
+
+    /// Partitions of npr.cells being rebuilt from the producers' republished cells (stream thread only).
+    struct Resync { var requestId: String; var refreshed: Set<CellKey> = []; var waitingFor: Set<String> }
+    var resyncs: [Int32: Resync] = [:]
+
+    /// Suppression runs once per flush over the cells changed since the last one; each changed value is
+    /// published once.
+    func flush() throws -> StepResult {
         let now = ISO8601DateFormatter().string(from: Date())
-        // Apply under the lock; encode the changed slots outside it, so readers never wait on that.
+        // Publish under the lock; encode the changed slots outside it, so readers never wait on that.
         let (published, changedSlots) = engine.withLock { e in
-            for u in updates { e.apply(u) }
             let published = e.publish(now: now)
             return (published, e.takeStateChanges())
         }
@@ -91,8 +103,6 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
 
     var pendingBroadcast: [PublicationEvent] = []
 
-    func tick() throws -> StepResult { StepResult() }
-
     func didCommit() {
         let events = pendingBroadcast
         pendingBroadcast = []
@@ -109,4 +119,53 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     /// Id of the newest publication event: a client that read the values may resume the stream from it.
     /// Read it before the values: a snapshot may then hold changes the stream repeats (harmless), never miss one.
     var lastEventId: Int { log.withLock { $0.last?.id ?? 0 } }
+}
+
+extension PublicationEvent: JSONWireCodable {
+    func write(to json: inout JSONWriter) {
+        json.object {
+            $0.field("id", id)
+            $0.field("key", key)
+            $0.field("value", value)
+        }
+    }
+    init(from json: inout JSONReader) throws(JSONWireError) {
+        var id: Int?, key: String?, value: PublishedValue?
+        try json.object { (name, json) throws(JSONWireError) in
+            switch name {
+            case "id": id = try json.decode()
+            case "key": key = try json.decode()
+            case "value": value = try json.decodeIfPresent()
+            default: try json.skipValue()
+            }
+        }
+        try self.init(id: json.required(id, "id"), key: json.required(key, "key"), value: value)
+    }
+}
+
+/// npr.cells input lost (the broker dropped cells never read): the runtime skipped to the end of the partition
+/// and asked the calculator and the mortality-linker for every current cell. Each producer's marker says it
+/// has sent all it owns in the partition; the cells of its indicators there that did not come again were
+/// removed upstream in the lost stretch, and are removed here too.
+extension PublisherHandler: Resyncing {
+    var resyncableTopics: Set<String> { [Topic.cells] }
+
+    func resyncBegan(_ partition: TopicPartition, requestId: String) {
+        resyncs[partition.partition] = Resync(requestId: requestId, waitingFor: Set((Topic.republishers[Topic.cells] ?? []).map(\.service)))
+    }
+
+    func resyncDone(_ partition: TopicPartition, _ done: ResyncDone) {
+        guard var r = resyncs[partition.partition], r.requestId == done.requestId else { return }
+        let owned = Set(done.owns)
+        let partitions = Topic.catalogue.first { $0.name == Topic.cells }?.partitions ?? 1
+        engine.withLock { e in
+            let stale = e.cellKeys.filter {
+                owned.contains($0.indicator.rawValue) && !r.refreshed.contains($0)
+                    && KeyPartitioner.partition(of: $0.string, partitions: partitions) == partition.partition
+            }
+            for key in stale { e.apply(CellUpdate(key: key, cell: nil)) }
+        }
+        r.waitingFor.remove(done.source)
+        resyncs[partition.partition] = r.waitingFor.isEmpty ? nil : r
+    }
 }

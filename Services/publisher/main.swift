@@ -11,8 +11,8 @@ let host = ServiceHost.start(service: "publisher")
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
 let handler = PublisherHandler()
-let processor = StreamProcessor(handler: handler, store: store, configuration: host.configuration,
-                                producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
+let processor = try StreamProcessor(handler: handler, store: store, configuration: host.configuration,
+                                    producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
 let admin = try KafkaAdmin(bootstrap: host.configuration.bootstrapServers, logger: host.logger)
 let intakeURL = host.configuration.environment["NPR_INTAKE_URL"]
     ?? "http://127.0.0.1:\(host.configuration.environment["INTAKE_PORT"] ?? "8080")"

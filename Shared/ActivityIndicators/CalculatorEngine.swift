@@ -101,6 +101,9 @@ public struct CalculatorEngine: Sendable {
 
     // MARK: reading
 
+    /// How many cells `takeChangedCells` would return now.
+    public var changedCellCount: Int { changedCells.count }
+
     /// Absolute content of every cell touched since the last call (cell nil = no contributions left),
     /// ordered by key.
     public mutating func takeChangedCells() -> [CellUpdate] {

@@ -14,6 +14,29 @@ extension JSONValue {
         return out
     }
 
+    /// The canonical bytes of this object, and in the same pass those of the object without the top-level
+    /// `keys` (e.g. a message's content without its envelope). Not an object: the canonical bytes twice.
+    public func canonicalUTF8(alsoWithout keys: Set<String>) -> (whole: [UInt8], without: [UInt8]) {
+        guard case .object(let o) = self else { let c = canonicalUTF8; return (c, c) }
+        var whole: [UInt8] = [UInt8(ascii: "{")], without: [UInt8] = [UInt8(ascii: "{")]
+        var member: [UInt8] = []
+        for m in o.members.map({ (key: Array($0.key.utf8), member: $0) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }).map(\.member) {
+            member.removeAll(keepingCapacity: true)
+            JSONValue.writeCanonical(string: m.key, into: &member)
+            member.append(UInt8(ascii: ":"))
+            m.value.writeCanonical(into: &member)
+            if whole.count > 1 { whole.append(UInt8(ascii: ",")) }
+            whole += member
+            if !keys.contains(m.key) {
+                if without.count > 1 { without.append(UInt8(ascii: ",")) }
+                without += member
+            }
+        }
+        whole.append(UInt8(ascii: "}"))
+        without.append(UInt8(ascii: "}"))
+        return (whole, without)
+    }
+
     func writeCanonical(into out: inout [UInt8]) {
         switch self {
         case .null: out += Array("null".utf8)

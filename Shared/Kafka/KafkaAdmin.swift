@@ -1,6 +1,7 @@
 import CRdKafka
 import Logging
 import Foundation
+import Synchronization
 
 public struct TopicSpec: Sendable, Hashable, Codable {
     public var name: String
@@ -19,8 +20,11 @@ public struct PartitionLag: Sendable, Hashable, Codable {
     public var high: Int64
     /// Timestamp of the first message the group has not processed (when asked for and lagging).
     public var oldestUnconsumedTimestampMs: Int64? = nil
-    /// Messages between the committed offset (or the log start) and the end.
-    public var lag: Int64 { high - max(committed ?? low, low) }
+    /// Messages between the committed offset (or, with none, the log start) and the end; not clamped to
+    /// the log start, so a group that fell off the log shows how far behind it is.
+    public var lag: Int64 { high - (committed ?? low) }
+    /// The group's next offset is below the log start: messages it never processed are gone.
+    public var isBehindLogStart: Bool { (committed ?? low) < low }
 }
 
 /// Queries and topic administration over a plain client handle.
@@ -36,7 +40,26 @@ public final class KafkaAdmin: @unchecked Sendable {
         client = try NativeClient(RD_KAFKA_PRODUCER, config: .bootstrap(bootstrap), context: ClientContext(name: "admin", logger: logger))
     }
 
-    deinit { client.destroy() }
+    /// One idle consumer per group, kept for reading that group's committed offsets (never subscribed, so
+    /// it does not join the group).
+    private let groupClients = Mutex<[String: KafkaConsumer]>([:])
+
+    func groupClient(_ group: String) throws -> KafkaConsumer {
+        if let c = groupClients.withLock({ $0[group] }) { return c }
+        var config = KafkaConfig.consumer(bootstrap: bootstrap, group: group)
+        config["statistics.interval.ms"] = "0"
+        let consumer = try KafkaConsumer(config: config, name: "lag-\(group)", logger: logger)
+        return groupClients.withLock { clients in
+            if let existing = clients[group] { consumer.close(); return existing }
+            clients[group] = consumer
+            return consumer
+        }
+    }
+
+    deinit {
+        for c in groupClients.withLock({ $0.values }) { c.close() }
+        client.destroy()
+    }
 
     /// Low and high watermark (log start offset, next offset to be written).
     public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(10)) throws -> (low: Int64, high: Int64) {
@@ -99,10 +122,7 @@ public final class KafkaAdmin: @unchecked Sendable {
     public func lag(group: String, topics: [String], withTimestamps: Bool = false) throws -> [PartitionLag] {
         let counts = try self.topics()
         let partitions = topics.flatMap { t in (0..<Int32(counts[t] ?? 0)).map { TopicPartition(t, $0) } }
-        var config = KafkaConfig.consumer(bootstrap: bootstrap, group: group)
-        config["statistics.interval.ms"] = "0"
-        let consumer = try KafkaConsumer(config: config, name: "lag-\(group)", logger: logger)
-        defer { consumer.close() }
+        let consumer = try groupClient(group)
         let committed = try consumer.committed(partitions)
         var lags = try partitions.map { tp in
             let w = try watermarks(tp)
@@ -113,11 +133,15 @@ public final class KafkaAdmin: @unchecked Sendable {
         // Read the first unprocessed message of each lagging partition for its timestamp (lag in seconds).
         let lagging = lags.filter { $0.lag > 0 }
         guard !lagging.isEmpty else { return lags }
-        try consumer.assign(Dictionary(uniqueKeysWithValues: lagging.map { (TopicPartition($0.topic, $0.partition), max($0.committed ?? $0.low, $0.low)) }))
+        var config = KafkaConfig.consumer(bootstrap: bootstrap, group: group)
+        config["statistics.interval.ms"] = "0"
+        let reader = try KafkaConsumer(config: config, name: "lag-\(group)", logger: logger)
+        defer { reader.close() }
+        try reader.assign(Dictionary(uniqueKeysWithValues: lagging.map { (TopicPartition($0.topic, $0.partition), max($0.committed ?? $0.low, $0.low)) }))
         var seen: [TopicPartition: Int64] = [:]
         let deadline = ContinuousClock.now + .seconds(2)
         while seen.count < lagging.count, ContinuousClock.now < deadline {
-            for m in (try? consumer.poll(maxMessages: 500, timeout: .milliseconds(100))) ?? [] where seen[m.topicPartition] == nil {
+            for m in (try? reader.poll(maxMessages: 500, timeout: .milliseconds(100))) ?? [] where seen[m.topicPartition] == nil {
                 seen[m.topicPartition] = m.timestampMs
             }
         }

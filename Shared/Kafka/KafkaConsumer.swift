@@ -4,6 +4,15 @@ import Metrics
 import Foundation
 import Synchronization
 
+/// The consumer's position in a partition lies outside the broker's log (below the log start: data the
+/// service never read is gone). Never skipped silently: the caller decides how to recover.
+public struct InputOffsetLost: Error, CustomStringConvertible, Sendable {
+    public var topicPartition: TopicPartition
+    /// The position that could not be fetched (librdkafka reports the logical offset when unknown).
+    public var offset: Int64
+    public var description: String { "input offset \(offset) of \(topicPartition) is outside the broker's log: unprocessed data is gone" }
+}
+
 public struct ConsumedMessage: Sendable {
     public var topic: String
     public var partition: Int32
@@ -48,6 +57,8 @@ public final class KafkaConsumer: @unchecked Sendable {
     let outOfRange: Counter
     let consumed: Counter
     private var closed = false
+    /// An out-of-range offset met after some messages of a poll: raised by the next poll.
+    private var pendingLoss: InputOffsetLost?
     /// Topic handles held for the consumer's lifetime, by name (see `retainTopics`).
     private var topicHandles: [String: OpaquePointer] = [:]
 
@@ -134,6 +145,7 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Polls up to `maxMessages`, waiting at most `timeout` for the first one. Throws on an
     /// out-of-range offset (data the service has not processed is gone: never skipped silently).
     public func poll(maxMessages: Int, timeout: Duration) throws -> [ConsumedMessage] {
+        if let lost = pendingLoss { pendingLoss = nil; throw lost }
         var out: [ConsumedMessage] = []
         var waitMs = timeoutMilliseconds(timeout)
         // Topic name of the last message's topic handle: one String per poll, not one per message
@@ -149,9 +161,11 @@ public final class KafkaConsumer: @unchecked Sendable {
                 let error = KafkaError(m.err, "consume \(topic)[\(m.partition)] at \(m.offset)")
                 if error.isOffsetOutOfRange {
                     outOfRange.increment()
-                    context.logger.critical("committed offset out of range: unprocessed data is gone", metadata: [
-                        "topic": "\(topic)", "partition": "\(m.partition)", "offset": "\(m.offset)"])
-                    throw error
+                    // Hand back what was read before it; the loss is raised by the next poll.
+                    let lost = InputOffsetLost(topicPartition: TopicPartition(topic, m.partition), offset: m.offset)
+                    if out.isEmpty { throw lost }
+                    pendingLoss = lost
+                    break
                 }
                 if m.err == RD_KAFKA_RESP_ERR__PARTITION_EOF { continue }
                 context.logger.warning("consumer error", metadata: ["error": "\(error)"])
@@ -244,5 +258,25 @@ extension KafkaConsumer {
             out[tp] = max(0, high - max(position, low))
         }
         return out
+    }
+}
+
+extension KafkaConsumer {
+    /// The partition's log start and end offsets, asked of the broker.
+    public func watermarks(_ tp: TopicPartition, timeout: Duration = .seconds(5)) throws -> (low: Int64, high: Int64) {
+        try queryWatermarks(handle, tp, timeout: timeout)
+    }
+}
+
+extension KafkaConsumer {
+    /// Moves an assigned partition's position (the next message fetched is at `offset`).
+    public func seek(_ tp: TopicPartition, to offset: Int64, timeout: Duration = .seconds(5)) throws {
+        let list = partitionList([tp: offset])
+        defer { rd_kafka_topic_partition_list_destroy(list) }
+        if let error = rd_kafka_seek_partitions(handle, list, timeoutMilliseconds(timeout)) {
+            let e = KafkaError(rd_kafka_error_code(error), "seek \(tp)")
+            rd_kafka_error_destroy(error)
+            throw e
+        }
     }
 }

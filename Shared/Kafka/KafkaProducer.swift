@@ -38,10 +38,31 @@ final class DeliveryTracker: @unchecked Sendable {
     }
 }
 
-/// Per-message box travelling through librdkafka as the message opaque.
+/// Per-message box travelling through librdkafka as the message opaque: one awaiting sender, or one
+/// message of a batch awaited as a whole.
 final class DeliveryBox: @unchecked Sendable {
     let continuation: CheckedContinuation<DeliveryReport, Error>?
-    init(_ c: CheckedContinuation<DeliveryReport, Error>?) { continuation = c }
+    let batch: BatchDelivery?
+    init(_ c: CheckedContinuation<DeliveryReport, Error>?) { continuation = c; batch = nil }
+    init(batch: BatchDelivery) { continuation = nil; self.batch = batch }
+}
+
+/// A batch of messages awaited together: resumes once every message is acknowledged or failed, with the
+/// first failure.
+final class BatchDelivery: @unchecked Sendable {
+    private let state: Mutex<(remaining: Int, failure: KafkaError?)>
+    private let continuation: CheckedContinuation<Void, Error>
+    init(count: Int, _ c: CheckedContinuation<Void, Error>) { state = Mutex((count, nil)); continuation = c }
+
+    func complete(_ failure: KafkaError?, count: Int = 1) {
+        let done: (Bool, KafkaError?) = state.withLock { s in
+            if s.failure == nil, let failure { s.failure = failure }
+            s.remaining -= count
+            return (s.remaining == 0, s.failure)
+        }
+        guard done.0 else { return }
+        if let f = done.1 { continuation.resume(throwing: f) } else { continuation.resume() }
+    }
 }
 
 final class ProducerContext: ClientContext, @unchecked Sendable {
@@ -76,7 +97,9 @@ public final class KafkaProducer: @unchecked Sendable {
                 if failure == nil { ctx.tracker.delivered.increment() } else { ctx.tracker.failed.increment() }
                 if let opaque = m._private {
                     let box = Unmanaged<DeliveryBox>.fromOpaque(opaque).takeRetainedValue()
-                    if let failure {
+                    if let batch = box.batch {
+                        batch.complete(failure)
+                    } else if let failure {
                         box.continuation?.resume(throwing: failure)
                     } else {
                         let topic = m.rkt.map { String(cString: rd_kafka_topic_name($0)) } ?? ""
@@ -107,6 +130,21 @@ public final class KafkaProducer: @unchecked Sendable {
     public func deliver(_ message: OutgoingMessage) async throws -> DeliveryReport {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<DeliveryReport, Error>) in
             do { try enqueue(message, box: DeliveryBox(c)) } catch { c.resume(throwing: error) }
+        }
+    }
+
+    /// Enqueues every message and waits until the broker has acknowledged them all (acks=all): one wait for
+    /// the batch, not one per message. Throws the first failure; messages after a failed enqueue are not sent.
+    public func deliverAll(_ messages: [OutgoingMessage]) async throws {
+        guard !messages.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            let batch = BatchDelivery(count: messages.count, c)
+            for (i, m) in messages.enumerated() {
+                do { try enqueue(m, box: DeliveryBox(batch: batch)) } catch {
+                    batch.complete(error as? KafkaError ?? KafkaError(code: -1, message: "\(error)"), count: messages.count - i)
+                    return
+                }
+            }
         }
     }
 

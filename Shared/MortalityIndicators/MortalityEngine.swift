@@ -62,6 +62,9 @@ public struct MortalityEngine: Sendable {
         upsert(population, markDirty: true)
     }
 
+    /// About how many cells `takeChangedCells` would return now (a changed tally is read by up to three measures).
+    public var changedCellEstimate: Int { changedTallies.count * 3 + newStatisticsYears.count * MortalityUnit.all.count * MortalityMeasure.all.count }
+
     /// Absolute content of every cell touched since the last call (all cells of a statistics year when
     /// the year first appears), ordered by key.
     public mutating func takeChangedCells() -> [CellUpdate] {

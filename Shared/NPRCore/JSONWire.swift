@@ -104,6 +104,12 @@ public struct JSONWriter {
         array(values) { $1.write(to: &$0) }
     }
 
+    /// An optional field written as `null` when nil, as `encode` (not `encodeIfPresent`) writes it.
+    public mutating func nullableField<T: JSONWireEncodable>(_ name: StaticString, _ value: T?) {
+        key(name)
+        if let value { value.write(to: &self) } else { beginValue(); bytes.append(contentsOf: "null".utf8) }
+    }
+
     // Values.
 
     public mutating func value(_ v: Int) {

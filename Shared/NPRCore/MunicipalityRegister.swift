@@ -48,6 +48,9 @@ public enum MunicipalityRegister {
         helsefellesskapRHF.first { $0.0 == name }?.1
     }
 
+    /// Every number the register resolves: the 2024 numbers and the older ones that map to them.
+    public static var knownNumbers: [String] { (Array(byNumber.keys) + Array(successors.keys)).sorted() }
+
     /// Old number → the 2024 numbers it ends up as, following renumbering chains (2018 → 2020 → 2024).
     static let successors: [String: [String]] = {
         var edges: [String: Set<String>] = [:]

@@ -57,3 +57,20 @@ public struct PatientStaysHead: Codable, Sendable, Hashable {
     public var stays: [Stay]
     public init(sequence: Int, stays: [Stay]) { self.sequence = sequence; self.stays = stays }
 }
+
+extension StayChangelog {
+    /// This changelog followed by `later` of the same patient, as one: what a consumer that applies the
+    /// result ends up with equals applying both in order (episode assignments merged, later wins; the stays
+    /// and sequence are `later`'s). `retracted`/`asserted` stay relative to the state before `self`.
+    public func merging(_ later: StayChangelog) -> StayChangelog {
+        precondition(later.patientKey == patientKey, "changelogs of different patients")
+        var assignments = Dictionary(episodes.map { ($0.key, $0) }, uniquingKeysWith: { $1 })
+        for a in later.episodes { assignments[a.key] = a }
+        let asserted = Set(asserted).subtracting(later.retracted).union(later.asserted)
+        let current = Set(later.stays.map(\.id))
+        return StayChangelog(patientKey: patientKey, sequence: later.sequence,
+                             episodes: assignments.values.sorted { $0.key < $1.key }, stays: later.stays,
+                             retracted: Set(retracted).union(Set(later.retracted).subtracting(self.asserted)).sorted(),
+                             asserted: asserted.intersection(current).sorted())
+    }
+}

@@ -11,6 +11,8 @@ public enum Topic {
     public static let stays = "npr.stays"
     public static let cells = "npr.cells"
     public static let indicators = "npr.indicators"
+    /// Requests between services: a consumer that lost input asks its producers to republish (`ResyncRequest`).
+    public static let control = "npr.control"
 }
 
 /// One topic of the catalogue (contracts/topics.json documents the same, checked by a test).
@@ -26,8 +28,8 @@ extension Topic {
     public static let inputs: [(service: String, topics: [String])] = [
         ("intake", [activitiesInbound]),
         ("episode-linker", [units, activities]),
-        ("indicator-calculator", [units, population, stays]),
-        ("mortality-linker", [population, deaths, activities]),
+        ("indicator-calculator", [units, population, stays, control]),
+        ("mortality-linker", [population, deaths, activities, control]),
         ("publisher", [cells]),
     ]
 
@@ -47,5 +49,13 @@ extension Topic {
         TopicDeclaration(name: stays, partitions: 6, compacted: false),
         TopicDeclaration(name: cells, partitions: 6, compacted: true),
         TopicDeclaration(name: indicators, partitions: 6, compacted: true),
+        TopicDeclaration(name: control, partitions: 1, compacted: false),
+    ]
+
+    /// The services that write a topic the pipeline can rebuild from its producers' current state (see
+    /// `ResyncRequest`), and the indicators each of them owns there.
+    public static let republishers: [String: [(service: String, owns: [String])]] = [
+        cells: [("indicator-calculator", ["tsb-avbrudd", "tsb-nokkeltall", "tsb-poliklinikk"]),
+                ("mortality-linker", ["tsb-overdodelighet"])],
     ]
 }

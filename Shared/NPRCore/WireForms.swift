@@ -444,3 +444,61 @@ extension PatientStaysHead: JSONWireCodable {
         try self.init(sequence: json.required(sequence, "sequence"), stays: json.required(stays, "stays"))
     }
 }
+
+extension PublishedStatus: JSONWireCodable {}
+
+/// Written with explicit nulls, as its `encode(to:)` (the published contract) writes them.
+extension PublishedValue: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.object {
+            $0.field("asOf", asOf)
+            $0.nullableField("ciLower", ciLower)
+            $0.nullableField("ciUpper", ciUpper)
+            $0.nullableField("denominator", denominator)
+            $0.field("indicator", indicator)
+            $0.field("level", level)
+            $0.field("measure", measure)
+            $0.nullableField("numerator", numerator)
+            $0.field("period", period)
+            $0.field("revision", revision)
+            $0.field("sex", sex)
+            $0.field("status", status)
+            $0.field("unit", unit)
+            $0.nullableField("unitName", unitName)
+            $0.field("updatedAt", updatedAt)
+            $0.nullableField("value", value)
+        }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        var asOf: LocalDate?, ciLower: Double?, ciUpper: Double?, denominator: Int?, indicator: String?, level: String?
+        var measure: String?, numerator: Int?, period: String?, revision: Int?, sex: String?, status: PublishedStatus?
+        var unit: String?, unitName: String?, updatedAt: String?, value: Double?
+        try json.object { (key, json) throws(JSONWireError) in
+            switch key {
+            case "asOf": asOf = try json.decode()
+            case "ciLower": ciLower = try json.decodeIfPresent()
+            case "ciUpper": ciUpper = try json.decodeIfPresent()
+            case "denominator": denominator = try json.decodeIfPresent()
+            case "indicator": indicator = try json.decode()
+            case "level": level = try json.decode()
+            case "measure": measure = try json.decode()
+            case "numerator": numerator = try json.decodeIfPresent()
+            case "period": period = try json.decode()
+            case "revision": revision = try json.decode()
+            case "sex": sex = try json.decode()
+            case "status": status = try json.decode()
+            case "unit": unit = try json.decode()
+            case "unitName": unitName = try json.decodeIfPresent()
+            case "updatedAt": updatedAt = try json.decode()
+            case "value": value = try json.decodeIfPresent()
+            default: try json.skipValue()
+            }
+        }
+        try self.init(indicator: json.required(indicator, "indicator"), measure: json.required(measure, "measure"),
+                      period: json.required(period, "period"), level: json.required(level, "level"), unit: json.required(unit, "unit"),
+                      unitName: unitName, sex: json.required(sex, "sex"), numerator: numerator, denominator: denominator,
+                      value: value, ciLower: ciLower, ciUpper: ciUpper, status: json.required(status, "status"),
+                      revision: json.required(revision, "revision"), asOf: json.required(asOf, "asOf"),
+                      updatedAt: json.required(updatedAt, "updatedAt"))
+    }
+}

@@ -138,6 +138,9 @@ public struct PublisherEngine: Sendable {
     }
 
     /// Current published values matching every given filter (nil: any), ordered by key.
+    /// The keys that currently have a cell.
+    public var cellKeys: [CellKey] { components.values.flatMap { $0.values.filter { $0.cell != nil }.map(\.key) } }
+
     public func values(indicator: String? = nil, measure: String? = nil, period: String? = nil, level: String? = nil,
                        unit: String? = nil, sex: String? = nil) -> [PublishedValue] {
         var result: [(String, PublishedValue)] = []

@@ -89,6 +89,9 @@ public final class ServiceHost: @unchecked Sendable {
         do {
             try await group.run()
             logger.info("stopped")
+        } catch let stop as UnrecoverableInputLoss {
+            FileHandle.standardError.write(Data("\(stop)\n".utf8))
+            exit(UnrecoverableInputLoss.exitCode)
         } catch {
             logger.critical("service failed", metadata: ["error": "\(error)"])
             exit(1)

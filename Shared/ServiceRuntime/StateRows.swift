@@ -25,6 +25,11 @@ extension OutgoingMessage {
     public static func cell(_ update: CellUpdate) throws -> OutgoingMessage {
         OutgoingMessage(topic: Topic.cells, key: update.key.string, value: try JSONCodec.encode(update))
     }
+
+    /// Every current cell of an engine as updates (a `Republishing` producer's answer), encoded on every core.
+    public static func cells(_ all: [CellKey: Cell]) throws -> [OutgoingMessage] {
+        try BatchCodec.map(all.map { CellUpdate(key: $0.key, cell: $0.value) }, OutgoingMessage.cell)
+    }
 }
 
 extension ConsumedMessage {

@@ -1,9 +1,15 @@
 import Foundation
 import GRDB
 import Kafka
+import Synchronization
 
 /// A service's own durable store (SQLite through GRDB): keyed state rows and the input offsets they
 /// reflect, always written together in one transaction, so a restart resumes exactly where the state is.
+///
+/// Rows are appended to a journal (a rowid table, so a commit writes a few pages at its end whatever the
+/// keys) and merged into the keyed `state` table in key order when the journal passes `journalLimit` rows
+/// and on opening. Keys are pseudonyms, message ids and cell keys, which arrive in random order: written
+/// straight into a keyed B-tree, every row of a commit would dirty its own page.
 public final class StateStore: @unchecked Sendable {
     public struct Row: Sendable {
         public var namespace: String
@@ -14,46 +20,86 @@ public final class StateStore: @unchecked Sendable {
     }
 
     let db: DatabaseQueue
+    let journalLimit: Int
+    private let journalRows = Mutex(0)
 
-    public init(path: String) throws {
+    public init(path: String, journalLimit: Int = 1_000_000) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var config = Configuration()
         config.prepareDatabase { db in
             // WAL + NORMAL: a committed transaction survives a killed process.
             try db.execute(sql: "PRAGMA journal_mode=WAL")
             try db.execute(sql: "PRAGMA synchronous=NORMAL")
+            // 64 MiB of page cache (default 2 MiB) for the merges into the keyed table.
+            try db.execute(sql: "PRAGMA cache_size=-65536")
         }
         db = try DatabaseQueue(path: path, configuration: config)
+        self.journalLimit = journalLimit
         try db.write { db in
             try db.execute(sql: """
                 CREATE TABLE IF NOT EXISTS state (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
+                CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB);
                 CREATE TABLE IF NOT EXISTS offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (topic, partition)) WITHOUT ROWID;
                 """)
         }
+        try mergeJournal()
     }
 
     /// Writes state rows and the next input offsets atomically.
     public func commit(rows: [Row], offsets: [TopicPartition: Int64]) throws {
         try db.write { db in
-            let upsert = try db.cachedStatement(sql: "INSERT OR REPLACE INTO state (ns, key, value) VALUES (?, ?, ?)")
-            let delete = try db.cachedStatement(sql: "DELETE FROM state WHERE ns = ? AND key = ?")
-            for r in rows {
-                if let v = r.value { try upsert.execute(arguments: [r.namespace, r.key, v]) }
-                else { try delete.execute(arguments: [r.namespace, r.key]) }
-            }
+            let append = try db.cachedStatement(sql: "INSERT INTO journal (ns, key, value) VALUES (?, ?, ?)")
+            for r in rows { try append.execute(arguments: [r.namespace, r.key, r.value]) }
             let off = try db.cachedStatement(sql: "INSERT OR REPLACE INTO offsets (topic, partition, next) VALUES (?, ?, ?)")
             for (tp, next) in offsets { try off.execute(arguments: [tp.topic, Int(tp.partition), next]) }
         }
+        if journalRows.withLock({ $0 += rows.count; return $0 >= journalLimit }) { try mergeJournal() }
     }
 
+    /// Moves the journal into the keyed table: the latest row per key, in key order, in one transaction.
+    func mergeJournal() throws {
+        try db.write { db in
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO state (ns, key, value)
+                  SELECT ns, key, value FROM journal WHERE seq IN (SELECT max(seq) FROM journal GROUP BY ns, key) AND value IS NOT NULL
+                  ORDER BY ns, key;
+                DELETE FROM state WHERE (ns, key) IN
+                  (SELECT ns, key FROM journal WHERE seq IN (SELECT max(seq) FROM journal GROUP BY ns, key) AND value IS NULL);
+                DELETE FROM journal;
+                """)
+        }
+        journalRows.withLock { $0 = 0 }
+    }
+
+    /// Every row of a namespace: the keyed table with the journal applied in order.
     public func rows(namespace: String) throws -> [(key: String, value: Data)] {
         try db.read { db in
-            try SQLRow.fetchAll(db, sql: "SELECT key, value FROM state WHERE ns = ?", arguments: [namespace]).map { ($0["key"], $0["value"]) }
+            var latest: [String: Data?] = [:]
+            var order: [String] = []
+            let keyed = try SQLRow.fetchCursor(db, sql: "SELECT key, value FROM state WHERE ns = ?", arguments: [namespace])
+            while let r = try keyed.next() {
+                let key: String = r["key"]
+                latest[key] = r["value"] as Data
+                order.append(key)
+            }
+            let journal = try SQLRow.fetchCursor(db, sql: "SELECT key, value FROM journal WHERE ns = ? ORDER BY seq", arguments: [namespace])
+            while let r = try journal.next() {
+                let key: String = r["key"]
+                if latest[key] == nil { order.append(key) }
+                latest[key] = .some(r["value"] as Data?)
+            }
+            return order.compactMap { k in latest[k].flatMap { $0 }.map { (k, $0) } }
         }
     }
 
     public func row(namespace: String, key: String) throws -> Data? {
-        try db.read { db in try Data.fetchOne(db, sql: "SELECT value FROM state WHERE ns = ? AND key = ?", arguments: [namespace, key]) }
+        try db.read { db in
+            if let r = try SQLRow.fetchOne(db, sql: "SELECT value FROM journal WHERE ns = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+                                           arguments: [namespace, key]) {
+                return r["value"] as Data?
+            }
+            return try Data.fetchOne(db, sql: "SELECT value FROM state WHERE ns = ? AND key = ?", arguments: [namespace, key])
+        }
     }
 
     public func offsets() throws -> [TopicPartition: Int64] {

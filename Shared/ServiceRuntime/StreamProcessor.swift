@@ -2,40 +2,105 @@ import Foundation
 import Kafka
 import Logging
 import Metrics
+import NPRCore
 import ServiceLifecycle
 import Synchronization
 
-/// What one processing step asks the runtime to do: publish `outputs`, then persist `rows` together
-/// with the input offsets of the batch.
+/// What one flush asks the runtime to do: publish `outputs`, then persist `rows` together with the input
+/// offsets of everything applied since the previous flush.
 public struct StepResult: Sendable {
     public var outputs: [OutgoingMessage]
     public var rows: [StateStore.Row]
     public init(outputs: [OutgoingMessage] = [], rows: [StateStore.Row] = []) { self.outputs = outputs; self.rows = rows }
     public mutating func append(_ other: StepResult) { outputs += other.outputs; rows += other.rows }
+    public var isEmpty: Bool { outputs.isEmpty && rows.isEmpty }
 }
 
 /// A service's stateful core as the runtime drives it: from one thread, batch by batch.
+///
+/// `apply` only changes in-memory state; what changed is taken by `flush`, which the runtime calls once per
+/// commit interval. The engines keep what changed as sets of keys, so a key changed many times in an
+/// interval is written once (Kafka Streams' record cache: coalesce in memory, emit on commit).
 public protocol StreamHandler: AnyObject, Sendable {
     var inputTopics: [String] { get }
     /// Rebuilds in-memory state from the store before anything is consumed.
     func restore(from store: StateStore) throws
-    /// Applies a batch of input messages (pure domain work plus encoding).
-    func process(_ batch: [ConsumedMessage]) throws -> StepResult
+    /// Applies a batch of input messages to the in-memory state (pure domain work).
+    func apply(_ batch: [ConsumedMessage]) throws
     /// Periodic work without new input (e.g. the evaluation date advancing). Called about once a second.
-    func tick() throws -> StepResult
-    /// Called after a step's state and offsets are durable (e.g. to notify live subscribers).
+    func tick() throws
+    /// The outputs and state rows changed since the previous flush, at most one per key.
+    func flush() throws -> StepResult
+    /// Called after a flush's outputs are acknowledged and its state and offsets are durable (e.g. to
+    /// notify live subscribers).
     func didCommit()
+    /// About how many records the next flush would write (the keys changed so far): lets the runtime hold
+    /// a flush back while it would write more records than it has inputs.
+    var pendingOutputs: Int { get }
 }
 
 extension StreamHandler {
+    public func tick() throws {}
     public func didCommit() {}
+    public var pendingOutputs: Int { 0 }
 }
 
-/// Consume → apply → produce (acks=all) → commit state and offsets together → commit the group offsets.
+/// When the runtime flushes (publishes what changed and commits state with the input offsets):
+/// - once the input is drained (a poll found nothing more waiting), `minimumGap` has passed since the
+///   previous flush and the flush would write at most `maxOutputsPerInput` records per input applied:
+///   a lone correction goes on at once, and a busy stage coalesces;
+/// - under continuous input, or while the flush would write more than that, once `maximumDelay` has
+///   passed since the first input not yet flushed;
+/// - after `maxPendingMessages` inputs, whichever comes first.
+/// Each flush writes at most one record per output key, so the delay bounds what a stage adds to
+/// freshness and the ratio bounds what it writes per input.
+public struct CommitPolicy: Sendable {
+    public var minimumGap: Duration = .milliseconds(50)
+    public var maximumDelay: Duration = .milliseconds(1000)
+    public var maxOutputsPerInput = 1.0
+    public var maxPendingMessages = 200_000
+    public init() {}
+
+    /// `NPR_COMMIT_GAP_MS` (default 50), `NPR_COMMIT_INTERVAL_MS` (the maximum delay, default 1000) and
+    /// `NPR_COMMIT_MAX_OUTPUTS_PER_INPUT` (default 1).
+    public init(configuration: ServiceConfiguration) throws {
+        self.init()
+        let env = configuration.environment
+        func milliseconds(_ variable: String) throws -> Duration? {
+            guard let raw = env[variable] else { return nil }
+            guard let ms = Int(raw), (0...60_000).contains(ms) else {
+                throw ConfigurationError(variable: variable, problem: "must be 0–60000 milliseconds, got \(raw)")
+            }
+            return .milliseconds(ms)
+        }
+        if let gap = try milliseconds("NPR_COMMIT_GAP_MS") { minimumGap = gap }
+        if let delay = try milliseconds("NPR_COMMIT_INTERVAL_MS") { maximumDelay = delay }
+        if minimumGap > maximumDelay { minimumGap = maximumDelay }
+        if let raw = env["NPR_COMMIT_MAX_OUTPUTS_PER_INPUT"] {
+            guard let r = Double(raw), r > 0 else {
+                throw ConfigurationError(variable: "NPR_COMMIT_MAX_OUTPUTS_PER_INPUT", problem: "must be a positive number, got \(raw)")
+            }
+            maxOutputsPerInput = r
+        }
+    }
+
+    func isDue(_ p: StreamProcessor.Pending, outputs: @autoclosure () -> Int, drained: Bool,
+               lastFlush: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
+        if p.isEmpty { return false }
+        if p.messages >= maxPendingMessages { return true }
+        guard let since = p.since else { return now - lastFlush >= minimumGap }   // only time moved on
+        if now - since >= maximumDelay { return true }
+        return drained && now - lastFlush >= minimumGap && Double(outputs()) <= maxOutputsPerInput * Double(p.messages)
+    }
+}
+
+/// Consume → apply (for up to one commit interval) → flush → produce (acks=all) → commit state and offsets
+/// together → commit the group offsets.
 ///
 /// Exactly-once effect without Kafka transactions: the store is the source of truth for offsets; a crash
-/// between producing and committing replays the batch, and outputs are absolute (idempotent), so the
-/// replay changes nothing downstream. An out-of-range offset stops the service loudly.
+/// before a flush is committed replays the inputs since the previous commit onto the restored state, and
+/// outputs are absolute (idempotent), so the replay changes nothing downstream. An input offset below the
+/// log start (data the service never read is gone) is never skipped: see `InputLossPolicy`.
 public final class StreamProcessor: Service, @unchecked Sendable {
     let handler: StreamHandler
     let store: StateStore
@@ -43,24 +108,30 @@ public final class StreamProcessor: Service, @unchecked Sendable {
     let producer: KafkaProducer
     let logger: Logger
     let group: String
+    let policy: CommitPolicy
     public let readiness: Readiness
+    public let health: InputHealth
     let stopFlag = Mutex(false)
     let processed: Counter
-    let batchTimer: Metrics.Timer
+    let emitted: Counter
+    let flushTimer: Metrics.Timer
     let maxBatch: Int
 
     public init(handler: StreamHandler, store: StateStore, configuration: ServiceConfiguration, producer: KafkaProducer,
-                readiness: Readiness, logger: Logger, maxBatch: Int = 2000) {
+                readiness: Readiness, logger: Logger, maxBatch: Int = 2000) throws {
         self.handler = handler
         self.store = store
         self.producer = producer
         self.logger = logger
         self.readiness = readiness
         self.maxBatch = maxBatch
+        policy = try CommitPolicy(configuration: configuration)
         group = configuration.serviceName
+        health = InputHealth(service: configuration.serviceName)
         consumerConfig = KafkaConfig.consumer(bootstrap: configuration.bootstrapServers, group: configuration.serviceName)
         processed = Counter(label: "npr_consumed_messages_total", dimensions: [("service", configuration.serviceName)])
-        batchTimer = Metrics.Timer(label: "npr_batch_processing_seconds", dimensions: [("service", configuration.serviceName)])
+        emitted = Counter(label: "npr_produced_messages_total", dimensions: [("service", configuration.serviceName)])
+        flushTimer = Metrics.Timer(label: "npr_flush_seconds", dimensions: [("service", configuration.serviceName)])
     }
 
     public func run() async throws {
@@ -77,52 +148,75 @@ public final class StreamProcessor: Service, @unchecked Sendable {
         }
     }
 
+    /// Inputs applied but not yet flushed: their next offsets and when the first arrived.
+    struct Pending {
+        var offsets: [TopicPartition: Int64] = [:]
+        var messages = 0
+        var since: ContinuousClock.Instant?
+        var ticked = false
+        var isEmpty: Bool { messages == 0 && !ticked }
+        mutating func add(_ batch: [ConsumedMessage]) {
+            guard !batch.isEmpty else { return }
+            for m in batch { offsets[m.topicPartition] = max(offsets[m.topicPartition] ?? 0, m.offset + 1) }
+            messages += batch.count
+            if since == nil { since = .now }
+        }
+    }
+
     func loop() throws {
         try handler.restore(from: store)
-        let stored = try store.offsets()
         let consumer = try KafkaConsumer(config: consumerConfig, name: group, logger: logger)
         defer { consumer.close() }
-        let log = logger
-        try consumer.subscribe(topics: handler.inputTopics, hooks: RebalanceHooks(
-            onAssign: { partitions in
-                // Resume from the offsets committed with our own state; never from Kafka's group offsets.
-                Dictionary(uniqueKeysWithValues: partitions.map { ($0, stored[$0] ?? KafkaOffset.beginning) })
-            },
-            onRevoke: { partitions in
-                // Every batch is committed before the next poll, so nothing is pending here.
-                log.info("revoking partitions with state committed", metadata: ["partitions": "\(partitions.count)"])
-            }))
-        var lastTick = ContinuousClock.now
+        // Inputs applied since the last flush; shared with the revoke hook, which runs inside `poll`.
+        let pending = UnsafeSendableBox(Pending())
         // Group offsets for operators' lag views trail the store; a failed or interrupted commit is retried
         // (also after a restart, from the store's offsets) so the views never stay behind.
-        var pendingGroupCommit = stored
+        var pendingGroupCommit = try store.offsets()
+        try consumer.subscribe(topics: handler.inputTopics, hooks: RebalanceHooks(
+            onAssign: { [store, logger] partitions in
+                // Resume from the offsets committed with our own state (read now, not at start-up); never from
+                // Kafka's group offsets. A partition we never read starts at offset 0: if the broker no longer
+                // has it, the loss is reported instead of starting silently at the log start.
+                let stored = (try? store.offsets()) ?? [:]
+                logger.info("partitions assigned", metadata: ["partitions": "\(partitions.count)"])
+                return Dictionary(uniqueKeysWithValues: partitions.map { ($0, stored[$0] ?? 0) })
+            },
+            onRevoke: { [self] partitions in
+                // Everything applied is flushed before the partitions go, so their next owner starts where we stop.
+                do {
+                    let committed = try flush(&pending.value)
+                    try? consumer.commit(committed.filter { partitions.contains($0.key) })
+                } catch {
+                    logger.error("flush before revoke failed", metadata: ["error": "\(error)"])
+                }
+            }))
+        var lastTick = ContinuousClock.now
+        var lastFlush = ContinuousClock.now
         while !stopFlag.withLock({ $0 }) {
             let batch: [ConsumedMessage]
             do {
-                batch = try consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(100))
-            } catch let error as KafkaError where error.isOffsetOutOfRange {
-                readiness.set(false)
-                throw error
+                // While something waits to be flushed, poll briefly so the flush is not late.
+                batch = try consumer.poll(maxMessages: maxBatch, timeout: .milliseconds(pending.value.isEmpty ? 100 : 5))
+            } catch let lost as InputOffsetLost {
+                pendingGroupCommit.merge(try flush(&pending.value)) { max($0, $1) }
+                try recover(from: lost, consumer: consumer, pending: &pending.value)
+                continue
             }
             if !consumer.assignment.isEmpty { readiness.set(true) }
-            var step = StepResult()
-            let started = ContinuousClock.now
-            if !batch.isEmpty { step.append(try handler.process(batch)) }
+            if !batch.isEmpty {
+                try apply(batch)
+                pending.value.add(batch)
+            }
             if ContinuousClock.now - lastTick >= .seconds(1) {
                 lastTick = ContinuousClock.now
-                step.append(try handler.tick())
+                try handler.tick()
+                pending.value.ticked = true
                 exportLag(consumer.cachedLag())
             }
-            if !batch.isEmpty || !step.outputs.isEmpty || !step.rows.isEmpty {
-                try publish(step.outputs)
-                var next: [TopicPartition: Int64] = [:]
-                for m in batch { next[m.topicPartition] = max(next[m.topicPartition] ?? 0, m.offset + 1) }
-                try store.commit(rows: step.rows, offsets: next)
-                handler.didCommit()
-                pendingGroupCommit.merge(next) { max($0, $1) }
-                processed.increment(by: batch.count)
-                let elapsed = ContinuousClock.now - started
-                batchTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+            let now = ContinuousClock.now
+            if policy.isDue(pending.value, outputs: handler.pendingOutputs, drained: batch.count < maxBatch, lastFlush: lastFlush, now: now) {
+                pendingGroupCommit.merge(try flush(&pending.value)) { max($0, $1) }
+                lastFlush = now
             }
             let assigned = consumer.assignment
             let committable = pendingGroupCommit.filter { assigned.contains($0.key) }
@@ -135,6 +229,86 @@ public final class StreamProcessor: Service, @unchecked Sendable {
                 }
             }
         }
+        let committed = try flush(&pending.value)
+        if !committed.isEmpty { try? consumer.commit(committed.filter { consumer.assignment.contains($0.key) }) }
+    }
+
+    /// Hands data records to the handler in order; resync requests and markers go to the resync protocol.
+    func apply(_ batch: [ConsumedMessage]) throws {
+        var data: [ConsumedMessage] = []
+        data.reserveCapacity(batch.count)
+        for m in batch {
+            if m.topic == Topic.control {
+                if let producer = handler as? any Republishing, let value = m.value,
+                   let request = try? JSONCodec.decode(ResyncRequest.self, from: value), request.topic == producer.republishedTopic {
+                    logger.notice("republishing for a consumer that lost input", metadata: ["topic": "\(request.topic)",
+                                                                                            "requestedBy": "\(request.requestedBy)"])
+                    republishRequests.append(request.requestId)
+                }
+            } else if let done = m.resyncDone {
+                if !data.isEmpty { try handler.apply(data); data.removeAll(keepingCapacity: true) }
+                (handler as? any Resyncing)?.resyncDone(m.topicPartition, done)
+            } else {
+                data.append(m)
+            }
+        }
+        if !data.isEmpty { try handler.apply(data) }
+    }
+
+    /// Resync requests read since the last flush.
+    var republishRequests: [String] = []
+
+    /// Input the service never processed is gone from the broker. Where its producers can publish their
+    /// current outputs again (`Resyncing`), skip to the end of the partition and ask them to; otherwise stop
+    /// for an operator (`UnrecoverableInputLoss`): never skip silently, never restart into the same loss.
+    func recover(from loss: InputOffsetLost, consumer: KafkaConsumer, pending: inout Pending) throws {
+        let tp = loss.topicPartition
+        let (position, logStart) = health.record(loss, consumer: consumer, store: store)
+        guard let resyncing = handler as? any Resyncing, resyncing.resyncableTopics.contains(tp.topic) else {
+            let stop = UnrecoverableInputLoss(service: group, topicPartition: tp, position: position, logStart: logStart)
+            logger.critical("input lost: stopping", metadata: ["topic": "\(tp.topic)", "partition": "\(tp.partition)",
+                                                                 "position": "\(position)", "logStart": "\(logStart)", "detail": "\(stop)"])
+            throw stop
+        }
+        let end = try consumer.watermarks(tp).high
+        try consumer.seek(tp, to: end)
+        let request = ResyncRequest(requestId: UUID().uuidString, topic: tp.topic, requestedBy: group)
+        resyncing.resyncBegan(tp, requestId: request.requestId)
+        try publish([.json(topic: Topic.control, key: tp.topic, request)])
+        // The skip is committed with the next flush, so a restart does not meet the same loss again.
+        pending.offsets[tp] = max(pending.offsets[tp] ?? 0, end)
+        pending.ticked = true
+        logger.error("input lost: skipped to the end of the partition and asked its producers to republish", metadata: [
+            "topic": "\(tp.topic)", "partition": "\(tp.partition)", "position": "\(position)", "logStart": "\(logStart)",
+            "end": "\(end)", "requestId": "\(request.requestId)"])
+    }
+
+    /// Takes the handler's coalesced changes, publishes them (acks=all) and commits state and input offsets
+    /// together; returns the offsets committed.
+    func flush(_ pending: inout Pending) throws -> [TopicPartition: Int64] {
+        guard !pending.isEmpty else { return [:] }
+        let started = ContinuousClock.now
+        var step = try handler.flush()
+        if !republishRequests.isEmpty, let producer = handler as? any Republishing {
+            // One republication answers every request read since the last flush; each gets its markers.
+            step.outputs += try producer.republish()
+            let partitions = Topic.catalogue.first { $0.name == producer.republishedTopic }?.partitions ?? 1
+            for id in republishRequests {
+                let done = ResyncDone(requestId: id, source: group, owns: producer.owns)
+                for p in 0..<Int32(partitions) { step.outputs.append(try done.message(topic: producer.republishedTopic, partition: p)) }
+            }
+            republishRequests = []
+        }
+        try publish(step.outputs)
+        try store.commit(rows: step.rows, offsets: pending.offsets)
+        handler.didCommit()
+        processed.increment(by: pending.messages)
+        emitted.increment(by: step.outputs.count)
+        let committed = pending.offsets
+        pending = Pending()
+        let elapsed = ContinuousClock.now - started
+        flushTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        return committed
     }
 
     /// Publishes outputs and waits for acks=all; retries the whole set while the broker is unavailable
@@ -161,6 +335,12 @@ public final class StreamProcessor: Service, @unchecked Sendable {
             Gauge(label: "kafka_consumer_lag_messages", dimensions: [("group", group), ("topic", tp.topic), ("partition", String(tp.partition))]).record(l)
         }
     }
+}
+
+/// A value shared between the stream loop and the rebalance hooks it runs inside `poll` (same thread).
+final class UnsafeSendableBox<T>: @unchecked Sendable {
+    var value: T
+    init(_ value: T) { self.value = value }
 }
 
 /// Readiness as /health/ready reports it.

@@ -15,6 +15,25 @@ import Testing
         #expect(try canonical(#"{"é":1,"a":2,"Z":3,"aa":4,"B":5}"#) == #"{"B":5,"Z":3,"a":2,"aa":4,"é":1}"#)
     }
 
+    /// One pass gives the whole canonical form and the form without some top-level keys (the idempotency
+    /// hash and the revision hash), equal to writing each separately.
+    @Test(arguments: [
+        #"{"status":"N","messageId":"m1","b":1,"a":[{"z":1,"y":2}],"episodeId":"e"}"#,
+        #"{"messageId":"only"}"#, #"{}"#, #"{"a":1}"#, #"{"status":"C","é":{"messageId":"nested stays"}}"#, #"[1,2]"#,
+    ])
+    func canonicalWithoutKeysEqualsCanonicalOfTheFilteredObject(_ text: String) throws {
+        let value = try JSONValue.parse(text)
+        let (whole, without) = value.canonicalUTF8(alsoWithout: ["messageId", "status"])
+        #expect(whole == value.canonicalUTF8)
+        let filtered: JSONValue
+        if case .object(let o) = value {
+            filtered = .object(JSONObject(o.members.filter { $0.key != "messageId" && $0.key != "status" }))
+        } else {
+            filtered = value
+        }
+        #expect(without == filtered.canonicalUTF8)
+    }
+
     @Test(arguments: [
         ("1", "1"), ("1.0", "1"), ("10e-1", "1"), ("0.1e1", "1"), ("1.50", "1.5"), ("-0", "0"), ("-0.0", "0"),
         ("0e5", "0"), ("1e2", "100"), ("1E+2", "100"), ("0.001", "0.001"), ("0.000001", "0.000001"),

@@ -5,6 +5,7 @@ import FoundationNetworking
 #endif
 import MortalityIndicators
 import NPRCore
+import PipelineReference
 import Publishing
 import StayLinking
 import SyntheticData
@@ -15,43 +16,6 @@ import Testing
 /// what fresh engines compute from the final episode versions alone.
 @Suite(.serialized) struct BatchEquivalenceTests {
     static let asOf = LocalDate(year: 2024, month: 12, day: 31)!
-
-    /// From scratch: final versions only, no retractions, reference data first.
-    static func batch(_ data: SyntheticDataset) -> [String: PublishedValue] {
-        var slots: [EpisodeKey: EpisodeSlot] = [:]
-        for m in data.activities {
-            let valid = m.patient.personId.map(PersonId.isValid) ?? false
-            let birth = valid ? (try! PersonId.birthDate(of: m.patient.personId!).get()) : m.patient.birthDate!
-            let event = ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? m.patient.personId : nil, birthDate: birth))
-            if slots[event.episodeKey] == nil { slots[event.episodeKey] = .initial(event) } else { slots[event.episodeKey]!.apply(event) }
-        }
-        let finals = slots.values.compactMap(\.episode).sorted { $0.key < $1.key }
-        var linker = LinkerEngine()
-        for u in data.units { _ = linker.apply(unit: u) }
-        var changelogs: [StayChangelog] = []
-        for e in finals { if let c = linker.apply(ActivityEvent(.new, revision: 1, episode: e)) { changelogs.append(c) } }
-        var calculator = CalculatorEngine(asOf: asOf)
-        for u in data.units { calculator.apply(unit: u) }
-        for p in data.population {
-            let m = MunicipalityRegister.resolve(p.municipality).single2024!
-            calculator.apply(population: PopulationEvent(year: p.year, municipality: m, sex: p.sex, age: p.age, count: p.count))
-        }
-        for c in changelogs { calculator.apply(c) }
-        var mortality = MortalityEngine(asOf: asOf)
-        for p in data.population {
-            mortality.apply(population: PopulationEvent(year: p.year, municipality: MunicipalityRegister.resolve(p.municipality).single2024!, sex: p.sex, age: p.age, count: p.count))
-        }
-        for e in finals where e.pseudonym != nil { mortality.apply(ActivityEvent(.new, revision: 1, episode: e)) }
-        for d in data.deaths {
-            let birth = try! PersonId.birthDate(of: d.personId).get()
-            mortality.apply(death: DeathEvent(status: d.status, pseudonym: d.personId, deathDate: d.deathDate, sex: d.sex, birthDate: birth, municipality: d.municipality))
-        }
-        var publisher = PublisherEngine()
-        for (k, c) in calculator.allCells { publisher.apply(CellUpdate(key: k, cell: c)) }
-        for (k, c) in mortality.allCells { publisher.apply(CellUpdate(key: k, cell: c)) }
-        _ = publisher.publish(now: "batch")
-        return Dictionary(uniqueKeysWithValues: publisher.values(indicator: nil, measure: nil, period: nil, level: nil, unit: nil, sex: nil).map { ($0.key, $0) })
-    }
 
     @Test func shuffledStreamWithCorrectionsEqualsBatch() async throws {
         try await runAndCompare(seed: 11, kills: 0)
@@ -108,24 +72,9 @@ import Testing
             ((try await HTTP.request("GET", publisher + "/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true
         }
         let published = try JSONDecoder().decode([PublishedValue].self, from: try await HTTP.request("GET", publisher + "/v1/indicators").body)
-        let expected = Self.batch(data)
+        let expected = FromScratch.publishedValues(data, asOf: Self.asOf)
         #expect(published.count == expected.count)
-        var mismatches: [String] = []
-        for v in published {
-            guard let e = expected[v.key] else { mismatches.append("unexpected \(v.key)"); continue }
-            let same = v.status == e.status && v.numerator == e.numerator && v.denominator == e.denominator
-                && close(v.value, e.value) && close(v.ciLower, e.ciLower) && close(v.ciUpper, e.ciUpper)
-            if !same { mismatches.append("\(v.key): got \(v.status) \(v.numerator as Any)/\(v.denominator as Any), batch \(e.status) \(e.numerator as Any)/\(e.denominator as Any)") }
-        }
-        for k in Set(expected.keys).subtracting(published.map(\.key)) { mismatches.append("missing \(k)") }
+        let mismatches = FromScratch.differences(published: published, expected: expected)
         #expect(mismatches.isEmpty, "\(mismatches.count) differences, first: \(mismatches.prefix(5))")
-    }
-
-    func close(_ a: Double?, _ b: Double?) -> Bool {
-        switch (a, b) {
-        case (nil, nil): return true
-        case let (x?, y?): return abs(x - y) <= 1e-9 * max(1, abs(y))
-        default: return false
-        }
     }
 }

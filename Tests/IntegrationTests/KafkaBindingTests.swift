@@ -1,6 +1,8 @@
 import Foundation
 import Kafka
 import Logging
+import NPRCore
+import SyntheticData
 import Testing
 
 let quiet = Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() })
@@ -177,9 +179,30 @@ final class CommittedOffsets: @unchecked Sendable {
         try await p.deliver(OutgoingMessage(topic: "npr.population", key: "x", value: [1]))
         let c = try consumer(broker.bootstrap, group: "oor")
         try c.assign([TopicPartition("npr.population", 0): 500])
-        #expect(throws: KafkaError.self) {
+        let error = #expect(throws: InputOffsetLost.self) {
             for _ in 0..<50 { _ = try c.poll(maxMessages: 10, timeout: .milliseconds(200)) }
         }
+        #expect(error?.topicPartition == TopicPartition("npr.population", 0))
         c.close(); p.close()
+    }
+}
+
+/// The partition a key lands in, computed by `KeyPartitioner`, is the one librdkafka's murmur2_random
+/// partitioner (the services' producers) delivers it to.
+@Suite struct KeyPartitionerTests {
+    @Test func computedPartitionsMatchTheProducers() async throws {
+        let broker = try BrokerProcess()
+        defer { broker.stop() }
+        var config = KafkaConfig.producer(bootstrap: broker.bootstrap)
+        config["partitioner"] = "murmur2_random"
+        config["statistics.interval.ms"] = "0"
+        let p = try KafkaProducer(config: config, name: "partitioner-test", logger: quiet)
+        defer { p.close() }
+        var rng = SplitMix64(seed: 7)
+        for i in 0..<200 {
+            let key = "key-\(i)-" + String(repeating: "x", count: rng.int(0...9)) + "æø|\(rng.next())"
+            let report = try await p.deliver(OutgoingMessage(topic: Topic.cells, key: key, value: [1]))
+            #expect(report.partition == KeyPartitioner.partition(of: key, partitions: 6), "\(key)")
+        }
     }
 }

@@ -2,6 +2,7 @@ import ActivityIndicators
 import Foundation
 import MortalityIndicators
 import NPRCore
+import Publishing
 import StayLinking
 import StreamCodec
 import SyntheticData
@@ -98,6 +99,25 @@ struct WireFormTests {
         #expect(t.events.contains { $0.kind == .annulment } && t.changelogs.contains { !$0.retracted.isEmpty })
         #expect(t.cells.contains { $0.cell == nil } && t.cells.contains { $0.cell?.d1 != nil } && t.cells.contains { $0.cell?.scale != nil })
         #expect(t.changelogs.contains { $0.stays.contains { $0.end == nil } })
+    }
+
+    /// The publisher's output and state rows: published values (suppressed, undefined and plain ones, with
+    /// CIs), their contents and the slots it persists.
+    @Test func publishedValuesAndSlotsAreWrittenAsFoundationWritesThem() throws {
+        var publisher = PublisherEngine()
+        for c in Self.traffic.cells { publisher.apply(c) }
+        _ = publisher.publish(now: "2024-12-31T12:00:00Z")
+        let values = publisher.values()
+        try Self.expectSameAsFoundation(values)
+        #expect(values.contains { $0.status == .suppressedPrimary } && values.contains { $0.ciLower != nil } && values.contains { $0.value != nil })
+        let slots = publisher.takeStateChanges().compactMap(\.slot)
+        #expect(!slots.isEmpty)
+        for slot in slots {
+            let wire = String(decoding: slot.wireJSON, as: UTF8.self)
+            #expect(wire == String(decoding: try Self.foundation.encode(slot), as: UTF8.self))
+            let back = try PublisherEngine.Slot(wireJSON: Array(wire.utf8))
+            #expect(String(decoding: back.wireJSON, as: UTF8.self) == wire)
+        }
     }
 
     /// Strings that need escaping, non-ASCII text, extreme integers, every optional absent or present.

@@ -1,0 +1,122 @@
+import Foundation
+import Kafka
+import Logging
+import Metrics
+import NPRCore
+import Synchronization
+
+/// Flow control for intake: new work is admitted only while no consumer group of the pipeline is further
+/// behind on any partition it reads than the broker can be trusted to keep.
+///
+/// The bound per partition is the smaller of `NPR_MAX_PIPELINE_LAG` (default 4 000 messages, safe for the
+/// embedded broker: it keeps 5 MiB per partition, about 10 000 of the largest messages, the linker's stay
+/// changelogs) and half of what the broker currently retains of that partition once it has started to drop
+/// old data (log start above 0), so a broker with a smaller retention still never drops unread data.
+/// A request waits for admission up to `NPR_ADMISSION_WAIT_MS` (default 60 000, half a client's ordinary
+/// 2-minute timeout); past that it is refused with 503 and `Retry-After`.
+public final class Backpressure: Sendable {
+    public struct Settings: Sendable {
+        public var maxLagPerPartition: Int64 = 4_000
+        public var maxWait: Duration = .seconds(60)
+        public var sampleInterval: Duration = .milliseconds(100)
+        public init() {}
+        public init(configuration: ServiceConfiguration) throws {
+            if let raw = configuration.environment["NPR_MAX_PIPELINE_LAG"] {
+                guard let v = Int64(raw), v > 0 else {
+                    throw ConfigurationError(variable: "NPR_MAX_PIPELINE_LAG", problem: "must be a positive number of messages, got \(raw)")
+                }
+                maxLagPerPartition = v
+            }
+            if let raw = configuration.environment["NPR_ADMISSION_WAIT_MS"] {
+                guard let v = Int(raw), (0...600_000).contains(v) else {
+                    throw ConfigurationError(variable: "NPR_ADMISSION_WAIT_MS", problem: "must be 0–600000 milliseconds, got \(raw)")
+                }
+                maxWait = .milliseconds(v)
+            }
+        }
+    }
+
+    /// The worst partition of the last sample.
+    public struct Sample: Sendable, Codable {
+        public var admitting: Bool
+        public var group: String
+        public var topic: String
+        public var partition: Int32
+        public var lag: Int64
+        public var bound: Int64
+        public var sampledAt: Double
+    }
+
+    public let settings: Settings
+    let groups: [(service: String, topics: [String])]
+    let admin: KafkaAdmin
+    let logger: Logger
+    let latest = Mutex<Sample?>(nil)
+    let stop = Mutex(false)
+    let waits: Counter
+    let refusals: Counter
+    let lagGauge: Gauge
+
+    /// Watches the consumer groups of `groups` (by default every stateful service but intake).
+    public init(settings: Settings, bootstrap: String, logger: Logger,
+                groups: [(service: String, topics: [String])] = Topic.inputs.filter { $0.service != "intake" }) throws {
+        self.settings = settings
+        self.groups = groups
+        self.logger = logger
+        admin = try KafkaAdmin(bootstrap: bootstrap, logger: logger)
+        waits = Counter(label: "intake_backpressure_waits_total")
+        refusals = Counter(label: "intake_backpressure_refusals_total")
+        lagGauge = Gauge(label: "intake_pipeline_max_lag_messages")
+        let thread = Thread { [self] in
+            while !stop.withLock({ $0 }) {
+                sampleOnce()
+                Thread.sleep(forTimeInterval: Double(settings.sampleInterval.components.attoseconds) / 1e18
+                             + Double(settings.sampleInterval.components.seconds))
+            }
+        }
+        thread.name = "backpressure"
+        thread.start()
+    }
+
+    deinit { stop.withLock { $0 = true } }
+
+    /// One look at every group's lag; the partition closest to (or furthest past) its bound decides.
+    func sampleOnce() {
+        var worst: Sample?
+        for (group, topics) in groups {
+            guard let lags = try? admin.lag(group: group, topics: topics) else {
+                // Unknown is not safe: hold admission until the broker answers again.
+                worst = Sample(admitting: false, group: group, topic: "?", partition: -1, lag: -1, bound: settings.maxLagPerPartition,
+                               sampledAt: Date().timeIntervalSince1970)
+                break
+            }
+            for l in lags {
+                let retained = l.high - l.low
+                let bound = l.low > 0 ? min(settings.maxLagPerPartition, retained / 2) : settings.maxLagPerPartition
+                let s = Sample(admitting: l.lag <= bound, group: group, topic: l.topic, partition: l.partition, lag: l.lag,
+                               bound: bound, sampledAt: Date().timeIntervalSince1970)
+                if worst == nil || Double(l.lag) / Double(max(bound, 1)) > Double(worst!.lag) / Double(max(worst!.bound, 1)) { worst = s }
+            }
+        }
+        if let worst { lagGauge.record(worst.lag) }
+        latest.withLock { $0 = worst }
+    }
+
+    public var current: Sample? { latest.withLock { $0 } }
+
+    /// Waits until the pipeline is within its bounds (true) or `settings.maxWait` passed (false: refuse).
+    /// A request that had to wait waits for a fresh sample taken after it arrived, so a burst of requests
+    /// cannot all slip through on one old sample.
+    public func admit() async -> Bool {
+        guard let s = current, !s.admitting || Date().timeIntervalSince1970 - s.sampledAt > 1 else { return true }
+        waits.increment()
+        let deadline = ContinuousClock.now + settings.maxWait
+        let arrived = Date().timeIntervalSince1970
+        while ContinuousClock.now < deadline {
+            if let s = current, s.sampledAt > arrived, s.admitting { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        refusals.increment()
+        return false
+    }
+}
