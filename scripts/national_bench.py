@@ -85,12 +85,12 @@ def count_lines(path):
 
 
 class Stack:
-    def __init__(self, bin_dir, state, as_of, base_port):
+    def __init__(self, bin_dir, state, as_of, ports):
         self.bin = bin_dir
         self.state = state
-        self.ports = {s: base_port + i for i, s in enumerate(SERVICES)}
+        self.ports = ports
         self.env = dict(os.environ, NPR_BIN=bin_dir, NPR_STATE_DIR=state, NPR_AS_OF=as_of,
-                        **{s.upper().replace("-", "_") + "_PORT": str(p) for s, p in self.ports.items()})
+                        **{s.upper().replace("-", "_") + "_PORT": str(p) for s, p in ports.items()})
 
     def up(self):
         subprocess.run([ROOT + "/scripts/stack.sh", "down"], env=self.env, stdout=subprocess.DEVNULL)
@@ -180,7 +180,7 @@ def send_all(stack, data, senders):
                 with lock:
                     t = time.monotonic() - started
                     log(f"  loading {os.path.basename(path)}: sent {totals['sent']:,}, accepted {totals['accepted']:,}, "
-                        f"{totals['sent'] / t:,.0f} records/s, 503 refusals {totals['refusals'] + sum(0 for _ in [])}")
+                        f"{totals['sent'] / t:,.0f} records/s, 503 refusals {totals['refusals']}")
         for _ in threads:
             work.put(None)
         for t in threads:
@@ -262,6 +262,7 @@ def freshness(stack, data, samples, year):
     events = {}
     cond = threading.Condition()
     stop = threading.Event()
+    subscribed = threading.Event()
 
     def listen():
         c = http.client.HTTPConnection("127.0.0.1", stack.ports["publisher"], timeout=300)
@@ -272,7 +273,9 @@ def freshness(stack, data, samples, year):
             line = r.fp.readline()
             if not line:
                 break
-            if line.startswith(b"data: "):
+            if line.startswith(b":"):
+                subscribed.set()   # the stream's opening comment: changes from here on are delivered
+            elif line.startswith(b"data: "):
                 data_line = line[6:]
             elif line == b"\n" and data_line:
                 v = json.loads(data_line)
@@ -308,13 +311,13 @@ def freshness(stack, data, samples, year):
     base = {"institutionId": unit["institutionId"], "episodeId": "freshness-probe", "unitId": unit["unitId"], "sector": "TSB",
             "patient": {"personId": pid, "sex": 2, "municipality": "0301"}, "careLevel": 1,
             "start": f"{year}-03-01T10:00", "end": f"{year}-03-10T10:00"}
-    time.sleep(1)   # the stream subscription is open before the first change (not a synchronisation: events are keyed by value)
+    if not subscribed.wait(timeout=30):
+        raise RuntimeError("the SSE stream did not open")
     latencies = []
-    current = None
     for i in range(samples + 1):
         end_type = 2 if i % 2 == 0 else 1
         msg = dict(base, messageId=f"freshness-{i}", status="N" if i == 0 else "M", revision=i + 1, endType=end_type)
-        snapshot = [v for v in stack_values(stack, key)]
+        snapshot = stack_values(stack, key)
         before = snapshot[0]["numerator"] if snapshot else 0
         want = before + 1 if end_type == 2 else before - 1
         if i == 0:
@@ -353,11 +356,9 @@ def demo(a):
     bin_dir = a.bin
     with open(a.data + "/as-of.txt") as f:
         as_of = f.read().strip()
-    stack = Stack(bin_dir, os.path.abspath(os.environ.get("NPR_STATE_DIR", ROOT + "/.run")), as_of,
-                  int(os.environ.get("INTAKE_PORT", "8080")))
-    stack.ports = {"intake": int(os.environ.get("INTAKE_PORT", "8080")), "publisher": int(os.environ.get("PUBLISHER_PORT", "8081")),
-                   "episode-linker": 8082, "indicator-calculator": 8083, "mortality-linker": 8084}
-    stack.env = dict(os.environ, NPR_BIN=bin_dir, NPR_STATE_DIR=stack.state, NPR_AS_OF=as_of)
+    defaults = {"intake": 8080, "publisher": 8081, "episode-linker": 8082, "indicator-calculator": 8083, "mortality-linker": 8084}
+    ports = {s: int(os.environ.get(s.upper().replace("-", "_") + "_PORT", p)) for s, p in defaults.items()}
+    stack = Stack(bin_dir, os.path.abspath(os.environ.get("NPR_STATE_DIR", ROOT + "/.run")), as_of, ports)
     stack.up()
     try:
         totals, started = send_all(stack, a.data, a.senders)
@@ -397,7 +398,7 @@ def main():
         as_of = f.read().strip()
     year = int(as_of[:4])
     state = os.path.abspath(a.data + "/state")
-    stack = Stack(bin_dir, state, as_of, a.base_port)
+    stack = Stack(bin_dir, state, as_of, {s: a.base_port + i for i, s in enumerate(SERVICES)})
     n_act, n_pop, n_death = (count_lines(a.data + f) for f in ("/activities.ndjson", "/population.ndjson", "/deaths.ndjson"))
     log(f"national bench: {n_act:,} activity messages, {n_pop:,} population counts, {n_death:,} deaths; stack from {bin_dir}")
     stack.up()

@@ -124,18 +124,17 @@ final class Ledger: @unchecked Sendable {
     /// Decides every record of a request (or one inbound Kafka message): `prepare` on every core, then the
     /// ledger decisions in order under the lock. `rollback` undoes the ledger changes if publishing fails.
     func decide(kind: RecordKind, records: [Result<JSONValue, JSONParseError>], source: String,
-                mayReport: @escaping @Sendable (String) -> Bool) -> Decision {
-        decide(kind: kind, prepared: prepare(kind: kind, records: records, mayReport: mayReport), source: source)
+                mayReport: @escaping @Sendable (String) -> Bool) throws -> Decision {
+        decide(kind: kind, prepared: try prepare(kind: kind, records: records, mayReport: mayReport), source: source)
     }
 
     /// The part of deciding that needs no ledger state, on every core: validation, the content hashes and
     /// the pseudonym. Unit records are validated here but applied in `decide`, in order.
-    func prepare(kind: RecordKind, records: [Result<JSONValue, JSONParseError>], mayReport: @escaping @Sendable (String) -> Bool) -> [Prepared] {
+    func prepare(kind: RecordKind, records: [Result<JSONValue, JSONParseError>], mayReport: @escaping @Sendable (String) -> Bool) throws -> [Prepared] {
         let units = state.withLock { $0.units }
-        let indexed = Array(records.enumerated())
-        return (try? BatchCodec.map(indexed) { [self] (index, parsed) -> Prepared in
+        return try BatchCodec.map(Array(records.enumerated())) { [self] (index, parsed) -> Prepared in
             prepare(kind: kind, index: index, parsed, units: units, mayReport: mayReport)
-        }) ?? []
+        }
     }
 
     private func prepare(kind: RecordKind, index: Int, _ parsed: Result<JSONValue, JSONParseError>, units: [String: NPRCore.Unit],

@@ -219,7 +219,7 @@ func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws 
         refused.headers[.retryAfter] = "5"
         return refused
     }
-    let prepared = ledger.prepare(kind: kind, records: records, mayReport: { caller.isAdmin || caller.institutions.contains($0) })
+    let prepared = try ledger.prepare(kind: kind, records: records, mayReport: { caller.isAdmin || caller.institutions.contains($0) })
     switch await rounds.submit(kind: kind, prepared: prepared) {
     case .failure(let response): return response
     case .success(let decision):
@@ -238,7 +238,7 @@ router.put("/v1/reference/units") { request, _ -> Response in
     guard caller.isAdmin else { return problem(.forbidden, "Forbidden", "only the admin token may change the unit register") }
     let records: [Result<JSONValue, JSONParseError>]
     switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
-    switch await rounds.submit(kind: .unit, prepared: ledger.prepare(kind: .unit, records: records, mayReport: { _ in true })) {
+    switch await rounds.submit(kind: .unit, prepared: try ledger.prepare(kind: .unit, records: records, mayReport: { _ in true })) {
     case .failure(let response): return response
     case .success(let decision):
         recordMetrics(decision, kind: RecordKind.unit.rawValue)
@@ -262,7 +262,7 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
         for m in batch {
             let parsed: Result<JSONValue, JSONParseError>
             do throws(JSONParseError) { parsed = .success(try JSONValue.parse(m.value ?? [])) } catch { parsed = .failure(error) }
-            let decision = ledger.decide(kind: .activity, records: [parsed], source: "kafka", mayReport: { _ in true })
+            let decision = try ledger.decide(kind: .activity, records: [parsed], source: "kafka", mayReport: { _ in true })
             recordMetrics(decision, kind: RecordKind.activity.rawValue)
             pending.outputs += decision.outputs
             pending.rows += try decision.allRows()

@@ -157,7 +157,7 @@ extension PublisherHandler: Resyncing {
     func resyncDone(_ partition: TopicPartition, _ done: ResyncDone) {
         guard var r = resyncs[partition.partition], r.requestId == done.requestId else { return }
         let owned = Set(done.owns)
-        let partitions = Topic.catalogue.first { $0.name == Topic.cells }?.partitions ?? 1
+        let partitions = Topic.partitions(of: Topic.cells)
         engine.withLock { e in
             let stale = e.cellKeys.filter {
                 owned.contains($0.indicator.rawValue) && !r.refreshed.contains($0)

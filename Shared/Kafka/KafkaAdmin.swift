@@ -120,17 +120,32 @@ public final class KafkaAdmin: @unchecked Sendable {
 
     /// Committed offsets of `group` for every partition of `topics`, beside the watermarks.
     public func lag(group: String, topics: [String], withTimestamps: Bool = false) throws -> [PartitionLag] {
+        try lags([(group, topics)], withTimestamps: withTimestamps)
+    }
+
+    /// The lag of several groups: one metadata request, one watermark query per partition however many
+    /// groups read it, one committed-offsets request per group.
+    public func lags(_ groups: [(group: String, topics: [String])], withTimestamps: Bool = false) throws -> [PartitionLag] {
         let counts = try self.topics()
-        let partitions = topics.flatMap { t in (0..<Int32(counts[t] ?? 0)).map { TopicPartition(t, $0) } }
-        let consumer = try groupClient(group)
-        let committed = try consumer.committed(partitions)
-        var lags = try partitions.map { tp in
-            let w = try watermarks(tp)
-            let c = committed[tp].flatMap { $0 >= 0 ? $0 : nil }
-            return PartitionLag(group: group, topic: tp.topic, partition: tp.partition, committed: c, low: w.low, high: w.high)
+        var marks: [TopicPartition: (low: Int64, high: Int64)] = [:]
+        var out: [PartitionLag] = []
+        for (group, topics) in groups {
+            let partitions = topics.flatMap { t in (0..<Int32(counts[t] ?? 0)).map { TopicPartition(t, $0) } }
+            let committed = try groupClient(group).committed(partitions)
+            let lags = try partitions.map { tp in
+                let w = try marks[tp] ?? watermarks(tp)
+                marks[tp] = w
+                let c = committed[tp].flatMap { $0 >= 0 ? $0 : nil }
+                return PartitionLag(group: group, topic: tp.topic, partition: tp.partition, committed: c, low: w.low, high: w.high)
+            }
+            out += withTimestamps ? try timestamped(lags, group: group) : lags
         }
-        guard withTimestamps else { return lags }
-        // Read the first unprocessed message of each lagging partition for its timestamp (lag in seconds).
+        return out
+    }
+
+    /// Reads the first unprocessed message of each lagging partition for its timestamp (lag in seconds).
+    func timestamped(_ lags: [PartitionLag], group: String) throws -> [PartitionLag] {
+        var lags = lags
         let lagging = lags.filter { $0.lag > 0 }
         guard !lagging.isEmpty else { return lags }
         var config = KafkaConfig.consumer(bootstrap: bootstrap, group: group)

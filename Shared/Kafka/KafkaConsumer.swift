@@ -269,14 +269,16 @@ extension KafkaConsumer {
 }
 
 extension KafkaConsumer {
-    /// Moves an assigned partition's position (the next message fetched is at `offset`).
-    public func seek(_ tp: TopicPartition, to offset: Int64, timeout: Duration = .seconds(5)) throws {
-        let list = partitionList([tp: offset])
+    /// Starts fetching `tp` again at `offset` after it stopped on an out-of-range offset. librdkafka leaves
+    /// such a partition in no fetch state, where a seek fails, so the whole assignment is given again: the
+    /// other partitions continue at their positions (or, where nothing was read yet, at `resume(partition)`).
+    public func restart(_ tp: TopicPartition, at offset: Int64, resume: (TopicPartition) -> Int64) throws {
+        var offsets: [TopicPartition: Int64] = [:]
+        for (p, position) in positions() { offsets[p] = p == tp ? offset : (position >= 0 ? position : resume(p)) }
+        offsets[tp] = offset
+        let list = partitionList(offsets)
         defer { rd_kafka_topic_partition_list_destroy(list) }
-        if let error = rd_kafka_seek_partitions(handle, list, timeoutMilliseconds(timeout)) {
-            let e = KafkaError(rd_kafka_error_code(error), "seek \(tp)")
-            rd_kafka_error_destroy(error)
-            throw e
-        }
+        let err = rd_kafka_assign(handle, list)
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR else { throw KafkaError(err, "restart \(tp)") }
     }
 }

@@ -33,6 +33,9 @@ extension Topic {
         ("publisher", [cells]),
     ]
 
+    /// The catalogue's partition count of a topic (1 for a topic it does not declare).
+    public static func partitions(of topic: String) -> Int { catalogue.first { $0.name == topic }?.partitions ?? 1 }
+
     public static func inputs(of service: String) -> [String] {
         inputs.first { $0.service == service }?.topics ?? []
     }

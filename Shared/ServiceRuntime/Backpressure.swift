@@ -52,7 +52,6 @@ public final class Backpressure: Sendable {
     let admin: KafkaAdmin
     let logger: Logger
     let latest = Mutex<Sample?>(nil)
-    let stop = Mutex(false)
     let waits: Counter
     let refusals: Counter
     let lagGauge: Gauge
@@ -67,8 +66,9 @@ public final class Backpressure: Sendable {
         waits = Counter(label: "intake_backpressure_waits_total")
         refusals = Counter(label: "intake_backpressure_refusals_total")
         lagGauge = Gauge(label: "intake_pipeline_max_lag_messages")
+        // Samples for the life of the process (intake holds one Backpressure).
         let thread = Thread { [self] in
-            while !stop.withLock({ $0 }) {
+            while true {
                 sampleOnce()
                 Thread.sleep(forTimeInterval: Double(settings.sampleInterval.components.attoseconds) / 1e18
                              + Double(settings.sampleInterval.components.seconds))
@@ -78,25 +78,20 @@ public final class Backpressure: Sendable {
         thread.start()
     }
 
-    deinit { stop.withLock { $0 = true } }
-
     /// One look at every group's lag; the partition closest to (or furthest past) its bound decides.
     func sampleOnce() {
+        let now = Date().timeIntervalSince1970
+        guard let lags = try? admin.lags(groups.map { ($0.service, $0.topics) }) else {
+            // No answer from the broker: no lag to judge. Requests go on to publishing, which refuses them
+            // with 503 while the broker does not acknowledge, rather than being held here for nothing.
+            latest.withLock { $0 = nil }
+            return
+        }
         var worst: Sample?
-        for (group, topics) in groups {
-            guard let lags = try? admin.lag(group: group, topics: topics) else {
-                // Unknown is not safe: hold admission until the broker answers again.
-                worst = Sample(admitting: false, group: group, topic: "?", partition: -1, lag: -1, bound: settings.maxLagPerPartition,
-                               sampledAt: Date().timeIntervalSince1970)
-                break
-            }
-            for l in lags {
-                let retained = l.high - l.low
-                let bound = l.low > 0 ? min(settings.maxLagPerPartition, retained / 2) : settings.maxLagPerPartition
-                let s = Sample(admitting: l.lag <= bound, group: group, topic: l.topic, partition: l.partition, lag: l.lag,
-                               bound: bound, sampledAt: Date().timeIntervalSince1970)
-                if worst == nil || Double(l.lag) / Double(max(bound, 1)) > Double(worst!.lag) / Double(max(worst!.bound, 1)) { worst = s }
-            }
+        for l in lags {
+            let bound = l.low > 0 ? min(settings.maxLagPerPartition, (l.high - l.low) / 2) : settings.maxLagPerPartition
+            let s = Sample(admitting: l.lag <= bound, group: l.group, topic: l.topic, partition: l.partition, lag: l.lag, bound: bound, sampledAt: now)
+            if worst.map({ Double(l.lag) / Double(max(bound, 1)) > Double($0.lag) / Double(max($0.bound, 1)) }) ?? true { worst = s }
         }
         if let worst { lagGauge.record(worst.lag) }
         latest.withLock { $0 = worst }

@@ -3,7 +3,6 @@ import Kafka
 import Logging
 import Metrics
 import NPRCore
-import Synchronization
 
 /// A service stopped on purpose because input it never read is gone: restarting cannot help, so the
 /// process exits with `exitCode` and the supervisor (scripts/stack.sh, compose `on-failure`) leaves it down.
@@ -23,11 +22,10 @@ public struct UnrecoverableInputLoss: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// Tracks input partitions whose committed position fell below the broker's log start, for metrics,
-/// logs and `/health`, and decides what to do about it.
-public final class InputHealth: Sendable {
+/// Reports input partitions whose committed position fell below the broker's log start (metrics; the
+/// stream runtime logs and decides what to do about it).
+final class InputHealth: Sendable {
     let service: String
-    let lost = Mutex<[TopicPartition: Int64]>([:])
     let lostCounter: Counter
 
     init(service: String) {
@@ -35,15 +33,10 @@ public final class InputHealth: Sendable {
         lostCounter = Counter(label: "npr_input_offsets_lost_total", dimensions: [("service", service)])
     }
 
-    /// Partitions whose input was found lost, with the number of messages gone.
-    public var lostPartitions: [TopicPartition: Int64] { lost.withLock { $0 } }
-
-    /// Records a loss (metric, gauge, the partition's state for health) and returns the stored position and
-    /// the log start.
+    /// Counts a loss and records how many messages are gone; returns the stored position and the log start.
     func record(_ loss: InputOffsetLost, consumer: KafkaConsumer, store: StateStore) -> (position: Int64, logStart: Int64) {
         let position = (try? store.offsets())?[loss.topicPartition] ?? max(0, loss.offset)
         let logStart = (try? consumer.watermarks(loss.topicPartition).low) ?? -1
-        lost.withLock { $0[loss.topicPartition] = max(0, logStart - position) }
         lostCounter.increment()
         Gauge(label: "npr_input_lost_messages", dimensions: [("service", service), ("topic", loss.topicPartition.topic),
                                                               ("partition", String(loss.topicPartition.partition))])

@@ -13,7 +13,6 @@ public struct StepResult: Sendable {
     public var rows: [StateStore.Row]
     public init(outputs: [OutgoingMessage] = [], rows: [StateStore.Row] = []) { self.outputs = outputs; self.rows = rows }
     public mutating func append(_ other: StepResult) { outputs += other.outputs; rows += other.rows }
-    public var isEmpty: Bool { outputs.isEmpty && rows.isEmpty }
 }
 
 /// A service's stateful core as the runtime drives it: from one thread, batch by batch.
@@ -100,7 +99,7 @@ public struct CommitPolicy: Sendable {
 /// Exactly-once effect without Kafka transactions: the store is the source of truth for offsets; a crash
 /// before a flush is committed replays the inputs since the previous commit onto the restored state, and
 /// outputs are absolute (idempotent), so the replay changes nothing downstream. An input offset below the
-/// log start (data the service never read is gone) is never skipped: see `InputLossPolicy`.
+/// log start (data the service never read is gone) is never skipped: see `recover(from:)`.
 public final class StreamProcessor: Service, @unchecked Sendable {
     let handler: StreamHandler
     let store: StateStore
@@ -110,7 +109,7 @@ public final class StreamProcessor: Service, @unchecked Sendable {
     let group: String
     let policy: CommitPolicy
     public let readiness: Readiness
-    public let health: InputHealth
+    let health: InputHealth
     let stopFlag = Mutex(false)
     let processed: Counter
     let emitted: Counter
@@ -271,7 +270,8 @@ public final class StreamProcessor: Service, @unchecked Sendable {
             throw stop
         }
         let end = try consumer.watermarks(tp).high
-        try consumer.seek(tp, to: end)
+        let stored = (try? store.offsets()) ?? [:]
+        try consumer.restart(tp, at: end) { max(pending.offsets[$0] ?? 0, stored[$0] ?? 0) }
         let request = ResyncRequest(requestId: UUID().uuidString, topic: tp.topic, requestedBy: group)
         resyncing.resyncBegan(tp, requestId: request.requestId)
         try publish([.json(topic: Topic.control, key: tp.topic, request)])
@@ -292,7 +292,7 @@ public final class StreamProcessor: Service, @unchecked Sendable {
         if !republishRequests.isEmpty, let producer = handler as? any Republishing {
             // One republication answers every request read since the last flush; each gets its markers.
             step.outputs += try producer.republish()
-            let partitions = Topic.catalogue.first { $0.name == producer.republishedTopic }?.partitions ?? 1
+            let partitions = Topic.partitions(of: producer.republishedTopic)
             for id in republishRequests {
                 let done = ResyncDone(requestId: id, source: group, owns: producer.owns)
                 for p in 0..<Int32(partitions) { step.outputs.append(try done.message(topic: producer.republishedTopic, partition: p)) }

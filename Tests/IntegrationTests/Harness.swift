@@ -100,6 +100,17 @@ final class ServiceProcess: @unchecked Sendable {
         try process.run()
     }
 
+    /// `name` alone against `broker`, with a state directory and a port of its own, once it is ready.
+    static func alone(_ name: String, broker: BrokerProcess) async throws -> ServiceProcess {
+        let service = try ServiceProcess(name, port: freePorts(1)[0],
+                                         environment: ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": temporaryDirectory()])
+        try await waitUntil(.seconds(60), "\(name) ready") { try await HTTP.request("GET", service.base + "/health/ready").status == 200 }
+        return service
+    }
+
+    var base: String { "http://127.0.0.1:\(port)" }
+    var state: String { environment["NPR_STATE_DIR"]! }
+
     func kill9() {
         Foundation.kill(process.processIdentifier, SIGKILL)
         process.waitUntilExit()

@@ -111,23 +111,59 @@ import Testing
         return try admin.watermarks(TopicPartition(topic, 0)).low
     }
 
+    /// The publisher's progress is deleted while the broker has dropped the start of npr.cells: it reports the
+    /// loss, skips to the end, asks the calculator and the mortality-linker to republish every current cell,
+    /// and ends with exactly the from-scratch values, without restarting.
+    @Test func publisherRebuildsLostCellsFromItsProducers() async throws {
+        var config = SyntheticConfig.small(year: 2024, seed: 31)
+        config.patients = 150
+        let data = SyntheticGenerator.generate(config)
+        let pipeline = try await Pipeline.start(environment: ["NPR_AS_OF": Self.asOf.description])
+        defer { pipeline.stop() }
+        let encoder = JSONEncoder()
+        _ = try await HTTP.request("PUT", pipeline.intake + "/v1/reference/units", body: try encoder.encode(data.units), token: "dev-admin-token")
+        for chunk in stride(from: 0, to: data.population.count, by: 10_000) {
+            _ = try await post(pipeline.intake + "/v1/population", try data.population[chunk..<min(chunk + 10_000, data.population.count)].map { try encoder.encode($0) })
+        }
+        for chunk in stride(from: 0, to: data.activities.count, by: 500) {
+            _ = try await post(pipeline.intake + "/v1/activities", try data.activities[chunk..<min(chunk + 500, data.activities.count)].map { try encoder.encode($0) })
+        }
+        _ = try await post(pipeline.intake + "/v1/deaths", try data.deaths.map { try encoder.encode($0) })
+        let expected = FromScratch.publishedValues(data, asOf: Self.asOf)
+        func caughtUpAndEqual() async throws -> Bool {
+            guard ((try await HTTP.request("GET", pipeline.publisher + "/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true else { return false }
+            let values = try JSONDecoder().decode([PublishedValue].self, from: try await HTTP.request("GET", pipeline.publisher + "/v1/indicators").body)
+            return FromScratch.differences(published: values, expected: expected).isEmpty
+        }
+        try await waitUntil(.seconds(300), "pipeline caught up") { try await caughtUpAndEqual() }
+
+        let publisher = pipeline["publisher"]
+        publisher.stop()
+        #expect(try overfill(Topic.cells, broker: pipeline.broker) > 0, "the broker kept everything; the test needs it to drop data")
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: pipeline.state + "/publisher.sqlite" + suffix) }
+        try publisher.start()
+        try await waitUntil(.seconds(120), "publisher rebuilt from its producers") { try await caughtUpAndEqual() }
+        #expect(publisher.process.isRunning)
+        let metrics = String(decoding: try await HTTP.request("GET", pipeline.publisher + "/metrics").body, as: UTF8.self)
+        #expect(metrics.contains("npr_input_offsets_lost_total{service=\"publisher\"}"))
+        let log = try String(contentsOfFile: pipeline.state + "/publisher.log", encoding: .utf8)
+        #expect(log.contains("input lost: skipped to the end of the partition and asked its producers to republish"))
+    }
+
     /// The source log itself is gone (activities never processed, dropped by the broker): nothing upstream
     /// can rebuild it, so the consumer stops with the command that rebuilds, and stays down instead of
     /// restarting into the same loss.
     @Test func lostSourceInputStopsWithTheRebuildCommand() async throws {
         let broker = try BrokerProcess()
         defer { broker.stop() }
-        let state = temporaryDirectory()
-        let port = freePorts(1)[0]
-        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state]
-        var linker = try ServiceProcess("episode-linker", port: port, environment: env)
+        let linker = try await ServiceProcess.alone("episode-linker", broker: broker)
         defer { linker.stop() }
-        try await waitUntil(.seconds(60), "linker ready") { try await HTTP.request("GET", "http://127.0.0.1:\(port)/health/ready").status == 200 }
+        let state = linker.state
         linker.stop()
         #expect(try overfill(Topic.activities, broker: broker) > 0, "the broker kept everything; the test needs it to drop data")
         // Its progress is deleted: it would start at offset 0, which the broker no longer has.
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: state + "/episode-linker.sqlite" + suffix) }
-        linker = try ServiceProcess("episode-linker", port: port, environment: env)
+        try linker.start()
         linker.process.waitUntilExit()
         #expect(linker.process.terminationStatus == 78)
         let log = try String(contentsOfFile: state + "/episode-linker.log", encoding: .utf8)

@@ -36,13 +36,9 @@ import Testing
     @Test func streamResumesFromLastEventIdAcrossAKill9() async throws {
         let broker = try BrokerProcess()
         defer { broker.stop() }
-        let state = temporaryDirectory()
-        let port = freePorts(1)[0]
-        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state]
-        let publisher = try ServiceProcess("publisher", port: port, environment: env)
+        let publisher = try await ServiceProcess.alone("publisher", broker: broker)
         defer { publisher.stop() }
-        let base = "http://127.0.0.1:\(port)"
-        try await waitUntil(.seconds(60), "publisher ready") { try await HTTP.request("GET", base + "/health/ready").status == 200 }
+        let base = publisher.base, state = publisher.state, port = publisher.port, env = publisher.environment
         let producer = try producer(broker.bootstrap)
         defer { producer.close() }
         func send(_ u: CellUpdate) async throws {
