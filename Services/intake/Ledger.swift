@@ -29,7 +29,7 @@ struct Decision: Sendable {
     var outputs: [OutgoingMessage] = []
     var rows: [StateStore.Row] = []
     var receipt = Receipt()
-    /// Episode routes changed, in order (encoded as rows outside the lock: `encodeRoutes`).
+    /// Episode routes changed, in order (encoded as rows outside the lock: `allRows`).
     var routes: [(String, EpisodeRoute)] = []
     fileprivate var undoMessages: [(String, String?)] = []
     fileprivate var undoRoutes: [(String, EpisodeRoute?)] = []
@@ -117,9 +117,10 @@ final class Ledger: @unchecked Sendable {
         lowercaseHex(HMAC<SHA256>.authenticationCode(for: Data(personId.utf8), using: pseudonymKey))
     }
 
-    static func hash(_ v: JSONValue) -> String {
-        lowercaseHex(SHA256.hash(data: v.canonicalUTF8))
-    }
+    static func hash(_ v: JSONValue) -> String { digest(v.canonicalUTF8) }
+
+    /// SHA-256 in lowercase hex.
+    static func digest(_ bytes: [UInt8]) -> String { lowercaseHex(SHA256.hash(data: bytes)) }
 
     /// Decides every record of a request (or one inbound Kafka message): `prepare` on every core, then the
     /// ledger decisions in order under the lock. `rollback` undoes the ledger changes if publishing fails.
@@ -162,7 +163,7 @@ final class Ledger: @unchecked Sendable {
                 let (whole, version) = record.canonicalUTF8(alsoWithout: ["messageId", "status"])
                 let episode = Episode(m, pseudonym: personIdValid ? m.patient.personId.map(pseudonym) : nil, birthDate: birthDate)
                 return .activity(PreparedActivity(index: index, record: record, message: m, episode: episode, warnings: warnings,
-                                                  hash: lowercaseHex(SHA256.hash(data: whole)), versionHash: lowercaseHex(SHA256.hash(data: version))))
+                                                  hash: Self.digest(whole), versionHash: Self.digest(version)))
             }
         case .death:
             switch validateDeath(record) {

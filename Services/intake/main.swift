@@ -135,8 +135,7 @@ func readRecords(_ request: Request) async -> Outcome<[Result<JSONValue, JSONPar
     return .success(records)
 }
 
-/// Publishes a decision's records and waits for the broker (acks=all); commits the ledger only then.
-/// Time spent per phase of a request inside the gate (decide, deliver to the broker, commit the ledger).
+/// Time spent per phase of a round (decide, deliver to the broker, commit the ledger).
 let phaseTimers = Dictionary(uniqueKeysWithValues: ["decide", "deliver", "commit"].map {
     ($0, Metrics.Timer(label: "intake_phase_seconds", dimensions: [("phase", $0)]))
 })

@@ -20,11 +20,9 @@ extension JSONValue {
         guard case .object(let o) = self else { let c = canonicalUTF8; return (c, c) }
         var whole: [UInt8] = [UInt8(ascii: "{")], without: [UInt8] = [UInt8(ascii: "{")]
         var member: [UInt8] = []
-        for m in o.members.map({ (key: Array($0.key.utf8), member: $0) }).sorted(by: { $0.key.lexicographicallyPrecedes($1.key) }).map(\.member) {
+        for m in Self.canonicalOrder(o) {
             member.removeAll(keepingCapacity: true)
-            JSONValue.writeCanonical(string: m.key, into: &member)
-            member.append(UInt8(ascii: ":"))
-            m.value.writeCanonical(into: &member)
+            Self.writeCanonical(member: m, into: &member)
             if whole.count > 1 { whole.append(UInt8(ascii: ",")) }
             whole += member
             if !keys.contains(m.key) {
@@ -52,17 +50,25 @@ extension JSONValue {
             out.append(UInt8(ascii: "]"))
         case .object(let o):
             out.append(UInt8(ascii: "{"))
-            // UTF-8 byte order: Swift's `<` on String works on normalised text, which is not a byte order.
-            let sorted = o.members.map { (key: Array($0.key.utf8), member: $0) }
-                .sorted { $0.key.lexicographicallyPrecedes($1.key) }
-            for (i, (_, m)) in sorted.enumerated() {
+            for (i, m) in Self.canonicalOrder(o).enumerated() {
                 if i > 0 { out.append(UInt8(ascii: ",")) }
-                JSONValue.writeCanonical(string: m.key, into: &out)
-                out.append(UInt8(ascii: ":"))
-                m.value.writeCanonical(into: &out)
+                Self.writeCanonical(member: m, into: &out)
             }
             out.append(UInt8(ascii: "}"))
         }
+    }
+
+    /// An object's members with their keys in UTF-8 byte order (Swift's `<` on String compares normalised
+    /// text, which is not a byte order).
+    static func canonicalOrder(_ o: JSONObject) -> [JSONObject.Member] {
+        o.members.map { (key: Array($0.key.utf8), member: $0) }.sorted { $0.key.lexicographicallyPrecedes($1.key) }.map(\.member)
+    }
+
+    /// `"key":value` of one member.
+    static func writeCanonical(member m: JSONObject.Member, into out: inout [UInt8]) {
+        writeCanonical(string: m.key, into: &out)
+        out.append(UInt8(ascii: ":"))
+        m.value.writeCanonical(into: &out)
     }
 
     /// Strings are escaped as the pipeline's own JSON escapes them (one rule, `JSONWriter.appendString`).

@@ -7,8 +7,9 @@ import Synchronization
 /// reflect, always written together in one transaction, so a restart resumes exactly where the state is.
 ///
 /// Rows are appended to a journal (a rowid table, so a commit writes a few pages at its end whatever the
-/// keys) and merged into the keyed `state` table in key order when the journal passes `journalLimit` rows
-/// and on opening. Keys are pseudonyms, message ids and cell keys, which arrive in random order: written
+/// keys) and merged into the keyed `state` table in key order on opening and when the journal holds as many
+/// rows as the keyed table (at least `journalLimit`): a merge rewrites about the whole table, so merging at a
+/// fixed size ratio keeps its cost per row written constant however large the state grows. Keys are pseudonyms, message ids and cell keys, which arrive in random order: written
 /// straight into a keyed B-tree, every row of a commit would dirty its own page.
 public final class StateStore: @unchecked Sendable {
     public struct Row: Sendable {
@@ -21,7 +22,8 @@ public final class StateStore: @unchecked Sendable {
 
     let db: DatabaseQueue
     let journalLimit: Int
-    private let journalRows = Mutex(0)
+    /// Rows in the journal, and in the keyed table after the last merge.
+    private let sizes = Mutex((journal: 0, keyed: 0))
 
     public init(path: String, journalLimit: Int = 1_000_000) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
@@ -32,6 +34,8 @@ public final class StateStore: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous=NORMAL")
             // 64 MiB of page cache (default 2 MiB) for the merges into the keyed table.
             try db.execute(sql: "PRAGMA cache_size=-65536")
+            // The journal merge sorts up to a million rows: in memory, not in temporary files.
+            try db.execute(sql: "PRAGMA temp_store=MEMORY")
         }
         db = try DatabaseQueue(path: path, configuration: config)
         self.journalLimit = journalLimit
@@ -53,7 +57,11 @@ public final class StateStore: @unchecked Sendable {
             let off = try db.cachedStatement(sql: "INSERT OR REPLACE INTO offsets (topic, partition, next) VALUES (?, ?, ?)")
             for (tp, next) in offsets { try off.execute(arguments: [tp.topic, Int(tp.partition), next]) }
         }
-        if journalRows.withLock({ $0 += rows.count; return $0 >= journalLimit }) { try mergeJournal() }
+        let due = sizes.withLock { s in
+            s.journal += rows.count
+            return s.journal >= max(journalLimit, s.keyed)
+        }
+        if due { try mergeJournal() }
     }
 
     /// Moves the journal into the keyed table: the latest row per key, in key order, in one transaction.
@@ -68,7 +76,8 @@ public final class StateStore: @unchecked Sendable {
                 DELETE FROM journal;
                 """)
         }
-        journalRows.withLock { $0 = 0 }
+        let keyed = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM state") ?? 0 }
+        sizes.withLock { $0 = (0, keyed) }
     }
 
     /// Every row of a namespace: the keyed table with the journal applied in order.
