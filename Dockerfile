@@ -12,5 +12,6 @@ FROM swift:6.1-bookworm-slim
 RUN apt-get update && apt-get install -y --no-install-recommends librdkafka1 && rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/ /app/
 WORKDIR /app
-ENV NPR_STATE_DIR=/state NPR_HTTP_HOST=0.0.0.0
+# Reachable from outside the container, so production mode: a key and a token file are required.
+ENV NPR_STATE_DIR=/state NPR_HTTP_HOST=0.0.0.0 NPR_MODE=production
 VOLUME /state

@@ -57,6 +57,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "GRDB", package: "GRDB.swift"),
         ], path: "Shared/ServiceRuntime", swiftSettings: swiftSettings),
 
@@ -91,7 +92,7 @@ let package = Package(
         ], path: "Tests/WireFormTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
-            "PipelineReference",
+            "PipelineReference", .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Tests/IntegrationTests"),
     ]
 )

@@ -39,9 +39,15 @@ COUNTEREXAMPLES = [
     ("unit.v1.schema.json", {"unitId": "TSB-1", "name": "x", "institutionId": "1", "institutionName": "x", "hfId": "991049487",
                              "hfName": "x", "rhf": "sor-ost", "ownership": "public", "detox": False, "validFrom": "2002-01-01"},
      "institutionId not nine digits"),
-    ("dead-letter.v1.schema.json", {"messageId": "m1", "source": "activities", "institutionId": "991049487",
-                                    "errors": [{"field": "f", "code": "c", "message": "m"}], "record": VALID_ACTIVITY},
+    ("dead-letter.v1.schema.json", {"service": "intake", "channel": "http", "kind": "activity", "reporter": "991049487",
+                                    "errors": [{"field": "f", "code": "c", "message": "m"}], "record": json.dumps(VALID_ACTIVITY)},
      "clear person id in a dead letter"),
+    ("dead-letter.v1.schema.json", {"service": "intake", "channel": "http", "kind": "activity", "messageIdHash": "m1",
+                                    "errors": [{"field": "f", "code": "c", "message": "m"}]},
+     "clear message id in a dead letter"),
+    ("inbound-receipt.v1.schema.json", {"origin": {"topic": "npr.activities.inbound", "partition": 0, "offset": 1}, "messageId": "m1",
+                                        "messageIdHash": "m1", "outcome": "accepted", "errors": [], "warnings": []},
+     "clear message id in a receipt"),
     ("published-value.v1.schema.json", {"indicator": "tsb-avbrudd", "measure": "hovedmaltall", "period": "2024", "level": "national",
                                         "unit": "NO", "unitName": None, "sex": "all", "numerator": 3, "denominator": 4, "value": 0.75,
                                         "ciLower": None, "ciUpper": None, "status": "suppressed-primary", "revision": 1,
@@ -184,14 +190,16 @@ def check_topics(schema_files: set[str]) -> list[str]:
     if swift.exists():
         text = swift.read_text(encoding="utf-8")
         constants = dict(re.findall(r'static let (\w+) = "([^"]+)"', text))
-        declared = {constants.get(name, name): (int(partitions), compacted == "true") for name, partitions, compacted in
-                    re.findall(r'TopicDeclaration\(name: (\w+), partitions: (\d+), compacted: (true|false)\)', text)}
-        ours = {t.get("name"): (t.get("partitions"), t.get("cleanupPolicy") == "compact") for t in topics}
+        declared = {constants.get(name, name): (int(partitions), compacted == "true", int(retention)) for name, partitions, compacted, retention in
+                    re.findall(r'TopicDeclaration\(name: (\w+), partitions: (\d+), compacted: (true|false), retentionMs: (-?\d+)\)', text)}
+        ours = {t.get("name"): (t.get("partitions"), t.get("cleanupPolicy") == "compact", t.get("retentionMs")) for t in topics}
+        if len(declared) != len(constants):
+            failures.append("Topics.swift: a TopicDeclaration does not have the form this check reads")
         if set(constants.values()) != set(ours):
             failures.append(f"topics.json names differ from Topics.swift: {sorted(set(constants.values()) ^ set(ours))}")
         for name, spec in declared.items():
             if name in ours and ours[name] != spec:
-                failures.append(f"topics.json: {name} has (partitions, compacted) {ours[name]}, Topics.swift {spec}")
+                failures.append(f"topics.json: {name} has (partitions, compacted, retentionMs) {ours[name]}, Topics.swift {spec}")
     return failures
 
 

@@ -24,14 +24,14 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     /// Changelogs since the last flush, one per patient (merged in arrival order).
     var pending: [PatientKey: StayChangelog] = [:]
 
-    func apply(_ batch: [ConsumedMessage]) throws {
-        try BatchCodec.forEach(batch, { m -> Input in
-            m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
-        }) { input in
-            switch input {
-            case .unit(let u): for c in engine.apply(unit: u) { note(c) }
-            case .activity(let e): if let c = engine.apply(e) { note(c) }
-            }
+    func decode(_ m: ConsumedMessage) throws -> Input {
+        m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
+    }
+
+    func apply(_ input: Input, from _: ConsumedMessage) {
+        switch input {
+        case .unit(let u): for c in engine.apply(unit: u) { note(c) }
+        case .activity(let e): if let c = engine.apply(e) { note(c) }
         }
     }
 

@@ -31,19 +31,19 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
 
     enum Input: Sendable { case unit(NPRCore.Unit), population(PopulationEvent), changelog(StayChangelog) }
 
-    func apply(_ batch: [ConsumedMessage]) throws {
-        try BatchCodec.forEach(batch, { m -> Input in
-            switch m.topic {
-            case Topic.units: return .unit(try m.decode(NPRCore.Unit.self))
-            case Topic.population: return .population(try m.decode(PopulationEvent.self))
-            default: return .changelog(try m.decode(StayChangelog.self))
-            }
-        }) { input in
-            switch input {
-            case .unit(let u): engine.apply(unit: u)
-            case .population(let p): engine.apply(population: p)
-            case .changelog(let c): engine.apply(c)
-            }
+    func decode(_ m: ConsumedMessage) throws -> Input {
+        switch m.topic {
+        case Topic.units: return .unit(try m.decode(NPRCore.Unit.self))
+        case Topic.population: return .population(try m.decodePopulation())
+        default: return .changelog(try m.decode(StayChangelog.self))
+        }
+    }
+
+    func apply(_ input: Input, from _: ConsumedMessage) {
+        switch input {
+        case .unit(let u): engine.apply(unit: u)
+        case .population(let p): engine.apply(population: p)
+        case .changelog(let c): engine.apply(c)
         }
     }
 

@@ -45,13 +45,37 @@ struct Decision: Sendable {
     }
 }
 
+/// Who submitted a request and how: the dead letters and metrics of rejected records name this, never a
+/// value from the rejected record itself (spec: *opaque identifiers*).
+struct Submitter: Sendable {
+    /// `http`, or `kafka` for npr.activities.inbound.
+    var channel: String
+    /// From the credentials: the institution a token reports for (several joined by `+`), `admin`, or
+    /// `inbound` for the inbound topic.
+    var reporter: String
+    /// Where each record was read, by its index in the submission (inbound records; empty over HTTP).
+    var origins: [DeadLetter.Origin] = []
+
+    init(channel: String, reporter: String, origins: [DeadLetter.Origin] = []) {
+        self.channel = channel; self.reporter = reporter; self.origins = origins
+    }
+
+    func origin(of index: Int) -> DeadLetter.Origin? { origins.indices.contains(index) ? origins[index] : nil }
+
+    /// An HTTP caller: admin tokens report as `admin`, institution tokens as their institutions.
+    init(httpCaller institutions: Set<String>) {
+        self.init(channel: "http", reporter: institutions.contains("*") ? "admin" : institutions.sorted().joined(separator: "+"))
+    }
+}
+
 /// A record rejected before the ledger was consulted (invalid, or not the caller's to report).
 struct Rejection: Sendable {
     var index: Int
+    /// In clear, for the submitter's own receipt only.
     var messageId: String? = nil
-    var institution: String? = nil
     var errors: [FieldError]
-    var redacted: String
+    /// For the dead letter: the record redacted (`Ledger.redacted`).
+    var record: String?
 }
 
 struct PreparedActivity: Sendable {
@@ -82,19 +106,22 @@ struct Receipt: Codable, Sendable {
     var warnings: [WarningEntry] = []
 }
 
-/// Rejected records for operators, without clear person ids.
-struct DeadLetter: Codable, Sendable {
-    var source: String
-    var kind: String
-    var messageId: String?
-    var institutionId: String?
+/// The receipt of one record read from npr.activities.inbound, on npr.intake.receipts: identified by where
+/// the hospital's producer wrote it (its delivery report names partition and offset) and the keyed hash of
+/// its `messageId`, so no clear id travels on a shared topic.
+struct InboundReceipt: Codable, Sendable {
+    struct Remark: Codable, Sendable { var field: String; var code: String; var message: String }
+    var origin: DeadLetter.Origin
+    var messageIdHash: String?
+    /// `accepted`, `duplicate` or `rejected`.
+    var outcome: String
     var errors: [FieldError]
-    var record: String
+    var warnings: [Remark]
 }
 
 final class Ledger: @unchecked Sendable {
     private struct State {
-        var messages: [String: String] = [:]       // "<kind>|<messageId>" → content hash
+        var messages: [String: String] = [:]       // `messageKey` → content hash
         var routes: [String: EpisodeRoute] = [:]   // "<institutionId>|<episodeId>" → route
         var units: [String: NPRCore.Unit] = [:]
     }
@@ -112,9 +139,19 @@ final class Ledger: @unchecked Sendable {
 
     func unit(_ id: String) -> NPRCore.Unit? { state.withLock { $0.units[id] } }
 
-    /// HMAC-SHA256(key, personId) in lowercase hex.
-    func pseudonym(_ personId: String) -> String {
-        lowercaseHex(HMAC<SHA256>.authenticationCode(for: Data(personId.utf8), using: pseudonymKey))
+    /// HMAC-SHA256(key, text) in lowercase hex: the pseudonym of a person id, and the form in which a
+    /// `messageId` leaves intake.
+    func keyedHash(_ text: String) -> String {
+        lowercaseHex(HMAC<SHA256>.authenticationCode(for: Data(text.utf8), using: pseudonymKey))
+    }
+
+    /// A record as a dead letter may carry it: no clear person id, `messageId` as its keyed hash.
+    func redacted(_ record: JSONValue) -> String {
+        guard case .object(let o) = record.redactingPersonIds() else { return record.redactingPersonIds().canonical }
+        return JSONValue.object(JSONObject(o.members.map { m in
+            guard m.key == "messageId", case .string(let id) = m.value else { return m }
+            return JSONObject.Member(key: m.key, value: .string(keyedHash(id)))
+        })).canonical
     }
 
     static func hash(_ v: JSONValue) -> String { digest(v.canonicalUTF8) }
@@ -122,16 +159,10 @@ final class Ledger: @unchecked Sendable {
     /// SHA-256 in lowercase hex.
     static func digest(_ bytes: [UInt8]) -> String { lowercaseHex(SHA256.hash(data: bytes)) }
 
-    /// Decides every record of a request (or one inbound Kafka message): `prepare` on every core, then the
-    /// ledger decisions in order under the lock. `rollback` undoes the ledger changes if publishing fails.
-    func decide(kind: RecordKind, records: [Result<JSONValue, JSONParseError>], source: String,
-                mayReport: @escaping @Sendable (String) -> Bool) throws -> Decision {
-        decide(kind: kind, prepared: try prepare(kind: kind, records: records, mayReport: mayReport), source: source)
-    }
-
     /// The part of deciding that needs no ledger state, on every core: validation, the content hashes and
     /// the pseudonym. Unit records are validated here but applied in `decide`, in order.
-    func prepare(kind: RecordKind, records: [Result<JSONValue, JSONParseError>], mayReport: @escaping @Sendable (String) -> Bool) throws -> [Prepared] {
+    /// `mayReport(index, institutionId)`: whether the submitter of record `index` may report for the institution.
+    func prepare(kind: RecordKind, records: [Result<JSONValue, JSONParseError>], mayReport: @escaping @Sendable (Int, String) -> Bool) throws -> [Prepared] {
         let units = state.withLock { $0.units }
         return try BatchCodec.map(Array(records.enumerated())) { [self] (index, parsed) -> Prepared in
             prepare(kind: kind, index: index, parsed, units: units, mayReport: mayReport)
@@ -139,68 +170,66 @@ final class Ledger: @unchecked Sendable {
     }
 
     private func prepare(kind: RecordKind, index: Int, _ parsed: Result<JSONValue, JSONParseError>, units: [String: NPRCore.Unit],
-                         mayReport: (String) -> Bool) -> Prepared {
+                         mayReport: (Int, String) -> Bool) -> Prepared {
         let record: JSONValue
         switch parsed {
-        case .failure(let e): return .rejected(Rejection(index: index, errors: [.invalidJSON(e)], redacted: ""))
+        case .failure(let e): return .rejected(Rejection(index: index, errors: [.invalidJSON(e)], record: nil))
         case .success(let r): record = r
         }
-        guard case .object = record else { return .rejected(Rejection(index: index, errors: [.notAnObject], redacted: "")) }
+        guard case .object = record else { return .rejected(Rejection(index: index, errors: [.notAnObject], record: redacted(record))) }
         let messageId = record["messageId"].flatMap { if case .string(let s) = $0 { return s } else { return nil } }
+        func rejected(_ errors: [FieldError]) -> Prepared {
+            .rejected(Rejection(index: index, messageId: messageId, errors: errors, record: redacted(record)))
+        }
         switch kind {
         case .activity:
-            let institution = record["institutionId"].flatMap { if case .string(let v) = $0 { return v } else { return nil } }
             switch validateActivity(record, units: { units[$0] }) {
-            case .rejected(let errors):
-                return .rejected(Rejection(index: index, messageId: messageId, institution: institution, errors: errors,
-                                           redacted: record.redactingPersonIds().canonical))
+            case .rejected(let errors): return rejected(errors)
             case .accepted(let m, let birthDate, let personIdValid, let warnings):
-                guard mayReport(m.institutionId) else {
-                    return .rejected(Rejection(index: index, messageId: messageId, institution: institution, errors: [
-                        FieldError(field: "institutionId", code: .forbiddenInstitution, message: "this token may not report for this institution")],
-                        redacted: record.redactingPersonIds().canonical))
+                guard mayReport(index, m.institutionId) else {
+                    return rejected([FieldError(field: "institutionId", code: .forbiddenInstitution,
+                                                message: "the submitter's token may not report for this institution (inbound records: signed with it)")])
                 }
                 let (whole, version) = record.canonicalUTF8(alsoWithout: ["messageId", "status"])
-                let episode = Episode(m, pseudonym: personIdValid ? m.patient.personId.map(pseudonym) : nil, birthDate: birthDate)
+                let episode = Episode(m, pseudonym: personIdValid ? m.patient.personId.map(keyedHash) : nil, birthDate: birthDate)
                 return .activity(PreparedActivity(index: index, record: record, message: m, episode: episode, warnings: warnings,
                                                   hash: Self.digest(whole), versionHash: Self.digest(version)))
             }
         case .death:
             switch validateDeath(record) {
-            case .rejected(let errors): return .rejected(Rejection(index: index, messageId: messageId, errors: errors, redacted: record.redactingPersonIds().canonical))
+            case .rejected(let errors): return rejected(errors)
             case .accepted(let r, let birthDate):
-                let p = pseudonym(r.personId)
+                let p = keyedHash(r.personId)
                 let event = DeathEvent(status: r.status, pseudonym: p, deathDate: r.deathDate, sex: r.sex, birthDate: birthDate, municipality: r.municipality)
                 return .death(index: index, record: record, messageId: r.messageId, hash: Self.hash(record), event: event)
             }
         case .population:
             switch validatePopulation(record) {
-            case .rejected(let errors): return .rejected(Rejection(index: index, messageId: messageId, errors: errors, redacted: record.canonical))
+            case .rejected(let errors): return rejected(errors)
             case .accepted(let c):
                 return .population(index: index, record: record, messageId: c.messageId, hash: Self.hash(record),
                                    event: PopulationEvent(year: c.year, municipality: c.municipality, sex: c.sex, age: c.age, count: c.count))
             }
         case .unit:
             switch validateUnit(record) {
-            case .rejected(let errors): return .rejected(Rejection(index: index, errors: errors, redacted: record.canonical))
+            case .rejected(let errors): return rejected(errors)
             case .accepted(let u): return .unit(u)
             }
         }
     }
 
     /// The ledger decisions of prepared records, in order, under the lock.
-    func decide(kind: RecordKind, prepared: [Prepared], source: String) -> Decision {
+    func decide(kind: RecordKind, prepared: [Prepared], submitter: Submitter) -> Decision {
         state.withLock { s in
             var d = Decision()
             for p in prepared {
                 switch p {
-                case .rejected(let r):
-                    reject(&d, r.index, r.messageId, r.institution, r.errors, kind, source, redacted: r.redacted)
-                case .activity(let a): decideActivity(&s, &d, a, source)
+                case .rejected(let r): reject(&d, r, kind, submitter)
+                case .activity(let a): decideActivity(&s, &d, a, submitter)
                 case .death(let index, let record, let messageId, let hash, let event):
-                    decideDeath(&s, &d, index, record, messageId, hash, event, source)
+                    decideDeath(&s, &d, index, record, messageId, hash, event, submitter)
                 case .population(let index, let record, let messageId, let hash, let event):
-                    decidePopulation(&s, &d, index, record, messageId, hash, event, source)
+                    decidePopulation(&s, &d, index, record, messageId, hash, event, submitter)
                 case .unit(let u): decideUnit(&s, &d, u)
                 }
             }
@@ -216,13 +245,15 @@ final class Ledger: @unchecked Sendable {
         }
     }
 
-    private func reject(_ d: inout Decision, _ index: Int, _ messageId: String?, _ institution: String?, _ errors: [FieldError],
-                        _ kind: RecordKind, _ source: String, redacted: @autoclosure () -> String) {
-        d.receipt.rejected.append(.init(index: index, messageId: messageId, errors: errors))
-        d.outcomes.append(.init(institution: institution ?? (kind == .activity ? "unknown" : "register"), outcome: "rejected",
-                                codes: errors.map(\.code.rawValue)))
-        let letter = DeadLetter(source: source, kind: kind.rawValue, messageId: messageId, institutionId: institution, errors: errors, record: redacted())
-        if let m = try? OutgoingMessage.json(topic: Topic.deadLetter, key: institution ?? kind.rawValue, letter) { d.outputs.append(m) }
+    /// A rejected record: in the submitter's receipt, counted under the submitter (never under a value
+    /// from the record), and on the dead-letter topic redacted.
+    private func reject(_ d: inout Decision, _ r: Rejection, _ kind: RecordKind, _ submitter: Submitter) {
+        d.receipt.rejected.append(.init(index: r.index, messageId: r.messageId, errors: r.errors))
+        d.outcomes.append(.init(institution: submitter.reporter, outcome: "rejected", codes: r.errors.map(\.code.rawValue)))
+        let letter = DeadLetter(service: "intake", channel: submitter.channel, kind: kind.rawValue, origin: submitter.origin(of: r.index),
+                                messageIdHash: r.messageId.map(keyedHash), reporter: submitter.reporter,
+                                errors: r.errors.map { .init(field: $0.field, code: $0.code.rawValue, message: $0.message) }, record: r.record)
+        if let m = try? OutgoingMessage.json(topic: Topic.deadLetter, key: submitter.reporter, letter) { d.outputs.append(m) }
     }
 
     private func accept(_ d: inout Decision, institution: String) {
@@ -235,38 +266,45 @@ final class Ledger: @unchecked Sendable {
         d.outcomes.append(.init(institution: institution, outcome: "duplicate"))
     }
 
-    /// Idempotency: nil to go on, or true for a duplicate; records a conflict as a rejection.
-    private func checkMessage(_ s: inout State, _ kind: RecordKind, _ messageId: String?, _ hash: String) -> Bool? {
+    /// The ledger key of a message id: activities are identified per institution, register messages per
+    /// kind (spec: *idempotency scope*).
+    private func messageKey(_ kind: RecordKind, _ messageId: String, institution: String?) -> String {
+        institution.map { "\(kind.rawValue)|\($0)|\(messageId)" } ?? "\(kind.rawValue)|\(messageId)"
+    }
+
+    /// Idempotency: nil to go on, or true for a duplicate, false for a conflict.
+    private func checkMessage(_ s: inout State, _ key: String, _ hash: String) -> Bool? {
         // inout, not a copy of the state: a copy alive while `remember` inserts would copy the whole table.
-        guard let messageId else { return nil }
-        switch s.messages["\(kind.rawValue)|\(messageId)"] {
+        switch s.messages[key] {
         case nil: return nil
         case hash?: return true
         default: return false
         }
     }
 
-    private func remember(_ s: inout State, _ d: inout Decision, _ kind: RecordKind, _ messageId: String, _ hash: String) {
-        let k = "\(kind.rawValue)|\(messageId)"
+    private func remember(_ s: inout State, _ d: inout Decision, _ k: String, _ hash: String) {
         d.undoMessages.append((k, s.messages[k]))
         s.messages[k] = hash
         d.rows.append(StateStore.Row(namespace: "message", key: k, value: Data(hash.utf8)))
     }
 
-    private func decideActivity(_ s: inout State, _ d: inout Decision, _ a: PreparedActivity, _ source: String) {
+    private func decideActivity(_ s: inout State, _ d: inout Decision, _ a: PreparedActivity, _ submitter: Submitter) {
         let m = a.message, index = a.index
-        var redacted: String { a.record.redactingPersonIds().canonical }
-        switch checkMessage(&s, .activity, m.messageId, a.hash) {
+        func rejected(_ errors: [FieldError]) -> Rejection {
+            Rejection(index: index, messageId: m.messageId, errors: errors, record: redacted(a.record))
+        }
+        let ledgerKey = messageKey(.activity, m.messageId, institution: m.institutionId)
+        switch checkMessage(&s, ledgerKey, a.hash) {
         case true?: duplicate(&d, institution: m.institutionId); return
-        case false?: reject(&d, index, m.messageId, m.institutionId, [.conflict], .activity, source, redacted: redacted); return
+        case false?: reject(&d, rejected([.conflict]), .activity, submitter); return
         case nil: break
         }
         let episodeKey = EpisodeKey(institutionId: m.institutionId, episodeId: m.episodeId)
         var route = s.routes[episodeKey.description] ?? EpisodeRoute()
         if m.status != .annulment, let existing = route.revisions[m.revision], existing != a.versionHash {
-            reject(&d, index, m.messageId, m.institutionId, [FieldError(field: "revision", code: .revisionConflict,
-                message: "a different version of this episode was already accepted at this revision; send a higher revision")],
-                .activity, source, redacted: redacted)
+            reject(&d, rejected([FieldError(field: "revision", code: .revisionConflict,
+                message: "a different version of this episode was already accepted at this revision; send a higher revision")]),
+                .activity, submitter)
             return
         }
         let bucket = a.episode.patientKey
@@ -286,33 +324,35 @@ final class Ledger: @unchecked Sendable {
         d.undoRoutes.append((episodeKey.description, s.routes[episodeKey.description]))
         s.routes[episodeKey.description] = route
         d.routes.append((episodeKey.description, route))
-        remember(&s, &d, .activity, m.messageId, a.hash)
+        remember(&s, &d, ledgerKey, a.hash)
         for e in events { if let o = try? OutgoingMessage.json(topic: Topic.activities, key: e.patientKey.rawValue, e) { d.outputs.append(o) } }
         accept(&d, institution: m.institutionId)
         for w in a.warnings { d.receipt.warnings.append(.init(index: index, messageId: m.messageId, field: w.field, code: w.code.rawValue, message: w.message)) }
     }
 
     private func decideDeath(_ s: inout State, _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String, _ hash: String,
-                             _ event: DeathEvent, _ source: String) {
-        switch checkMessage(&s, .death, messageId, hash) {
+                             _ event: DeathEvent, _ submitter: Submitter) {
+        let key = messageKey(.death, messageId, institution: nil)
+        switch checkMessage(&s, key, hash) {
         case true?: duplicate(&d, institution: "register"); return
-        case false?: reject(&d, index, messageId, nil, [.conflict], .death, source, redacted: record.redactingPersonIds().canonical); return
+        case false?: reject(&d, Rejection(index: index, messageId: messageId, errors: [.conflict], record: redacted(record)), .death, submitter); return
         case nil: break
         }
         if let o = try? OutgoingMessage.json(topic: Topic.deaths, key: event.pseudonym, event) { d.outputs.append(o) }
-        remember(&s, &d, .death, messageId, hash)
+        remember(&s, &d, key, hash)
         accept(&d, institution: "register")
     }
 
     private func decidePopulation(_ s: inout State, _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String?, _ hash: String,
-                                  _ event: PopulationEvent, _ source: String) {
+                                  _ event: PopulationEvent, _ submitter: Submitter) {
         if let id = messageId {
-            switch checkMessage(&s, .population, id, hash) {
+            let key = messageKey(.population, id, institution: nil)
+            switch checkMessage(&s, key, hash) {
             case true?: duplicate(&d, institution: "register"); return
-            case false?: reject(&d, index, messageId, nil, [.conflict], .population, source, redacted: record.canonical); return
+            case false?: reject(&d, Rejection(index: index, messageId: id, errors: [.conflict], record: redacted(record)), .population, submitter); return
             case nil: break
             }
-            remember(&s, &d, .population, id, hash)
+            remember(&s, &d, key, hash)
         }
         if let o = try? OutgoingMessage.json(topic: Topic.population, key: event.key, event) { d.outputs.append(o) }
         accept(&d, institution: "register")
@@ -335,4 +375,42 @@ func lowercaseHex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
     out.reserveCapacity(64)
     for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }
     return String(decoding: out, as: UTF8.self)
+}
+
+/// The pseudonym key as configured: 32 bytes or more, written as hex (64+ digits) or base64, surrounding
+/// whitespace (a key file's newline) ignored. Text used as it is would make a weak, ambiguous key.
+enum PseudonymKey {
+    static let minimumBytes = 32
+
+    static func parse(_ text: String, variable: String) throws -> SymmetricKey {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard let bytes = hexBytes(trimmed) ?? Data(base64Encoded: trimmed).map(Array.init) else {
+            throw ConfigurationError(variable: variable, problem: "must be hex or base64 (generate one with `openssl rand -hex 32`)")
+        }
+        guard bytes.count >= minimumBytes else {
+            throw ConfigurationError(variable: variable, problem: "must hold at least \(minimumBytes) bytes, has \(bytes.count)")
+        }
+        return SymmetricKey(data: bytes)
+    }
+}
+
+/// The bytes of a hex string (either case), or nil.
+func hexBytes(_ s: String) -> [UInt8]? {
+    let digits = Array(s.utf8)
+    guard !digits.isEmpty, digits.count % 2 == 0 else { return nil }
+    func value(_ c: UInt8) -> UInt8? {
+        switch c {
+        case 48...57: return c - 48
+        case 97...102: return c - 87
+        case 65...70: return c - 55
+        default: return nil
+        }
+    }
+    var out: [UInt8] = []
+    out.reserveCapacity(digits.count / 2)
+    for i in stride(from: 0, to: digits.count, by: 2) {
+        guard let hi = value(digits[i]), let lo = value(digits[i + 1]) else { return nil }
+        out.append(hi << 4 | lo)
+    }
+    return out
 }

@@ -19,21 +19,28 @@ enum Limits {
 let host = ServiceHost.start(service: "intake")
 let config = host.configuration
 
-/// Pseudonym key: explicit in production; generated once under the state directory in development.
+/// Pseudonym key: explicit in production (`PseudonymKey.parse`); generated once under the state directory in
+/// development, where a key that cannot be kept is an error (a new key each start would break linking).
 func loadPseudonymKey() throws -> SymmetricKey {
-    if let hex = config.environment["NPR_PSEUDONYM_KEY"], !hex.isEmpty { return SymmetricKey(data: Data(hex.utf8)) }
+    if let text = config.environment["NPR_PSEUDONYM_KEY"], !text.isEmpty {
+        return try PseudonymKey.parse(text, variable: "NPR_PSEUDONYM_KEY")
+    }
     if let file = config.environment["NPR_PSEUDONYM_KEY_FILE"], !file.isEmpty {
-        return SymmetricKey(data: try Data(contentsOf: URL(fileURLWithPath: file)))
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ConfigurationError(variable: "NPR_PSEUDONYM_KEY_FILE", problem: "cannot read \(file)")
+        }
+        return try PseudonymKey.parse(String(decoding: data, as: UTF8.self), variable: "NPR_PSEUDONYM_KEY_FILE")
     }
     guard config.mode == .development else {
         throw ConfigurationError(variable: "NPR_PSEUDONYM_KEY", problem: "production mode needs NPR_PSEUDONYM_KEY or NPR_PSEUDONYM_KEY_FILE")
     }
     let path = config.stateDirectory + "/pseudonym.key"
-    if let existing = try? Data(contentsOf: URL(fileURLWithPath: path)) { return SymmetricKey(data: existing) }
+    if let existing = FileManager.default.contents(atPath: path) { return SymmetricKey(data: existing) }
     try FileManager.default.createDirectory(atPath: config.stateDirectory, withIntermediateDirectories: true)
     let key = SymmetricKey(size: .bits256)
-    let data = key.withUnsafeBytes { Data($0) }
-    FileManager.default.createFile(atPath: path, contents: data, attributes: [.posixPermissions: 0o600])
+    guard FileManager.default.createFile(atPath: path, contents: key.withUnsafeBytes { Data($0) }, attributes: [.posixPermissions: 0o600]) else {
+        throw ConfigurationError(variable: "NPR_STATE_DIR", problem: "cannot keep the development pseudonym key at \(path)")
+    }
     return key
 }
 
@@ -64,7 +71,7 @@ do {
     exit(2)
 }
 host.ensureTopics()
-let store = try StateStore(path: config.storePath)
+let store = try StateStore(path: config.storePath, durable: true)
 try ledger.restore(from: store)
 let producer = try host.makeProducer(deliveryTimeoutMs: Int(config.environment["INTAKE_DELIVERY_TIMEOUT_MS"] ?? "") ?? 10000)
 let inFlight = Mutex(0)
@@ -108,6 +115,18 @@ func authenticate(_ request: Request) -> Outcome<Caller> {
     return .success(Caller(institutions: allowed))
 }
 
+struct DeadlinePassed: Error {}
+
+/// `work`, or `DeadlinePassed` once `limit` has passed (the work is cancelled).
+func within<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await work() }
+        group.addTask { try await Task.sleep(for: limit); throw DeadlinePassed() }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}
+
 /// Reads the body as JSON array or NDJSON records, enforcing the limits.
 func readRecords(_ request: Request) async -> Outcome<[Result<JSONValue, JSONParseError>]> {
     let type = request.headers[.contentType]?.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? "application/json"
@@ -115,7 +134,12 @@ func readRecords(_ request: Request) async -> Outcome<[Result<JSONValue, JSONPar
         return .failure(problem(.unsupportedMediaType, "Unsupported Media Type", "send application/json (array) or application/x-ndjson"))
     }
     let buffer: ByteBuffer
-    do { buffer = try await request.body.collect(upTo: Limits.maxBodyBytes) } catch {
+    let timeout = config.httpLimits.bodyTimeoutSeconds
+    do {
+        buffer = try await within(.seconds(timeout)) { try await request.body.collect(upTo: Limits.maxBodyBytes) }
+    } catch is DeadlinePassed {
+        return .failure(problem(.requestTimeout, "Request Timeout", "the body did not arrive within \(timeout) seconds"))
+    } catch {
         return .failure(problem(.contentTooLarge, "Content Too Large", "the body exceeds \(Limits.maxBodyBytes) bytes"))
     }
     let bytes = Array(buffer.readableBytesView)
@@ -153,15 +177,15 @@ func timed<T>(_ phase: String, _ work: () async throws -> T) async rethrows -> T
 /// one transaction; each gets its own receipt. If the broker or the store fails, every decision of the round
 /// is rolled back and every request of it answered 503: nothing of a refused request was acknowledged.
 actor Rounds {
-    struct Submission { var kind: RecordKind; var prepared: [Prepared]; var reply: CheckedContinuation<Outcome<Decision>, Never> }
+    struct Submission { var kind: RecordKind; var prepared: [Prepared]; var submitter: Submitter; var reply: CheckedContinuation<Outcome<Decision>, Never> }
     private var queue: [Submission] = []
     private var running = false
     /// Records per round at most (a round's outputs are held in memory until acknowledged).
     let maxRecords = 20_000
 
-    func submit(kind: RecordKind, prepared: [Prepared]) async -> Outcome<Decision> {
+    func submit(kind: RecordKind, prepared: [Prepared], submitter: Submitter) async -> Outcome<Decision> {
         await withCheckedContinuation { c in
-            queue.append(Submission(kind: kind, prepared: prepared, reply: c))
+            queue.append(Submission(kind: kind, prepared: prepared, submitter: submitter, reply: c))
             if !running {
                 running = true
                 Task { await drain() }
@@ -176,7 +200,7 @@ actor Rounds {
                 round.append(queue.removeFirst())
                 records += next.prepared.count
             }
-            let decisions = await timed("decide") { round.map { ledger.decide(kind: $0.kind, prepared: $0.prepared, source: "http") } }
+            let decisions = await timed("decide") { round.map { ledger.decide(kind: $0.kind, prepared: $0.prepared, submitter: $0.submitter) } }
             do {
                 let rows = try decisions.flatMap { try $0.allRows() }
                 try await timed("deliver") { try await producer.deliverAll(decisions.flatMap(\.outputs)) }
@@ -185,8 +209,10 @@ actor Rounds {
             } catch {
                 for d in decisions.reversed() { ledger.rollback(d) }
                 host.logger.error("broker or ledger unavailable, requests refused", metadata: ["error": "\(error)", "requests": "\(round.count)"])
+                // Some records may have reached the broker: none is remembered, and a resent record repeats an
+                // event the services apply idempotently (same version, same registration, same count).
                 let refused = problem(.serviceUnavailable, "Service Unavailable",
-                                      "the broker did not acknowledge the records; nothing was accepted, retry later")
+                                      "the broker did not acknowledge every record; none was accepted: resend the request")
                 for s in round { s.reply.resume(returning: .failure(refused)) }
             }
         }
@@ -194,6 +220,15 @@ actor Rounds {
     }
 }
 let rounds = Rounds()
+
+/// Requests inside intake at once (`NPR_INTAKE_MAX_REQUESTS`); more are answered 503 at once.
+let maxInFlight = try config.integer("NPR_INTAKE_MAX_REQUESTS", default: 64, in: 1...10_000)
+
+func retryLater(_ detail: String) -> Response {
+    var refused = problem(.serviceUnavailable, "Service Unavailable", detail)
+    refused.headers[.retryAfter] = "5"
+    return refused
+}
 
 func receiptResponse(_ r: Receipt) throws -> Response {
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONCodec.encode(r))))
@@ -208,18 +243,23 @@ func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws 
     let caller: Caller
     switch authenticate(request) { case .failure(let r): return r; case .success(let c): caller = c }
     if adminOnly && !caller.isAdmin { return problem(.forbidden, "Forbidden", "only the admin token may submit \(kind.rawValue) records") }
-    let records: [Result<JSONValue, JSONParseError>]
-    switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
-    inFlight.withLock { $0 += 1 }
+    // Admission before the body is read: a waiting request holds its body in the socket, not in memory, and
+    // at most `maxInFlight` requests are inside at once.
+    guard inFlight.withLock({ n -> Bool in
+        guard n < maxInFlight else { return false }
+        n += 1
+        return true
+    }) else {
+        return retryLater("\(maxInFlight) requests are already being handled; nothing was accepted, retry after the delay")
+    }
     defer { inFlight.withLock { $0 -= 1 } }
     guard await backpressure.admit() else {
-        var refused = problem(.serviceUnavailable, "Service Unavailable",
-                              "the pipeline is too far behind to accept more now; nothing was accepted, retry after the delay")
-        refused.headers[.retryAfter] = "5"
-        return refused
+        return retryLater("the pipeline is too far behind to accept more now; nothing was accepted, retry after the delay")
     }
-    let prepared = try ledger.prepare(kind: kind, records: records, mayReport: { caller.isAdmin || caller.institutions.contains($0) })
-    switch await rounds.submit(kind: kind, prepared: prepared) {
+    let records: [Result<JSONValue, JSONParseError>]
+    switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
+    let prepared = try ledger.prepare(kind: kind, records: records, mayReport: { _, institution in caller.isAdmin || caller.institutions.contains(institution) })
+    switch await rounds.submit(kind: kind, prepared: prepared, submitter: Submitter(httpCaller: caller.institutions)) {
     case .failure(let response): return response
     case .success(let decision):
         recordMetrics(decision, kind: kind.rawValue)
@@ -237,7 +277,8 @@ router.put("/v1/reference/units") { request, _ -> Response in
     guard caller.isAdmin else { return problem(.forbidden, "Forbidden", "only the admin token may change the unit register") }
     let records: [Result<JSONValue, JSONParseError>]
     switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
-    switch await rounds.submit(kind: .unit, prepared: try ledger.prepare(kind: .unit, records: records, mayReport: { _ in true })) {
+    switch await rounds.submit(kind: .unit, prepared: try ledger.prepare(kind: .unit, records: records, mayReport: { _, _ in true }),
+                               submitter: Submitter(httpCaller: caller.institutions)) {
     case .failure(let response): return response
     case .success(let decision):
         recordMetrics(decision, kind: RecordKind.unit.rawValue)
@@ -250,29 +291,82 @@ router.get("/v1/inflight") { _, _ -> Response in
     return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
 }
 
-/// Hospitals producing to npr.activities.inbound: the same validation; receipts on npr.intake.receipts
-/// keyed by institution. The ledger rows are committed with the inbound offsets.
+/// Hospitals producing to npr.activities.inbound: the same validation, decided in the same rounds as HTTP
+/// requests (one gate, so a round's rollback never undoes another path's decision); one receipt per record
+/// on npr.intake.receipts (`InboundReceipt`). The rounds commit the ledger before the runtime commits the
+/// inbound offsets: after a crash between the two, replayed records are duplicates, never counted twice.
 final class InboundHandler: StreamHandler, @unchecked Sendable {
     let inputTopics = Topic.inputs(of: "intake")
     func restore(from store: StateStore) throws {}
-    /// Decisions since the last flush (receipts and dead letters are appended, not coalesced).
-    var pending = StepResult()
-    func apply(_ batch: [ConsumedMessage]) throws {
-        for m in batch {
-            let parsed: Result<JSONValue, JSONParseError>
-            do throws(JSONParseError) { parsed = .success(try JSONValue.parse(m.value ?? [])) } catch { parsed = .failure(error) }
-            let decision = try ledger.decide(kind: .activity, records: [parsed], source: "kafka", mayReport: { _ in true })
-            recordMetrics(decision, kind: RecordKind.activity.rawValue)
-            pending.outputs += decision.outputs
-            pending.rows += try decision.allRows()
-            let institution = (try? parsed.get())?["institutionId"].flatMap { if case .string(let s) = $0 { return s } else { return nil } } ?? m.keyString ?? ""
-            pending.outputs.append(try .json(topic: Topic.receipts, key: institution, decision.receipt))
-        }
+    let signers: InboundSigners
+    init(signers: InboundSigners) { self.signers = signers }
+
+    struct Input: Sendable {
+        var origin: DeadLetter.Origin
+        var record: Result<JSONValue, JSONParseError>
+        /// From the record's signature (`InboundSigners`).
+        var mayReportFor: Set<String>
     }
+    /// Records read since the last flush (stream thread only).
+    var received: [Input] = []
+    var pendingOutputs: Int { received.count }
+
+    /// Parsing is part of deciding: a record that is not JSON gets a receipt like any rejected record.
+    func decode(_ m: ConsumedMessage) -> Input {
+        let record: Result<JSONValue, JSONParseError>
+        do throws(JSONParseError) { record = .success(try JSONValue.parse(m.value ?? [])) } catch { record = .failure(error) }
+        return Input(origin: DeadLetter.Origin(m), record: record, mayReportFor: signers.institutions(of: m))
+    }
+
+    func apply(_ input: Input, from _: ConsumedMessage) { received.append(input) }
+
     func flush() throws -> StepResult {
-        defer { pending = StepResult() }
-        return pending
+        guard !received.isEmpty else { return StepResult() }
+        let records = received
+        received = []
+        let allowed = records.map(\.mayReportFor)
+        let prepared = try ledger.prepare(kind: .activity, records: records.map(\.record),
+                                          mayReport: { i, institution in allowed[i].contains("*") || allowed[i].contains(institution) })
+        let submitter = Submitter(channel: "kafka", reporter: "inbound", origins: records.map(\.origin))
+        // The broker or the ledger unavailable: wait and decide again (nothing of a failed round was kept).
+        var backoff: UInt32 = 100
+        var decision: Decision
+        while true {
+            if case .success(let d) = awaitBlocking({ await rounds.submit(kind: .activity, prepared: prepared, submitter: submitter) }) {
+                decision = d
+                break
+            }
+            usleep(backoff * 1000)
+            backoff = min(backoff * 2, 5000)
+        }
+        recordMetrics(decision, kind: RecordKind.activity.rawValue)
+        var receipts: [OutgoingMessage] = []
+        for (index, input) in records.enumerated() {
+            let origin = input.origin, record = input.record
+            let outcome = decision.outcomes[index]
+            let messageId = (try? record.get())?["messageId"].flatMap { if case .string(let s) = $0 { return s } else { return nil } }
+            let receipt = InboundReceipt(origin: origin, messageIdHash: messageId.map(ledger.keyedHash), outcome: outcome.outcome,
+                                         errors: decision.receipt.rejected.filter { $0.index == index }.flatMap(\.errors),
+                                         warnings: decision.receipt.warnings.filter { $0.index == index }.map { .init(field: $0.field, code: $0.code, message: $0.message) })
+            // Keyed by the institution once the record proved it may report for it; rejected records by the
+            // inbound partition (hospitals find them by partition and offset).
+            receipts.append(try .json(topic: Topic.receipts, key: outcome.outcome == "rejected" ? "partition-\(origin.partition)" : outcome.institution, receipt))
+        }
+        return StepResult(outputs: receipts)
     }
+}
+
+/// Runs async work from a thread outside the concurrency pool (the stream thread) and waits for it.
+func awaitBlocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T {
+    let result = Mutex<T?>(nil)
+    let done = DispatchSemaphore(value: 0)
+    Task {
+        let value = await work()
+        result.withLock { $0 = value }
+        done.signal()
+    }
+    done.wait()
+    return result.withLock { $0! }
 }
 
 /// The municipality reference tables, published once at start on the compacted reference topic.
@@ -285,6 +379,6 @@ func publishMunicipalities() async {
 }
 await publishMunicipalities()
 
-let inbound = try StreamProcessor(handler: InboundHandler(), store: store, configuration: config, producer: producer,
+let inbound = try StreamProcessor(handler: InboundHandler(signers: InboundSigners(tokens: tokens)), store: store, configuration: config, producer: producer,
                                   readiness: host.readiness, logger: host.logger)
 await host.run(services: [inbound])

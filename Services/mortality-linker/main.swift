@@ -23,19 +23,19 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
 
     enum Input: Sendable { case population(PopulationEvent), death(DeathEvent), activity(ActivityEvent) }
 
-    func apply(_ batch: [ConsumedMessage]) throws {
-        try BatchCodec.forEach(batch, { m -> Input in
-            switch m.topic {
-            case Topic.population: return .population(try m.decode(PopulationEvent.self))
-            case Topic.deaths: return .death(try m.decode(DeathEvent.self))
-            default: return .activity(try m.decode(ActivityEvent.self))
-            }
-        }) { input in
-            switch input {
-            case .population(let p): engine.apply(population: p)
-            case .death(let d): engine.apply(death: d)
-            case .activity(let e): engine.apply(e)
-            }
+    func decode(_ m: ConsumedMessage) throws -> Input {
+        switch m.topic {
+        case Topic.population: return .population(try m.decodePopulation())
+        case Topic.deaths: return .death(try m.decode(DeathEvent.self))
+        default: return .activity(try m.decode(ActivityEvent.self))
+        }
+    }
+
+    func apply(_ input: Input, from _: ConsumedMessage) {
+        switch input {
+        case .population(let p): engine.apply(population: p)
+        case .death(let d): engine.apply(death: d)
+        case .activity(let e): engine.apply(e)
         }
     }
 

@@ -51,7 +51,7 @@ struct Topics: ParsableCommand {
     func run() throws {
         let admin = try KafkaAdmin(bootstrap: try bootstrapServers(), logger: quietLogger)
         if create {
-            try admin.ensureTopics(Topic.catalogue.map { TopicSpec(name: $0.name, partitions: $0.partitions, compacted: $0.compacted) })
+            for drift in try admin.ensureTopics(Topic.specs(brokers: try admin.brokerCount())) { print("drift: \(drift)") }
         }
         let existing = try admin.topics()
         if json {

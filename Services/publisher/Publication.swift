@@ -16,13 +16,29 @@ struct PublicationEvent: Codable, Sendable {
 /// Live fan-out of publication events to SSE subscribers.
 final class Broadcaster: Sendable {
     private let subscribers = Mutex<[UUID: AsyncStream<PublicationEvent>.Continuation]>([:])
+    /// Streams open at once (`NPR_SSE_MAX_SUBSCRIBERS`); more are refused with 503.
+    let maxSubscribers: Int
+    /// Events held for one slow subscriber; one that falls further behind is ended, and resumes from the
+    /// publication log with Last-Event-ID (nothing is dropped silently).
+    let bufferPerSubscriber: Int
 
-    func subscribe() -> (UUID, AsyncStream<PublicationEvent>) {
+    init(maxSubscribers: Int = 100, bufferPerSubscriber: Int = 10_000) {
+        self.maxSubscribers = maxSubscribers
+        self.bufferPerSubscriber = bufferPerSubscriber
+    }
+
+    /// A live stream of events, or nil when `maxSubscribers` streams are open.
+    func subscribe() -> AsyncStream<PublicationEvent>? {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<PublicationEvent>.makeStream(bufferingPolicy: .bufferingNewest(100_000))
-        subscribers.withLock { $0[id] = continuation }
+        let (stream, continuation) = AsyncStream<PublicationEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferPerSubscriber))
+        let added = subscribers.withLock { s -> Bool in
+            guard s.count < maxSubscribers else { return false }
+            s[id] = continuation
+            return true
+        }
+        guard added else { continuation.finish(); return nil }
         continuation.onTermination = { [weak self] _ in self?.subscribers.withLock { _ = $0.removeValue(forKey: id) } }
-        return (id, stream)
+        return stream
     }
 
     /// Ends every stream (shutdown), so the HTTP server can drain.
@@ -33,7 +49,11 @@ final class Broadcaster: Sendable {
 
     func send(_ events: [PublicationEvent]) {
         let subs = subscribers.withLock { Array($0.values) }
-        for s in subs { for e in events { s.yield(e) } }
+        for s in subs {
+            for e in events {
+                if case .dropped = s.yield(e) { s.finish(); break }
+            }
+        }
     }
 }
 
@@ -43,7 +63,8 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     let inputTopics = Topic.inputs(of: "publisher")
     let engine = Mutex(PublisherEngine())
     let log = Mutex<[PublicationEvent]>([])
-    let broadcaster = Broadcaster()
+    let broadcaster: Broadcaster
+    init(broadcaster: Broadcaster) { self.broadcaster = broadcaster }
     /// How many log entries are kept for resuming streams.
     let retainedEvents = 200_000
 
@@ -54,12 +75,11 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
         log.withLock { $0 = events.sorted { $0.id < $1.id } }
     }
 
-    func apply(_ batch: [ConsumedMessage]) throws {
-        let updates = try BatchCodec.map(batch) { try $0.decode(CellUpdate.self) }
-        engine.withLock { e in for u in updates { e.apply(u) } }
-        if !resyncs.isEmpty {
-            for (m, u) in zip(batch, updates) where resyncs[m.partition] != nil { resyncs[m.partition]!.refreshed.insert(u.key) }
-        }
+    func decode(_ m: ConsumedMessage) throws -> CellUpdate { try m.decode(CellUpdate.self) }
+
+    func apply(_ update: CellUpdate, from m: ConsumedMessage) {
+        engine.withLock { $0.apply(update) }
+        if resyncs[m.partition] != nil { resyncs[m.partition]!.refreshed.insert(update.key) }
     }
 
     /// Partitions of npr.cells being rebuilt from the producers' republished cells (stream thread only).
@@ -114,7 +134,14 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
                                     level: q["level"], unit: q["unit"], sex: q["sex"]) }
     }
 
-    func events(after id: Int) -> [PublicationEvent] { log.withLock { $0.filter { $0.id > id } } }
+    /// At most `limit` events after `id`, oldest first (ids ascend, so the start is found by binary search).
+    func events(after id: Int, limit: Int) -> [PublicationEvent] {
+        log.withLock { l in
+            var low = 0, high = l.count
+            while low < high { let mid = (low + high) / 2; if l[mid].id <= id { low = mid + 1 } else { high = mid } }
+            return Array(l[low..<min(l.count, low + limit)])
+        }
+    }
 
     /// Id of the newest publication event: a client that read the values may resume the stream from it.
     /// Read it before the values: a snapshot may then hold changes the stream repeats (harmless), never miss one.

@@ -10,7 +10,9 @@ import ServiceRuntime
 let host = ServiceHost.start(service: "publisher")
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
-let handler = PublisherHandler()
+let handler = PublisherHandler(broadcaster: Broadcaster(
+    maxSubscribers: try host.configuration.integer("NPR_SSE_MAX_SUBSCRIBERS", default: 100, in: 1...10_000),
+    bufferPerSubscriber: try host.configuration.integer("NPR_SSE_BUFFER_EVENTS", default: 10_000, in: 100...1_000_000, unit: "events")))
 let processor = try StreamProcessor(handler: handler, store: store, configuration: host.configuration,
                                     producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
 let admin = try KafkaAdmin(bootstrap: host.configuration.bootstrapServers, logger: host.logger)
@@ -32,7 +34,8 @@ func sseFrame(_ event: PublicationEvent) -> ByteBuffer {
     if let v = event.value, let d = try? JSONCodec.encode(v) {
         payload = "id: \(event.id)\nevent: value\ndata: \(String(decoding: d, as: UTF8.self))\n\n"
     } else {
-        payload = "id: \(event.id)\nevent: removed\ndata: {\"key\":\"\(event.key)\"}\n\n"
+        let removed = (try? JSONCodec.encode(["key": event.key])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+        payload = "id: \(event.id)\nevent: removed\ndata: \(removed)\n\n"
     }
     return ByteBuffer(string: payload)
 }
@@ -66,14 +69,23 @@ router.get("/v1/stream") { request, _ -> Response in
     let indicator = q["indicator"]
     @Sendable func wanted(_ e: PublicationEvent) -> Bool { indicator == nil || e.key.hasPrefix(indicator! + "|") }
     // Subscribe before replaying, so nothing published in between is missed; skip what was replayed.
-    let (_, live) = handler.broadcaster.subscribe()
-    let backlog = handler.events(after: lastId)
+    guard let live = handler.broadcaster.subscribe() else {
+        var busy = Response(status: .serviceUnavailable, headers: [.contentType: "application/problem+json", .retryAfter: "10"],
+                            body: .init(byteBuffer: ByteBuffer(string: #"{"type":"about:blank","title":"Too many streams","status":503,"detail":"every stream slot is taken; retry later"}"#)))
+        busy.headers[.cacheControl] = "no-cache"
+        return busy
+    }
     return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                     body: ResponseBody { writer in
         var sent = lastId
         try await writer.write(ByteBuffer(string: ": stream of PublishedValue changes\n\n"))
-        for e in backlog where wanted(e) { try await writer.write(sseFrame(e)); sent = e.id }
-        sent = max(sent, backlog.last?.id ?? sent)
+        // The backlog in pages: a resume from far back never copies the whole log at once.
+        while true {
+            let page = handler.events(after: sent, limit: 1_000)
+            guard let last = page.last else { break }
+            for e in page where wanted(e) { try await writer.write(sseFrame(e)) }
+            sent = last.id
+        }
         for await e in live where e.id > sent && wanted(e) {
             try await writer.write(sseFrame(e))
             sent = e.id
@@ -81,8 +93,10 @@ router.get("/v1/stream") { request, _ -> Response in
         try await writer.finish(nil)
     })
 }
+/// The status is collected at most once a second, however many callers ask (it queries the broker).
+let statusCache = StatusCache()
 router.get("/v1/status") { _, _ -> Response in
-    json(try JSONCodec.data(await PipelineStatus.collect(admin: admin, intakeURL: intakeURL)))
+    json(try await statusCache.current { await PipelineStatus.collect(admin: admin, intakeURL: intakeURL) })
 }
 /// The dashboard page with the current snapshot embedded (`/` is escaped by the default encoder, so the
 /// JSON cannot close the script element).
@@ -97,8 +111,22 @@ router.get("/") { _, _ -> Response in
     let snapshot = try JSONEncoder().encode(DashboardSnapshot(lastEventId: lastEventId, values: handler.values([:])))
     let page = dashboardTemplate.replacingOccurrences(
         of: "<!--INITIAL-DATA-->",
-        with: #"<script id="initial-data" type="application/json">"# + String(decoding: snapshot, as: UTF8.self) + "</script>")
+        // `<` escaped: no text in the data can close the script element or open a comment in it.
+        with: #"<script id="initial-data" type="application/json">"# + String(decoding: snapshot, as: UTF8.self)
+            .replacingOccurrences(of: "<", with: "\\u003c") + "</script>")
     return json(Data(page.utf8), type: "text/html; charset=utf-8")
 }
 
 await host.run(services: [processor], onShutdown: { handler.broadcaster.finishAll() })
+
+/// The last collected status, reused for a second (unauthenticated callers must not drive broker queries).
+actor StatusCache {
+    private var cached: (at: ContinuousClock.Instant, body: Data)?
+
+    func current(_ collect: @Sendable () async -> PipelineStatus) async throws -> Data {
+        if let c = cached, ContinuousClock.now - c.at < .seconds(1) { return c.body }
+        let body = try JSONCodec.data(await collect())
+        cached = (.now, body)
+        return body
+    }
+}

@@ -75,7 +75,7 @@ public func validateActivity(_ record: JSONValue, units: (String) -> Unit?) -> A
         elements.enumerated().compactMap { i, e in r.icd10(e, at: "conditions[\(i)]") }
     }
     let tariffs = r.array("tariffs", .optional).map { elements in
-        elements.enumerated().compactMap { i, e in r.freeText(e, at: "tariffs[\(i)]", length: 1...32) }
+        elements.enumerated().compactMap { i, e in r.string(e, at: "tariffs[\(i)]", length: 1...32) }
     }
     if let unitId {
         if let unit = units(unitId) {

@@ -6,7 +6,6 @@ public enum IntakeErrorCode: String, Codable, Sendable, Hashable, CaseIterable {
     case invalidType = "invalid-type"
     case invalidLength = "invalid-length"
     case invalidFormat = "invalid-format"
-    case containsPersonId = "contains-person-id"
     case invalidCode = "invalid-code"
     case outOfRange = "out-of-range"
     case invalidDate = "invalid-date"

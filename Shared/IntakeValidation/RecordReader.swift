@@ -88,22 +88,12 @@ struct RecordReader {
     }
 
     /// An identifier: a string of the given length without control characters (they would corrupt
-    /// logs and keys; no NPR identifier contains one).
+    /// logs and keys; no NPR identifier contains one). Identifiers are the sender's opaque values: never
+    /// inspected for what they look like (spec: *opaque identifiers*).
     mutating func identifier(_ v: JSONValue, at path: String, length: ClosedRange<Int>) -> String? {
-        guard let s = freeText(v, at: path, length: length) else { return nil }
+        guard let s = string(v, at: path, length: length) else { return nil }
         guard !s.unicodeScalars.contains(where: { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) }) else {
             reject(path, .invalidFormat, "\(path) must not contain control characters")
-            return nil
-        }
-        return s
-    }
-
-    /// A string the sender chooses freely (identifiers, tariff codes): it travels on topics as it is, so
-    /// one that carries a valid person id is refused rather than forwarded in clear.
-    mutating func freeText(_ v: JSONValue, at path: String, length: ClosedRange<Int>) -> String? {
-        guard let s = string(v, at: path, length: length) else { return nil }
-        guard !PersonIdScan.containsValidPersonId(s) else {
-            reject(path, .containsPersonId, "\(path) must not contain a person id (it would be forwarded unpseudonymised)")
             return nil
         }
         return s
@@ -168,6 +158,15 @@ struct RecordReader {
         return s
     }
 
+    /// Dates outside the registers' era would open periods no one reports for.
+    mutating func plausible(_ year: Int, at path: String) -> Bool {
+        guard Plausible.years.contains(year) else {
+            reject(path, .outOfRange, "\(path) must lie in the years \(Plausible.years.lowerBound)–\(Plausible.years.upperBound)")
+            return false
+        }
+        return true
+    }
+
     mutating func date(_ v: JSONValue, at path: String) -> LocalDate? {
         guard case .string(let s) = v else {
             reject(path, .invalidType, "\(path) must be a date string YYYY-MM-DD")
@@ -177,7 +176,7 @@ struct RecordReader {
             reject(path, .invalidDate, "\(path) must be a real calendar date written YYYY-MM-DD")
             return nil
         }
-        return d
+        return plausible(d.year, at: path) ? d : nil
     }
 
     mutating func dateTime(_ v: JSONValue, at path: String) -> LocalDateTime? {
@@ -189,7 +188,7 @@ struct RecordReader {
             reject(path, .invalidDateTime, "\(path) must be a real local date-time written YYYY-MM-DDTHH:MM (no seconds, no offset)")
             return nil
         }
-        return d
+        return plausible(d.date.year, at: path) ? d : nil
     }
 
     // MARK: The same checks on the field `key` of the current object
@@ -247,25 +246,5 @@ struct RecordReader {
     mutating func array(_ key: String, _ presence: Presence) -> [JSONValue]? {
         guard let f = lookup(key, presence) else { return nil }
         return array(f.value, at: f.path)
-    }
-}
-
-enum PersonIdScan {
-    /// True when any run of 11 consecutive digits in `text` is a valid fødselsnummer or D-number.
-    static func containsValidPersonId(_ text: String) -> Bool {
-        let u = Array(text.utf8)
-        guard u.count >= 11 else { return false }
-        var runStart = 0
-        for i in 0...u.count {
-            let isDigit = i < u.count && u[i] >= 48 && u[i] <= 57
-            if isDigit { continue }
-            if i - runStart >= 11 {
-                for start in runStart...(i - 11) where PersonId.isValid(String(decoding: u[start..<start + 11], as: UTF8.self)) {
-                    return true
-                }
-            }
-            runStart = i + 1
-        }
-        return false
     }
 }

@@ -73,7 +73,7 @@ public func validatePopulation(_ record: JSONValue) -> PopulationValidation {
     var r = RecordReader(object)
     let messageId = r.identifier("messageId", .optional, length: 1...128)
     // The count is "on 1 January of this year", which must be a real date.
-    let year = r.integer("year", .required, in: 1...9999)
+    let year = r.integer("year", .required, in: Plausible.years)
     var municipality2024: String?
     if let reported = r.municipality("municipality", .required) {
         municipality2024 = reported.resolution.single2024
@@ -83,8 +83,8 @@ public func validatePopulation(_ record: JSONValue) -> PopulationValidation {
         }
     }
     let sex = r.code("sex", .required, allowed: [1, 2])
-    let age = r.integer("age", .required, in: 0...130)
-    let count = r.integer("count", .required, in: 0...Int.max)
+    let age = r.integer("age", .required, in: Plausible.ages)
+    let count = r.integer("count", .required, in: Plausible.populationCount)
     guard r.errors.isEmpty, let year, let municipality2024, let sex, let age, let count else { return .rejected(r.errors) }
     return .accepted(PopulationCount(messageId: messageId, year: year, municipality: municipality2024, sex: sex, age: age, count: count))
 }

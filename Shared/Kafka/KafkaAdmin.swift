@@ -6,8 +6,20 @@ import Synchronization
 public struct TopicSpec: Sendable, Hashable, Codable {
     public var name: String
     public var partitions: Int
-    public var compacted: Bool
-    public init(name: String, partitions: Int, compacted: Bool) { self.name = name; self.partitions = partitions; self.compacted = compacted }
+    public var replicationFactor: Int
+    /// Topic-level settings (`cleanup.policy`, `retention.ms`, `min.insync.replicas`, …).
+    public var configs: [String: String]
+    public init(name: String, partitions: Int, replicationFactor: Int, configs: [String: String]) {
+        self.name = name; self.partitions = partitions; self.replicationFactor = replicationFactor; self.configs = configs
+    }
+}
+
+/// An existing topic that differs from its declaration in what metadata shows.
+public struct TopicDrift: Sendable, Hashable, CustomStringConvertible {
+    public var topic: String
+    public var declaredPartitions: Int
+    public var actualPartitions: Int
+    public var description: String { "\(topic): \(actualPartitions) partitions, declared \(declaredPartitions)" }
 }
 
 public struct PartitionLag: Sendable, Hashable, Codable {
@@ -66,6 +78,15 @@ public final class KafkaAdmin: @unchecked Sendable {
         try queryWatermarks(handle, tp, timeout: timeout)
     }
 
+    /// How many brokers the cluster has.
+    public func brokerCount(timeout: Duration = .seconds(10)) throws -> Int {
+        var md: UnsafePointer<rd_kafka_metadata>? = nil
+        let err = rd_kafka_metadata(handle, 0, nil, &md, timeoutMilliseconds(timeout))
+        guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { throw KafkaError(err, "metadata") }
+        defer { rd_kafka_metadata_destroy(md) }
+        return Int(md.pointee.broker_cnt)
+    }
+
     /// Partition counts of the topics the cluster knows.
     public func topics(timeout: Duration = .seconds(10)) throws -> [String: Int] {
         var md: UnsafePointer<rd_kafka_metadata>? = nil
@@ -80,17 +101,22 @@ public final class KafkaAdmin: @unchecked Sendable {
         return out
     }
 
-    /// Creates the missing topics with the admin API (Apache Kafka). Brokers without CreateTopics (the
-    /// embedded mock) get their topics from `kafka-dev-broker` instead, so existing topics are skipped first.
-    public func ensureTopics(_ specs: [TopicSpec], timeout: Duration = .seconds(30)) throws {
+    /// Creates the missing topics with the admin API (Apache Kafka) with their replication and settings, and
+    /// returns how existing ones differ in partitions. Brokers without CreateTopics (the embedded mock) get
+    /// their topics from `kafka-dev-broker` instead, so existing topics are skipped first.
+    @discardableResult
+    public func ensureTopics(_ specs: [TopicSpec], timeout: Duration = .seconds(30)) throws -> [TopicDrift] {
         let existing = try topics()
+        let drift = specs.compactMap { s in
+            existing[s.name].flatMap { $0 == s.partitions ? nil : TopicDrift(topic: s.name, declaredPartitions: s.partitions, actualPartitions: $0) }
+        }
         let missing = specs.filter { existing[$0.name] == nil }
-        guard !missing.isEmpty else { return }
+        guard !missing.isEmpty else { return drift }
         var err = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         for s in missing {
-            let nt = rd_kafka_NewTopic_new(s.name, Int32(s.partitions), -1, &err, err.count)
-            if s.compacted { rd_kafka_NewTopic_set_config(nt, "cleanup.policy", "compact") }
+            let nt = rd_kafka_NewTopic_new(s.name, Int32(s.partitions), Int32(s.replicationFactor), &err, err.count)
+            for (name, value) in s.configs.sorted(by: { $0.key < $1.key }) { rd_kafka_NewTopic_set_config(nt, name, value) }
             newTopics.append(nt)
         }
         defer { for nt in newTopics { rd_kafka_NewTopic_destroy(nt) } }
@@ -106,7 +132,7 @@ public final class KafkaAdmin: @unchecked Sendable {
         if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(rd_kafka_event_error(event), "CreateTopics")
         }
-        guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else { return drift }
         var count = 0
         let results = rd_kafka_CreateTopics_result_topics(result, &count)
         for i in 0..<count {
@@ -116,6 +142,7 @@ public final class KafkaAdmin: @unchecked Sendable {
                 throw KafkaError(e, "create topic \(String(cString: rd_kafka_topic_result_name(r)))")
             }
         }
+        return drift
     }
 
     /// Committed offsets of `group` for every partition of `topics`, beside the watermarks.

@@ -145,6 +145,21 @@ public struct PopulationEvent: Codable, Sendable, Hashable {
         self.year = year; self.municipality = municipality; self.sex = sex; self.age = age; self.count = count
     }
     public var key: String { "\(year)|\(municipality)|\(sex)|\(age)" }
+    /// Within the bounds intake enforces, which the tallies rely on (a count near Int.max would overflow them).
+    public var isPlausible: Bool {
+        Plausible.years.contains(year) && Plausible.populationCount.contains(count) && Plausible.ages.contains(age) && (sex == 1 || sex == 2)
+    }
+}
+
+/// Bounds on values from the registers (docs/decisions.md): intake rejects values outside them, and
+/// services reading a topic send such a value to the dead-letter topic instead of applying it.
+public enum Plausible {
+    /// Years of any date or count: person ids encode births from 1854; nothing is reported for after 2199.
+    public static let years = 1800...2199
+    /// Ages in completed years (messages.md §3).
+    public static let ages = 0...130
+    /// People in one population cell (year, municipality, sex, age): Norway has about 5.6 million in all.
+    public static let populationCount = 0...10_000_000
 }
 
 extension Episode {

@@ -20,6 +20,26 @@ public struct TopicDeclaration: Sendable, Hashable {
     public let name: String
     public let partitions: Int
     public let compacted: Bool
+    /// How long records are kept (`retention.ms`); -1 keeps them for ever.
+    public let retentionMs: Int64
+
+    /// The topic-level settings a cluster must have for this topic (created with them; drift is reported).
+    /// `min.insync.replicas` follows the replication the cluster can give (`Replication`).
+    public func configs(brokers: Int) -> [String: String] {
+        ["cleanup.policy": compacted ? "compact" : "delete", "retention.ms": String(retentionMs),
+         "min.insync.replicas": String(Replication(brokers: brokers).minInsyncReplicas)]
+    }
+}
+
+/// Replication of every topic (contracts/topics.json `replication`): three copies, two of which must
+/// acknowledge (acks=all), reduced to what a smaller cluster has (one broker: one copy, one ack).
+public struct Replication: Sendable, Hashable {
+    public let factor: Int
+    public let minInsyncReplicas: Int
+    public init(brokers: Int) {
+        factor = max(1, min(3, brokers))
+        minInsyncReplicas = max(1, factor - 1)
+    }
 }
 
 extension Topic {
@@ -41,18 +61,18 @@ extension Topic {
     }
 
     public static let catalogue: [TopicDeclaration] = [
-        TopicDeclaration(name: activitiesInbound, partitions: 3, compacted: false),
-        TopicDeclaration(name: receipts, partitions: 3, compacted: false),
-        TopicDeclaration(name: activities, partitions: 6, compacted: false),
-        TopicDeclaration(name: deaths, partitions: 6, compacted: false),
-        TopicDeclaration(name: population, partitions: 1, compacted: true),
-        TopicDeclaration(name: units, partitions: 1, compacted: true),
-        TopicDeclaration(name: municipalities, partitions: 1, compacted: true),
-        TopicDeclaration(name: deadLetter, partitions: 1, compacted: false),
-        TopicDeclaration(name: stays, partitions: 6, compacted: false),
-        TopicDeclaration(name: cells, partitions: 6, compacted: true),
-        TopicDeclaration(name: indicators, partitions: 6, compacted: true),
-        TopicDeclaration(name: control, partitions: 1, compacted: false),
+        TopicDeclaration(name: activitiesInbound, partitions: 3, compacted: false, retentionMs: 604800000),
+        TopicDeclaration(name: receipts, partitions: 3, compacted: false, retentionMs: 604800000),
+        TopicDeclaration(name: activities, partitions: 6, compacted: false, retentionMs: -1),
+        TopicDeclaration(name: deaths, partitions: 6, compacted: false, retentionMs: -1),
+        TopicDeclaration(name: population, partitions: 1, compacted: true, retentionMs: -1),
+        TopicDeclaration(name: units, partitions: 1, compacted: true, retentionMs: -1),
+        TopicDeclaration(name: municipalities, partitions: 1, compacted: true, retentionMs: -1),
+        TopicDeclaration(name: deadLetter, partitions: 1, compacted: false, retentionMs: 2592000000),
+        TopicDeclaration(name: stays, partitions: 6, compacted: false, retentionMs: -1),
+        TopicDeclaration(name: cells, partitions: 6, compacted: true, retentionMs: -1),
+        TopicDeclaration(name: indicators, partitions: 6, compacted: true, retentionMs: -1),
+        TopicDeclaration(name: control, partitions: 1, compacted: false, retentionMs: 604800000),
     ]
 
     /// The services that write a topic the pipeline can rebuild from its producers' current state (see

@@ -12,11 +12,18 @@ public enum CSV {
         for v in values {
             let numbers: [String?] = [v.numerator.map { String($0) }, v.denominator.map { String($0) },
                                       v.value.map { String($0) }, v.ciLower.map { String($0) }, v.ciUpper.map { String($0) }]
-            let cells: [String?] = [v.indicator, v.measure, v.period, v.level, v.unit, v.unitName, v.sex]
-                + numbers + [v.status.rawValue, String(v.revision), v.asOf.description, v.updatedAt]
+            let text: [String?] = [v.indicator, v.measure, v.period, v.level, v.unit, v.unitName, v.sex].map { $0.map(inert) }
+            let cells = text + numbers + [v.status.rawValue, String(v.revision), v.asOf.description, v.updatedAt]
             lines.append(cells.map { field($0 ?? "") }.joined(separator: ","))
         }
         return lines.map { $0 + "\r\n" }.joined()
+    }
+
+    /// Text a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return first) gets a
+    /// leading `'` (OWASP's CSV-injection advice); numbers are written as they are.
+    static func inert(_ text: String) -> String {
+        guard let first = text.unicodeScalars.first, "=+-@\t\r".unicodeScalars.contains(first) else { return text }
+        return "'" + text
     }
 
     private static func field(_ text: String) -> String {

@@ -59,6 +59,11 @@ public struct ServiceConfiguration: Sendable {
         }
         logLevel = env["NPR_LOG_LEVEL"] ?? "info"
         httpHost = env["NPR_HTTP_HOST"] ?? "127.0.0.1"
+        // Development mode has a well-known admin token and a generated key: never reachable from outside.
+        guard mode == .production || ["127.0.0.1", "localhost", "::1"].contains(httpHost) else {
+            throw ConfigurationError(variable: "NPR_HTTP_HOST", problem: "development mode serves loopback only; set NPR_MODE=production to bind \(httpHost)")
+        }
+        httpLimits = HTTPLimits(idleTimeoutSeconds: 30, maxConnections: 256, bodyTimeoutSeconds: 60)
         let portVar = Self.portVariable(service)
         if let p = env[portVar] {
             guard let port = Int(p), (0...65535).contains(port) else {
@@ -68,6 +73,18 @@ public struct ServiceConfiguration: Sendable {
         } else {
             httpPort = Self.defaultPorts[service] ?? 0
         }
+        httpLimits = HTTPLimits(idleTimeoutSeconds: try integer("NPR_HTTP_IDLE_TIMEOUT_S", default: 30, in: 1...3_600, unit: "seconds"),
+                                maxConnections: try integer("NPR_HTTP_MAX_CONNECTIONS", default: 256, in: 1...65_536),
+                                bodyTimeoutSeconds: try integer("NPR_HTTP_BODY_TIMEOUT_S", default: 60, in: 1...3_600, unit: "seconds"))
+    }
+
+    /// An integer setting: `fallback` when unset, an error naming the variable when outside `range`.
+    public func integer(_ variable: String, default fallback: Int, in range: ClosedRange<Int>, unit: String = "") throws -> Int {
+        guard let raw = environment[variable], !raw.isEmpty else { return fallback }
+        guard let v = Int(raw), range.contains(v) else {
+            throw ConfigurationError(variable: variable, problem: "must be \(range.lowerBound)–\(range.upperBound)\(unit.isEmpty ? "" : " " + unit), got \(raw)")
+        }
+        return v
     }
 
     public func require(_ variable: String) throws -> String {
@@ -76,6 +93,17 @@ public struct ServiceConfiguration: Sendable {
         }
         return v
     }
+
+    /// Limits of every service's HTTP server (documented in README.md).
+    public struct HTTPLimits: Sendable {
+        /// A connection with nothing read or written for this long is closed (`NPR_HTTP_IDLE_TIMEOUT_S`, 30).
+        public var idleTimeoutSeconds: Int
+        /// Connections open at once; more wait in the listen backlog (`NPR_HTTP_MAX_CONNECTIONS`, 256).
+        public var maxConnections: Int
+        /// A request body must arrive within this (`NPR_HTTP_BODY_TIMEOUT_S`, 60), or 408.
+        public var bodyTimeoutSeconds: Int
+    }
+    public var httpLimits: HTTPLimits
 
     public var storePath: String { stateDirectory + "/" + serviceName + ".sqlite" }
 }

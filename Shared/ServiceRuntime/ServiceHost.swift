@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import Kafka
 import Logging
 import Metrics
@@ -72,7 +73,9 @@ public final class ServiceHost: @unchecked Sendable {
     public func ensureTopics() {
         do {
             let admin = try KafkaAdmin(bootstrap: configuration.bootstrapServers, logger: logger)
-            try admin.ensureTopics(Topic.catalogue.map { TopicSpec(name: $0.name, partitions: $0.partitions, compacted: $0.compacted) })
+            for drift in try admin.ensureTopics(Topic.specs(brokers: try admin.brokerCount())) {
+                logger.warning("topic differs from contracts/topics.json", metadata: ["drift": "\(drift)"])
+            }
         } catch {
             logger.warning("could not ensure topics", metadata: ["error": "\(error)"])
         }
@@ -81,8 +84,12 @@ public final class ServiceHost: @unchecked Sendable {
     /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully.
     /// `onShutdown` runs when shutdown begins (e.g. to end long-lived responses the server would wait for).
     public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async {
-        let app = Application(router: router, configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
-                                                                     serverName: configuration.serviceName), logger: logger)
+        let limits = configuration.httpLimits
+        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
+                              configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                                                   serverName: configuration.serviceName,
+                                                   availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
+                              logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app, ShutdownHook(action: onShutdown)] + services.map { $0 },
                                                       gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("starting", metadata: ["port": "\(configuration.httpPort)", "mode": "\(configuration.mode.rawValue)"])
@@ -105,5 +112,13 @@ struct ShutdownHook: Service {
     func run() async throws {
         try? await gracefulShutdown()
         action()
+    }
+}
+
+extension Topic {
+    /// The catalogue as topics to create on a cluster of `brokers` brokers (`Replication`).
+    public static func specs(brokers: Int) -> [TopicSpec] {
+        catalogue.map { TopicSpec(name: $0.name, partitions: $0.partitions, replicationFactor: Replication(brokers: brokers).factor,
+                                  configs: $0.configs(brokers: brokers)) }
     }
 }

@@ -25,13 +25,15 @@ public final class StateStore: @unchecked Sendable {
     /// Rows in the journal, and in the keyed table after the last merge.
     private let sizes = Mutex((journal: 0, keyed: 0))
 
-    public init(path: String, journalLimit: Int = 1_000_000) throws {
+    /// `durable`: every commit is synced to disk before it returns (synchronous=FULL), so it survives a power
+    /// loss, not only a killed process (NORMAL). Intake's ledger needs it: a 200 answer promises that a resent
+    /// record is a duplicate. The services' stores do not: a lost last commit is replayed from their input.
+    public init(path: String, journalLimit: Int = 1_000_000, durable: Bool = false) throws {
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var config = Configuration()
         config.prepareDatabase { db in
-            // WAL + NORMAL: a committed transaction survives a killed process.
             try db.execute(sql: "PRAGMA journal_mode=WAL")
-            try db.execute(sql: "PRAGMA synchronous=NORMAL")
+            try db.execute(sql: durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL")
             // 64 MiB of page cache (default 2 MiB) for the merges into the keyed table.
             try db.execute(sql: "PRAGMA cache_size=-65536")
             // The journal merge sorts up to a million rows: in memory, not in temporary files.

@@ -21,11 +21,16 @@ public struct StepResult: Sendable {
 /// commit interval. The engines keep what changed as sets of keys, so a key changed many times in an
 /// interval is written once (Kafka Streams' record cache: coalesce in memory, emit on commit).
 public protocol StreamHandler: AnyObject, Sendable {
+    /// One input message as the domain sees it.
+    associatedtype Input: Sendable
     var inputTopics: [String] { get }
     /// Rebuilds in-memory state from the store before anything is consumed.
     func restore(from store: StateStore) throws
-    /// Applies a batch of input messages to the in-memory state (pure domain work).
-    func apply(_ batch: [ConsumedMessage]) throws
+    /// Reads one input message (on any core, in parallel). A message it cannot read goes to the
+    /// dead-letter topic with the reason, and the stream goes on without it.
+    func decode(_ message: ConsumedMessage) throws -> Input
+    /// Applies one decoded input to the in-memory state (pure domain work), in input order.
+    func apply(_ input: Input, from message: ConsumedMessage) throws
     /// Periodic work without new input (e.g. the evaluation date advancing). Called about once a second.
     func tick() throws
     /// The outputs and state rows changed since the previous flush, at most one per key.
@@ -65,15 +70,8 @@ public struct CommitPolicy: Sendable {
     public init(configuration: ServiceConfiguration) throws {
         self.init()
         let env = configuration.environment
-        func milliseconds(_ variable: String) throws -> Duration? {
-            guard let raw = env[variable] else { return nil }
-            guard let ms = Int(raw), (0...60_000).contains(ms) else {
-                throw ConfigurationError(variable: variable, problem: "must be 0–60000 milliseconds, got \(raw)")
-            }
-            return .milliseconds(ms)
-        }
-        if let gap = try milliseconds("NPR_COMMIT_GAP_MS") { minimumGap = gap }
-        if let delay = try milliseconds("NPR_COMMIT_INTERVAL_MS") { maximumDelay = delay }
+        minimumGap = .milliseconds(try configuration.integer("NPR_COMMIT_GAP_MS", default: 50, in: 0...60_000, unit: "milliseconds"))
+        maximumDelay = .milliseconds(try configuration.integer("NPR_COMMIT_INTERVAL_MS", default: 1_000, in: 0...60_000, unit: "milliseconds"))
         if minimumGap > maximumDelay { minimumGap = maximumDelay }
         if let raw = env["NPR_COMMIT_MAX_OUTPUTS_PER_INPUT"] {
             guard let r = Double(raw), r > 0 else {
@@ -83,7 +81,7 @@ public struct CommitPolicy: Sendable {
         }
     }
 
-    func isDue(_ p: StreamProcessor.Pending, outputs: @autoclosure () -> Int, drained: Bool,
+    func isDue(_ p: StreamPending, outputs: @autoclosure () -> Int, drained: Bool,
                lastFlush: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
         if p.isEmpty { return false }
         if p.messages >= maxPendingMessages { return true }
@@ -100,8 +98,8 @@ public struct CommitPolicy: Sendable {
 /// before a flush is committed replays the inputs since the previous commit onto the restored state, and
 /// outputs are absolute (idempotent), so the replay changes nothing downstream. An input offset below the
 /// log start (data the service never read is gone) is never skipped: see `recover(from:)`.
-public final class StreamProcessor: Service, @unchecked Sendable {
-    let handler: StreamHandler
+public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked Sendable {
+    let handler: Handler
     let store: StateStore
     let consumerConfig: KafkaConfig
     let producer: KafkaProducer
@@ -114,9 +112,14 @@ public final class StreamProcessor: Service, @unchecked Sendable {
     let processed: Counter
     let emitted: Counter
     let flushTimer: Metrics.Timer
+    let poisoned: Counter
     let maxBatch: Int
+    /// Resync requests read since the last flush (stream thread only).
+    var republishRequests: [String] = []
+    /// Dead letters of unreadable inputs since the last flush, published with it before the offsets move on.
+    var deadLetters: [OutgoingMessage] = []
 
-    public init(handler: StreamHandler, store: StateStore, configuration: ServiceConfiguration, producer: KafkaProducer,
+    public init(handler: Handler, store: StateStore, configuration: ServiceConfiguration, producer: KafkaProducer,
                 readiness: Readiness, logger: Logger, maxBatch: Int = 2000) throws {
         self.handler = handler
         self.store = store
@@ -131,6 +134,7 @@ public final class StreamProcessor: Service, @unchecked Sendable {
         processed = Counter(label: "npr_consumed_messages_total", dimensions: [("service", configuration.serviceName)])
         emitted = Counter(label: "npr_produced_messages_total", dimensions: [("service", configuration.serviceName)])
         flushTimer = Metrics.Timer(label: "npr_flush_seconds", dimensions: [("service", configuration.serviceName)])
+        poisoned = Counter(label: "npr_unreadable_messages_total", dimensions: [("service", configuration.serviceName)])
     }
 
     public func run() async throws {
@@ -147,21 +151,25 @@ public final class StreamProcessor: Service, @unchecked Sendable {
         }
     }
 
-    /// Inputs applied but not yet flushed: their next offsets and when the first arrived.
-    struct Pending {
-        var offsets: [TopicPartition: Int64] = [:]
-        var messages = 0
-        var since: ContinuousClock.Instant?
-        var ticked = false
-        var isEmpty: Bool { messages == 0 && !ticked }
-        mutating func add(_ batch: [ConsumedMessage]) {
-            guard !batch.isEmpty else { return }
-            for m in batch { offsets[m.topicPartition] = max(offsets[m.topicPartition] ?? 0, m.offset + 1) }
-            messages += batch.count
-            if since == nil { since = .now }
-        }
-    }
+    typealias Pending = StreamPending
+}
 
+/// Inputs applied but not yet flushed: their next offsets and when the first arrived.
+struct StreamPending {
+    var offsets: [TopicPartition: Int64] = [:]
+    var messages = 0
+    var since: ContinuousClock.Instant?
+    var ticked = false
+    var isEmpty: Bool { messages == 0 && !ticked }
+    mutating func add(_ batch: [ConsumedMessage]) {
+        guard !batch.isEmpty else { return }
+        for m in batch { offsets[m.topicPartition] = max(offsets[m.topicPartition] ?? 0, m.offset + 1) }
+        messages += batch.count
+        if since == nil { since = .now }
+    }
+}
+
+extension StreamProcessor {
     func loop() throws {
         try handler.restore(from: store)
         let consumer = try KafkaConsumer(config: consumerConfig, name: group, logger: logger)
@@ -245,17 +253,32 @@ public final class StreamProcessor: Service, @unchecked Sendable {
                     republishRequests.append(request.requestId)
                 }
             } else if let done = m.resyncDone {
-                if !data.isEmpty { try handler.apply(data); data.removeAll(keepingCapacity: true) }
+                if !data.isEmpty { try applyData(data); data.removeAll(keepingCapacity: true) }
                 (handler as? any Resyncing)?.resyncDone(m.topicPartition, done)
             } else {
                 data.append(m)
             }
         }
-        if !data.isEmpty { try handler.apply(data) }
+        if !data.isEmpty { try applyData(data) }
     }
 
-    /// Resync requests read since the last flush.
-    var republishRequests: [String] = []
+    /// Decodes on every core while applying in order; an unreadable message becomes a dead letter.
+    func applyData(_ data: [ConsumedMessage]) throws {
+        let handler = self.handler
+        try BatchCodec.forEach(Array(data.enumerated()), { (i, m) -> (Int, Result<Handler.Input, PoisonMessage>) in
+            do { return (i, .success(try handler.decode(m))) } catch { return (i, .failure(PoisonMessage(m, error))) }
+        }) { (i, decoded) in
+            switch decoded {
+            case .success(let input): try handler.apply(input, from: data[i])
+            case .failure(let poison):
+                logger.error("unreadable input sent to the dead-letter topic", metadata: [
+                    "topic": "\(poison.origin.topic)", "partition": "\(poison.origin.partition)", "offset": "\(poison.origin.offset)", "reason": "\(poison.reason)"])
+                poisoned.increment()
+                deadLetters.append(try .json(topic: Topic.deadLetter, key: poison.origin.topic, poison.deadLetter(service: group)))
+            }
+        }
+    }
+
 
     /// Input the service never processed is gone from the broker. Where its producers can publish their
     /// current outputs again (`Resyncing`), skip to the end of the partition and ask them to; otherwise stop
@@ -289,6 +312,8 @@ public final class StreamProcessor: Service, @unchecked Sendable {
         guard !pending.isEmpty else { return [:] }
         let started = ContinuousClock.now
         var step = try handler.flush()
+        step.outputs += deadLetters
+        deadLetters = []
         if !republishRequests.isEmpty, let producer = handler as? any Republishing {
             // One republication answers every request read since the last flush; each gets its markers.
             step.outputs += try producer.republish()

@@ -2,6 +2,8 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import Kafka
+import NPRCore
 import ServiceRuntime
 import Testing
 
@@ -101,9 +103,9 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     /// `name` alone against `broker`, with a state directory and a port of its own, once it is ready.
-    static func alone(_ name: String, broker: BrokerProcess) async throws -> ServiceProcess {
+    static func alone(_ name: String, broker: BrokerProcess, environment extra: [String: String] = [:]) async throws -> ServiceProcess {
         let service = try ServiceProcess(name, port: freePorts(1)[0],
-                                         environment: ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": temporaryDirectory()])
+                                         environment: ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": temporaryDirectory()].merging(extra) { $1 })
         try await waitUntil(.seconds(60), "\(name) ready") { try await HTTP.request("GET", service.base + "/health/ready").status == 200 }
         return service
     }
@@ -190,4 +192,61 @@ struct Pipeline {
         services.forEach { $0.stop() }
         broker.stop()
     }
+}
+
+/// Everything on `topics` up to their current ends (every partition), in partition and offset order.
+func readTopics(_ bootstrap: String, _ topics: [String]) async throws -> [ConsumedMessage] {
+    let admin = try KafkaAdmin(bootstrap: bootstrap, logger: quiet)
+    var ends: [TopicPartition: Int64] = [:]
+    for t in Topic.catalogue where topics.contains(t.name) {
+        for p in 0..<Int32(t.partitions) {
+            let tp = TopicPartition(t.name, p)
+            let high = try admin.watermarks(tp).high
+            if high > 0 { ends[tp] = high }
+        }
+    }
+    guard !ends.isEmpty else { return [] }
+    let reader = try consumer(bootstrap, group: "reader-" + UUID().uuidString)
+    defer { reader.close() }
+    try reader.assign(ends.mapValues { _ in KafkaOffset.beginning })
+    var messages: [ConsumedMessage] = []
+    var next: [TopicPartition: Int64] = [:]
+    try await waitUntil(.seconds(60), "\(topics) read to the end") {
+        for m in try reader.poll(maxMessages: 5000, timeout: .milliseconds(200)) {
+            next[m.topicPartition] = m.offset + 1
+            messages.append(m)
+        }
+        return ends.allSatisfy { (next[$0.key] ?? 0) >= $0.value }
+    }
+    return messages.sorted { ($0.topic, $0.partition, $0.offset) < ($1.topic, $1.partition, $1.offset) }
+}
+
+/// A counter's value in a service's Prometheus text (0 when absent).
+func metric(_ base: String, _ series: String) async throws -> Double {
+    let text = String(decoding: try await HTTP.request("GET", base + "/metrics").body, as: UTF8.self)
+    return text.split(separator: "\n").first { $0.hasPrefix(series + " ") }.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+}
+
+/// Validates NDJSON records against a schema of `contracts/` with `contracts/check.py` (jsonschema).
+func validate(_ ndjsonFile: String, against schema: String) throws -> Bool {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    p.arguments = ["python3", Build.root.appendingPathComponent("contracts/check.py").path, "--records", schema, ndjsonFile]
+    try p.run()
+    p.waitUntilExit()
+    return p.terminationStatus == 0
+}
+
+/// Whether `bytes` hold any of `ids` (11-digit person ids), read as text: each window of 11 digits is looked
+/// up, so a scan is linear in the text however many ids there are.
+func containsAny(of ids: Set<String>, in bytes: some Sequence<UInt8>) -> Bool {
+    var window: [UInt8] = []
+    window.reserveCapacity(11)
+    for b in bytes {
+        guard b >= 0x30 && b <= 0x39 else { window.removeAll(keepingCapacity: true); continue }
+        if window.count == 11 { window.removeFirst() }
+        window.append(b)
+        if window.count == 11, ids.contains(String(decoding: window, as: UTF8.self)) { return true }
+    }
+    return false
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -27,7 +28,7 @@ import Testing
         let port = freePorts(1)[0]
         let intake = try ServiceProcess("intake", port: port, environment: [
             "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_MODE": "production",
-            "NPR_PSEUDONYM_KEY": "test-key", "NPR_TOKEN_FILE": state + "/tokens.json", "INTAKE_DELIVERY_TIMEOUT_MS": "3000"])
+            "NPR_PSEUDONYM_KEY": String(repeating: "5e", count: 32), "NPR_TOKEN_FILE": state + "/tokens.json", "INTAKE_DELIVERY_TIMEOUT_MS": "3000"])
         let url = "http://127.0.0.1:\(port)"
         try await waitUntil(.seconds(60), "intake ready") { try await HTTP.request("GET", url + "/health/ready").status == 200 }
         let units = #"[{"unitId":"UA","name":"A","institutionId":"974589095","institutionName":"A","hfId":"974589095","hfName":"A","rhf":"vest","ownership":"public","detox":false,"validFrom":"2020-01-01"},{"unitId":"UB","name":"B","institutionId":"983974899","institutionName":"B","hfId":"983974899","hfName":"B","rhf":"nord","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#
@@ -57,10 +58,12 @@ import Testing
         let errors = (receipt(other)["rejected"] as? [[String: Any]])?.first?["errors"] as? [[String: Any]]
         #expect(errors?.first?["code"] as? String == "forbidden-institution")
         #expect(receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("b1", institution: Self.hospitalB, unit: "UB"), token: "token-admin"))["accepted"] as? Int == 1)
-        // Metrics count per institution and outcome, and rejections per code.
+        // Metrics count per institution and outcome, and rejections per code: a rejected record is counted
+        // under who sent it (the token's institution), never under a value from the record.
         let metrics = String(decoding: try await HTTP.request("GET", s.url + "/metrics").body, as: UTF8.self)
         #expect(metrics.contains(#"intake_records_total{kind="activity",institution="974589095",outcome="accepted"} 1"#))
-        #expect(metrics.contains(#"intake_rejections_total{kind="activity",institution="983974899",code="forbidden-institution"} 1"#))
+        #expect(metrics.contains(#"intake_rejections_total{kind="activity",institution="974589095",code="forbidden-institution"} 1"#))
+        #expect(!metrics.contains(#"institution="983974899",outcome="rejected""#))
         // Registers and the unit register are admin only: 403 for an institution token.
         for (method, path) in [("POST", "/v1/deaths"), ("POST", "/v1/population"), ("PUT", "/v1/reference/units")] {
             let r = try await HTTP.request(method, s.url + path, body: Data("[]".utf8), token: "token-a")
@@ -105,6 +108,14 @@ import Testing
         #expect((r["rejected"] as? [[String: Any]])?.first?["index"] as? Int == 1)
     }
 
+    /// The inbound signature as a hospital computes it (README): key id and HMAC-SHA256 of the value with its token.
+    func signature(_ value: [UInt8], token: String) -> [(String, [UInt8])] {
+        let hex = { (bytes: [UInt8]) in bytes.map { String(format: "%02x", $0) }.joined() }
+        let keyId = hex(Array(SHA256.hash(data: Data(token.utf8)))).prefix(16)
+        let mac = hex(Array(HMAC<SHA256>.authenticationCode(for: value, using: SymmetricKey(data: Data(token.utf8)))))
+        return [("npr-signature", Array("\(keyId):\(mac)".utf8))]
+    }
+
     /// Hospitals with Kafka: the same validation on npr.activities.inbound, receipts on npr.intake.receipts
     /// keyed by institution, accepted records on npr.activities under the pseudonym.
     @Test func inboundTopicIsValidatedLikeHTTP() async throws {
@@ -116,28 +127,81 @@ import Testing
         var bad = good[0] as! [String: Any]
         bad["messageId"] = "k2"
         bad["careLevel"] = 7
-        for record in [good[0], bad] {
-            try await producer.deliver(OutgoingMessage(topic: Topic.activitiesInbound, key: Self.hospitalA,
-                                                       value: Array(try JSONSerialization.data(withJSONObject: record))))
+        var forOther = try JSONSerialization.jsonObject(with: activity("k3", institution: Self.hospitalB, unit: "UB")) as! [[String: Any]]
+        forOther[0]["messageId"] = "k3"
+        var unsigned = good[0] as! [String: Any]
+        unsigned["messageId"] = "k4"
+        // Signed with token-a: its own record, an invalid one, one for another institution; then one unsigned.
+        var delivered: [DeliveryReport] = []
+        for (record, token) in [(good[0], "token-a"), (bad, "token-a"), (forOther[0], "token-a"), (unsigned, nil)] as [(Any, String?)] {
+            let value = Array(try JSONSerialization.data(withJSONObject: record))
+            delivered.append(try await producer.deliver(OutgoingMessage(topic: Topic.activitiesInbound, key: Self.hospitalA, value: value,
+                                                                        headers: token.map { signature(value, token: $0) } ?? [])))
         }
-        let consumer = try consumer(s.broker.bootstrap, group: "receipt-reader")
-        defer { consumer.close() }
-        try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<3).map { (TopicPartition(Topic.receipts, Int32($0)), KafkaOffset.beginning) }))
-        var receipts: [[String: Any]] = []
-        try await waitUntil(.seconds(60), "two receipts") {
-            for m in try consumer.poll(maxMessages: 10, timeout: .milliseconds(200)) {
-                #expect(m.keyString == Self.hospitalA)
-                receipts.append(try JSONSerialization.jsonObject(with: Data(m.value ?? [])) as! [String: Any])
+        // One receipt per record, found by the partition and offset of the hospital's delivery report; no
+        // clear message id on the shared topic.
+        var receipts: [(key: String?, value: [String: Any])] = []
+        try await waitUntil(.seconds(60), "four receipts") {
+            receipts = try await readTopics(s.broker.bootstrap, [Topic.receipts]).map { ($0.keyString, try JSONSerialization.jsonObject(with: Data($0.value ?? [])) as! [String: Any]) }
+            return receipts.count == 4
+        }
+        func receipt(for d: DeliveryReport) -> (key: String?, value: [String: Any])? {
+            receipts.first { r in
+                let origin = r.value["origin"] as? [String: Any]
+                return origin?["topic"] as? String == Topic.activitiesInbound && origin?["partition"] as? Int == Int(d.partition) && origin?["offset"] as? Int == Int(d.offset)
             }
-            return receipts.count == 2
         }
-        #expect(receipts.map { $0["accepted"] as? Int } == [1, 0])
-        let errors = (receipts[1]["rejected"] as? [[String: Any]])?.first?["errors"] as? [[String: Any]]
-        #expect(errors?.first?["field"] as? String == "careLevel")
+        let accepted = try #require(receipt(for: delivered[0])), rejected = try #require(receipt(for: delivered[1]))
+        #expect(accepted.value["outcome"] as? String == "accepted" && accepted.key == Self.hospitalA)
+        #expect(rejected.value["outcome"] as? String == "rejected")
+        #expect(((rejected.value["errors"] as? [[String: Any]])?.first?["field"] as? String) == "careLevel")
+        #expect((accepted.value["messageIdHash"] as? String)?.count == 64)
+        for forbidden in delivered[2...] {
+            let r = try #require(receipt(for: forbidden))
+            #expect(((r.value["errors"] as? [[String: Any]])?.first?["code"] as? String) == "forbidden-institution")
+        }
+        let onTopic = try await readTopics(s.broker.bootstrap, [Topic.receipts]).map { String(decoding: $0.value ?? [], as: UTF8.self) }.joined()
+        #expect(!["k1", "k2", "k3", "k4"].contains { onTopic.contains("\"\($0)\"") }, "a clear message id on the receipts topic")
         // The accepted record is on npr.activities like one sent over HTTP.
         let admin = try KafkaAdmin(bootstrap: s.broker.bootstrap, logger: quiet)
         let published = try (0..<6).reduce(Int64(0)) { $0 + (try admin.watermarks(TopicPartition(Topic.activities, Int32($1))).high) }
         #expect(published == 1)
+    }
+
+    /// Records of one request reach the broker in request order: a death registered and annulled in one
+    /// request (order-dependent) ends annulled, for every person.
+    @Test func recordsOfARequestKeepTheirOrder() async throws {
+        let s = try await start()
+        defer { s.intake.stop(); s.broker.stop() }
+        var deaths: [[String: Any]] = []
+        for i in 0..<300 {
+            // Distinct birth dates (the residues repeat only after 2 100), so distinct people.
+            let birth = LocalDate(year: 1950 + i % 50, month: 1 + i % 12, day: 1 + i % 28)!
+            let pid = (100...499).lazy.compactMap { PersonId.make(birth: birth, individual: $0) }.first!
+            for (n, status) in ["N", "C", "N", "C"].enumerated() {
+                deaths.append(["messageId": "d\(i)-\(n)", "status": status, "personId": pid, "deathDate": "2024-0\(1 + n)-01", "sex": 1, "municipality": "0301"])
+            }
+        }
+        let r = receipt(try await HTTP.request("POST", s.url + "/v1/deaths", body: try JSONSerialization.data(withJSONObject: deaths), token: "token-admin"))
+        #expect(r["accepted"] as? Int == deaths.count)
+        let events = try await readTopics(s.broker.bootstrap, [Topic.deaths]).map { try JSONDecoder().decode(DeathEvent.self, from: Data($0.value ?? [])) }
+        let perPerson = Dictionary(grouping: events, by: \.pseudonym)
+        #expect(perPerson.count == 300)
+        for (_, sequence) in perPerson {
+            #expect(sequence.map(\.status.rawValue) == ["N", "C", "N", "C"])
+            #expect(sequence.map(\.deathDate.description) == ["2024-01-01", "2024-02-01", "2024-03-01", "2024-04-01"])
+        }
+    }
+
+    /// Two institutions may use the same message id (spec: *idempotency scope*); within one it stays a duplicate.
+    @Test func messageIdsAreScopedByInstitution() async throws {
+        let s = try await start()
+        defer { s.intake.stop(); s.broker.stop() }
+        let a = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("same"), token: "token-admin"))
+        let b = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("same", institution: Self.hospitalB, unit: "UB"), token: "token-admin"))
+        let again = receipt(try await HTTP.request("POST", s.url + "/v1/activities", body: activity("same", institution: Self.hospitalB, unit: "UB"), token: "token-admin"))
+        #expect(a["accepted"] as? Int == 1 && b["accepted"] as? Int == 1)
+        #expect(again["duplicates"] as? Int == 1)
     }
 
     @Test func brokerDownMeans503AndNothingAccepted() async throws {
@@ -179,7 +243,7 @@ import Testing
                 guard let pid = PersonId.make(birth: birth, individual: Int.random(in: 0...499, using: &rng)) else { continue }
                 ids.insert(pid)
                 var r: [String: Any] = [
-                    "messageId": "p\(batch)-\(i)", "status": "N", "revision": 1, "institutionId": "974589095", "episodeId": "P\(batch)-\(i)",
+                    "messageId": "msg-\(batch)-\(i)-clear", "status": "N", "revision": 1, "institutionId": "974589095", "episodeId": "P\(batch)-\(i)",
                     "unitId": "UA", "sector": "TSB", "careLevel": 3, "start": "2024-03-01T10:00", "end": "2024-03-01T11:00",
                     "patient": ["personId": pid, "sex": 1, "municipality": "0301"] as [String: Any]]
                 // Break the record in a random way (or not): every path must keep the id out.
@@ -188,7 +252,7 @@ import Testing
                 case 1: r["patient"] = ["personId": pid, "sex": 1, "municipality": "9999"] as [String: Any]
                 case 2: r["patient"] = ["personId": pid, "sex": 1, "municipality": "0301", "birthDate": "1901-01-01"] as [String: Any]
                 case 3: r["unitId"] = "UB"
-                case 4: r["episodeId"] = pid   // an id in the wrong field
+                case 4: r["messageId"] = "\(pid)-\(batch)-\(i)"; r["careLevel"] = 7   // an id in a message id, and rejected
                 case 5: r["end"] = "2024-02-01T10:00"
                 default: break
                 }
@@ -214,11 +278,13 @@ import Testing
         }
         try consumer.assign(assignment)
         var seen: [TopicPartition: Int64] = [:]
-        var corpus: [String: String] = [:]   // topic → everything on it
+        var corpus: [String: String] = [:]   // topic → everything on it, a value a line (keys apart)
+        var keys = ""
         try await waitUntil(.seconds(60), "every topic read") {
             for m in try consumer.poll(maxMessages: 5000, timeout: .milliseconds(200)) {
                 seen[m.topicPartition] = m.offset + 1
-                corpus[m.topic, default: ""] += String(decoding: (m.key ?? []) + (m.value ?? []), as: UTF8.self) + "\n"
+                corpus[m.topic, default: ""] += String(decoding: m.value ?? [], as: UTF8.self) + "\n"
+                keys += (m.keyString ?? "") + "\n"
             }
             return assignment.keys.allSatisfy { (seen[$0] ?? 0) >= ends[$0]! }
         }
@@ -229,6 +295,14 @@ import Testing
         let logs = try String(contentsOfFile: s.state + "/intake.log", encoding: .utf8)
         let leakingTopics = corpus.filter { topic in ids.contains { topic.value.contains($0) } }.keys.sorted()
         #expect(leakingTopics.isEmpty, "clear person ids on topics: \(leakingTopics)")
+        #expect(!ids.contains { keys.contains($0) }, "a clear person id in a record key")
         #expect(!ids.contains { logs.contains($0) }, "a clear person id reached a log line")
+        // Message ids leave intake only as keyed hashes (spec: *opaque identifiers*).
+        #expect(!corpus.values.contains { $0.contains("-clear") }, "a clear message id reached a topic")
+        #expect(!logs.contains("-clear"), "a clear message id reached a log line")
+        // Dead letters are what contracts/dead-letter.v1 says they are.
+        let letters = temporaryDirectory() + "/dead-letters.ndjson"
+        try Data((corpus[Topic.deadLetter] ?? "").utf8).write(to: URL(fileURLWithPath: letters))
+        #expect(try validate(letters, against: "dead-letter.v1.schema.json"))
     }
 }

@@ -92,6 +92,18 @@ import Testing
         #expect(national.contains(#"data-status="ok">0.500</td>"#))   // 3 of 6 stays
         let suppressed = try renderedDashboard(publisher, "#indicator=tsb-avbrudd&measure=maltall-3&year=2024&level=national&sex=all")
         #expect(suppressed.contains(#"data-status="suppressed-primary">suppressed</td>"#))
+
+        // Unit names come from the unit register: markup in one shows as text, in the table and the chart.
+        let markup = #"<img id="injected" src="x" onerror="document.title='run'">Døgn"#
+        let renamed = String(decoding: unitJSON(), as: UTF8.self).replacingOccurrences(of: #""name":"Døgn 1""#, with: "\"name\":" + String(decoding: try JSONEncoder().encode(markup), as: UTF8.self))
+        #expect(try await HTTP.request("PUT", "\(intake)/v1/reference/units", body: Data(renamed.utf8), token: "dev-admin-token").status == 200)
+        try await waitUntil(.seconds(60), "the new unit name published") {
+            let r = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=unit")
+            return (r.json as? [[String: Any]])?.first?["unitName"] as? String == markup
+        }
+        let unitView = try renderedDashboard(publisher, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=unit&sex=all")
+        #expect(unitView.contains("&lt;img id=\"injected\""), "the unit name is not shown as text")
+        #expect(!unitView.contains("<img id=\"injected\""), "a unit name was interpreted as HTML")
     }
 
     /// The dashboard's DOM after its scripts ran, as headless Chromium renders it.

@@ -154,3 +154,21 @@ import Testing
         #expect(CSV.render(values: []) == CSV.columns.joined(separator: ",") + "\r\n")
     }
 }
+
+/// Text that a spreadsheet would run as a formula is neutralised; numbers are not touched.
+@Suite struct CSVInjectionTests {
+    @Test(arguments: ["=HYPERLINK(\"http://x\")", "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+    func formulaLikeTextGetsALeadingQuote(text: String) {
+        #expect(CSV.inert(text) == "'" + text)
+    }
+
+    @Test func ordinaryTextAndNegativeNumbersStay() {
+        #expect(CSV.inert("Helse Vest") == "Helse Vest")
+        let v = PublishedValue(indicator: "tsb-overdodelighet", measure: "hovedmaltall", period: "2024", level: "unit", unit: "=U1",
+                               unitName: "=cmd|' /C calc'!A0", sex: "all", numerator: 3, denominator: 40, value: -0.25,
+                               ciLower: -1.5, ciUpper: 2, status: .ok, revision: 1, asOf: LocalDate("2025-03-01")!,
+                               updatedAt: "2025-03-01T10:00:00Z")
+        let row = CSV.render(values: [v]).split(separator: "\r\n")[1]
+        #expect(row.hasPrefix("tsb-overdodelighet,hovedmaltall,2024,unit,'=U1,'=cmd|' /C calc'!A0,all,3,40,-0.25,-1.5,2.0,ok"))
+    }
+}
