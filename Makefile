@@ -25,7 +25,6 @@ build: deps
 
 contracts:
 	python3 contracts/check.py
-	python3 scripts/check-catalogue.py
 
 compose-check:
 	docker-compose -f compose.yaml config -q && echo "compose.yaml: valid"
