@@ -76,8 +76,13 @@ try ledger.restore(from: store)
 let producer = try host.makeProducer(deliveryTimeoutMs: Int(config.environment["INTAKE_DELIVERY_TIMEOUT_MS"] ?? "") ?? 10000)
 let inFlight = Mutex(0)
 /// Flow control: requests wait while a downstream consumer is too far behind (see `Backpressure`).
-let backpressure = try Backpressure(settings: try Backpressure.Settings(configuration: config),
-                                    bootstrap: config.bootstrapServers, logger: host.logger)
+let backpressureSettings = try Backpressure.Settings(configuration: config)
+// A request waits for admission before its body is read: the connection must not count as idle meanwhile.
+if Duration.seconds(config.httpLimits.idleTimeoutSeconds) <= backpressureSettings.maxWait + .seconds(5) {
+    FileHandle.standardError.write(Data("intake: \(ConfigurationError(variable: "NPR_HTTP_IDLE_TIMEOUT_S", problem: "must exceed NPR_ADMISSION_WAIT_MS by at least 5 s"))\n".utf8))
+    exit(2)
+}
+let backpressure = try Backpressure(settings: backpressureSettings, bootstrap: config.bootstrapServers, logger: host.logger)
 
 /// Records per kind, institution and outcome, and rejections per error code (HTTP and inbound alike).
 func recordMetrics(_ decision: Decision, kind: String) {

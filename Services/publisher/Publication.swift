@@ -13,24 +13,38 @@ struct PublicationEvent: Codable, Sendable {
     var value: PublishedValue?
 }
 
+/// What a live subscriber receives: a publication event, or a beat that keeps an idle stream open through
+/// proxies that close silent connections.
+enum StreamItem: Sendable { case event(PublicationEvent), keepAlive }
+
 /// Live fan-out of publication events to SSE subscribers.
 final class Broadcaster: Sendable {
-    private let subscribers = Mutex<[UUID: AsyncStream<PublicationEvent>.Continuation]>([:])
+    private let subscribers = Mutex<[UUID: AsyncStream<StreamItem>.Continuation]>([:])
     /// Streams open at once (`NPR_SSE_MAX_SUBSCRIBERS`); more are refused with 503.
     let maxSubscribers: Int
     /// Events held for one slow subscriber; one that falls further behind is ended, and resumes from the
     /// publication log with Last-Event-ID (nothing is dropped silently).
     let bufferPerSubscriber: Int
 
-    init(maxSubscribers: Int = 100, bufferPerSubscriber: Int = 10_000) {
+    /// How often every stream hears a keep-alive comment (`NPR_SSE_KEEPALIVE_S`).
+    let keepAliveInterval: Duration
+
+    init(maxSubscribers: Int = 100, bufferPerSubscriber: Int = 10_000, keepAliveInterval: Duration = .seconds(15)) {
         self.maxSubscribers = maxSubscribers
         self.bufferPerSubscriber = bufferPerSubscriber
+        self.keepAliveInterval = keepAliveInterval
+        Task { [weak self] in
+            while let interval = self?.keepAliveInterval {
+                try? await Task.sleep(for: interval)
+                self?.deliver([.keepAlive])
+            }
+        }
     }
 
     /// A live stream of events, or nil when `maxSubscribers` streams are open.
-    func subscribe() -> AsyncStream<PublicationEvent>? {
+    func subscribe() -> AsyncStream<StreamItem>? {
         let id = UUID()
-        let (stream, continuation) = AsyncStream<PublicationEvent>.makeStream(bufferingPolicy: .bufferingOldest(bufferPerSubscriber))
+        let (stream, continuation) = AsyncStream<StreamItem>.makeStream(bufferingPolicy: .bufferingOldest(bufferPerSubscriber))
         let added = subscribers.withLock { s -> Bool in
             guard s.count < maxSubscribers else { return false }
             s[id] = continuation
@@ -47,11 +61,13 @@ final class Broadcaster: Sendable {
         for s in subs { s.finish() }
     }
 
-    func send(_ events: [PublicationEvent]) {
+    func send(_ events: [PublicationEvent]) { deliver(events.map(StreamItem.event)) }
+
+    private func deliver(_ items: [StreamItem]) {
         let subs = subscribers.withLock { Array($0.values) }
         for s in subs {
-            for e in events {
-                if case .dropped = s.yield(e) { s.finish(); break }
+            for item in items {
+                if case .dropped = s.yield(item) { s.finish(); break }
             }
         }
     }

@@ -12,7 +12,8 @@ host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
 let handler = PublisherHandler(broadcaster: Broadcaster(
     maxSubscribers: try host.configuration.integer("NPR_SSE_MAX_SUBSCRIBERS", default: 100, in: 1...10_000),
-    bufferPerSubscriber: try host.configuration.integer("NPR_SSE_BUFFER_EVENTS", default: 10_000, in: 100...1_000_000, unit: "events")))
+    bufferPerSubscriber: try host.configuration.integer("NPR_SSE_BUFFER_EVENTS", default: 10_000, in: 100...1_000_000, unit: "events"),
+    keepAliveInterval: .seconds(try host.configuration.integer("NPR_SSE_KEEPALIVE_S", default: 15, in: 1...300, unit: "seconds"))))
 let processor = try StreamProcessor(handler: handler, store: store, configuration: host.configuration,
                                     producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
 let admin = try KafkaAdmin(bootstrap: host.configuration.bootstrapServers, logger: host.logger)
@@ -78,7 +79,8 @@ router.get("/v1/stream") { request, _ -> Response in
     return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                     body: ResponseBody { writer in
         var sent = lastId
-        try await writer.write(ByteBuffer(string: ": stream of PublishedValue changes\n\n"))
+        // `retry`: how long a client waits before reconnecting (it resumes with Last-Event-ID).
+        try await writer.write(ByteBuffer(string: ": stream of PublishedValue changes\nretry: 3000\n\n"))
         // The backlog in pages: a resume from far back never copies the whole log at once.
         while true {
             let page = handler.events(after: sent, limit: 1_000)
@@ -86,9 +88,15 @@ router.get("/v1/stream") { request, _ -> Response in
             for e in page where wanted(e) { try await writer.write(sseFrame(e)) }
             sent = last.id
         }
-        for await e in live where e.id > sent && wanted(e) {
-            try await writer.write(sseFrame(e))
-            sent = e.id
+        for await item in live {
+            switch item {
+            case .keepAlive:
+                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+            case .event(let e) where e.id > sent && wanted(e):
+                try await writer.write(sseFrame(e))
+                sent = e.id
+            case .event: continue
+            }
         }
         try await writer.finish(nil)
     })

@@ -73,7 +73,7 @@ public struct ServiceConfiguration: Sendable {
         } else {
             httpPort = Self.defaultPorts[service] ?? 0
         }
-        httpLimits = HTTPLimits(idleTimeoutSeconds: try integer("NPR_HTTP_IDLE_TIMEOUT_S", default: 30, in: 1...3_600, unit: "seconds"),
+        httpLimits = HTTPLimits(idleTimeoutSeconds: try integer("NPR_HTTP_IDLE_TIMEOUT_S", default: 90, in: 1...3_600, unit: "seconds"),
                                 maxConnections: try integer("NPR_HTTP_MAX_CONNECTIONS", default: 256, in: 1...65_536),
                                 bodyTimeoutSeconds: try integer("NPR_HTTP_BODY_TIMEOUT_S", default: 60, in: 1...3_600, unit: "seconds"))
     }
@@ -96,7 +96,9 @@ public struct ServiceConfiguration: Sendable {
 
     /// Limits of every service's HTTP server (documented in README.md).
     public struct HTTPLimits: Sendable {
-        /// A connection with nothing read or written for this long is closed (`NPR_HTTP_IDLE_TIMEOUT_S`, 30).
+        /// A connection with nothing read or written for this long is closed (`NPR_HTTP_IDLE_TIMEOUT_S`, 90). A
+        /// request whose response is being written is never idle; one held for admission before its body is
+        /// read is, so this must outlast intake's admission wait.
         public var idleTimeoutSeconds: Int
         /// Connections open at once; more wait in the listen backlog (`NPR_HTTP_MAX_CONNECTIONS`, 256).
         public var maxConnections: Int

@@ -154,11 +154,12 @@ import Testing
         #expect(status.hasPrefix("HTTP/1.1 408"), "\(status)")
     }
 
-    /// Event streams are capped; one more is refused with 503 and Retry-After while the others stay open.
+    /// Event streams are capped; one more is refused with 503 while the others stay open, told how soon to
+    /// reconnect and kept alive by comments while nothing changes.
     @Test func eventStreamsAreCapped() async throws {
         let broker = try BrokerProcess()
         defer { broker.stop() }
-        let publisher = try await ServiceProcess.alone("publisher", broker: broker, environment: ["NPR_SSE_MAX_SUBSCRIBERS": "1"])
+        let publisher = try await ServiceProcess.alone("publisher", broker: broker, environment: ["NPR_SSE_MAX_SUBSCRIBERS": "1", "NPR_SSE_KEEPALIVE_S": "1"])
         defer { publisher.stop() }
         let first = Process()
         first.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
@@ -167,14 +168,14 @@ import Testing
         first.standardOutput = out
         try first.run()
         defer { first.terminate() }
-        // The stream is open once its opening comment arrived.
+        // The stream is open once its opening comment arrived; a keep-alive follows within the interval.
         var opened = ""
-        while !opened.contains(": stream of") {
+        while !opened.contains(": keep-alive") {
             let chunk = out.fileHandleForReading.availableData
             if chunk.isEmpty { break }
             opened += String(decoding: chunk, as: UTF8.self)
         }
-        #expect(opened.contains(": stream of"))
+        #expect(opened.contains(": stream of") && opened.contains("retry: 3000") && opened.contains(": keep-alive"))
         let second = try await HTTP.request("GET", publisher.base + "/v1/stream")
         #expect(second.status == 503)
         #expect((second.json as? [String: Any])?["status"] as? Int == 503)
