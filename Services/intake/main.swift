@@ -334,13 +334,17 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
                                           mayReport: { i, institution in allowed[i].contains("*") || allowed[i].contains(institution) })
         let submitter = Submitter(channel: "kafka", reporter: "inbound", origins: records.map(\.origin))
         // The broker or the ledger unavailable: wait and decide again (nothing of a failed round was kept).
+        // Past two minutes the service stops instead, so a shutdown is never held; its inbound offsets were
+        // not committed, so a restart decides the same records again.
         var backoff: UInt32 = 100
+        let deadline = ContinuousClock.now + .seconds(120)
         var decision: Decision
         while true {
             if case .success(let d) = awaitBlocking({ await rounds.submit(kind: .activity, prepared: prepared, submitter: submitter) }) {
                 decision = d
                 break
             }
+            guard ContinuousClock.now < deadline else { throw InboundUnavailable() }
             usleep(backoff * 1000)
             backoff = min(backoff * 2, 5000)
         }
@@ -359,6 +363,10 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
         }
         return StepResult(outputs: receipts)
     }
+}
+
+struct InboundUnavailable: Error, CustomStringConvertible {
+    var description: String { "the broker or the ledger did not take inbound records for two minutes" }
 }
 
 /// Runs async work from a thread outside the concurrency pool (the stream thread) and waits for it.
