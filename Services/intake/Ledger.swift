@@ -147,7 +147,8 @@ final class Ledger: @unchecked Sendable {
 
     /// A record as a dead letter may carry it: no clear person id, `messageId` as its keyed hash.
     func redacted(_ record: JSONValue) -> String {
-        guard case .object(let o) = record.redactingPersonIds() else { return record.redactingPersonIds().canonical }
+        let redacted = record.redactingPersonIds()
+        guard case .object(let o) = redacted else { return redacted.canonical }
         return JSONValue.object(JSONObject(o.members.map { m in
             guard m.key == "messageId", case .string(let id) = m.value else { return m }
             return JSONObject.Member(key: m.key, value: .string(keyedHash(id)))

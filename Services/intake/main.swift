@@ -63,9 +63,11 @@ func loadTokens() throws -> [String: Set<String>] {
 
 let ledger: Ledger
 let tokens: [String: Set<String>]
+let backpressureSettings: Backpressure.Settings
 do {
     ledger = Ledger(pseudonymKey: try loadPseudonymKey())
     tokens = try loadTokens()
+    backpressureSettings = try Backpressure.Settings(configuration: config)
 } catch {
     FileHandle.standardError.write(Data("intake: \(error)\n".utf8))
     exit(2)
@@ -76,12 +78,6 @@ try ledger.restore(from: store)
 let producer = try host.makeProducer(deliveryTimeoutMs: Int(config.environment["INTAKE_DELIVERY_TIMEOUT_MS"] ?? "") ?? 10000)
 let inFlight = Mutex(0)
 /// Flow control: requests wait while a downstream consumer is too far behind (see `Backpressure`).
-let backpressureSettings = try Backpressure.Settings(configuration: config)
-// A request waits for admission before its body is read: the connection must not count as idle meanwhile.
-if Duration.seconds(config.httpLimits.idleTimeoutSeconds) <= backpressureSettings.maxWait + .seconds(5) {
-    FileHandle.standardError.write(Data("intake: \(ConfigurationError(variable: "NPR_HTTP_IDLE_TIMEOUT_S", problem: "must exceed NPR_ADMISSION_WAIT_MS by at least 5 s"))\n".utf8))
-    exit(2)
-}
 let backpressure = try Backpressure(settings: backpressureSettings, bootstrap: config.bootstrapServers, logger: host.logger)
 
 /// Records per kind, institution and outcome, and rejections per error code (HTTP and inbound alike).
@@ -101,12 +97,12 @@ func recordMetrics(_ decision: Decision, kind: String) {
 }
 let requestTimer = { (path: String) in Metrics.Timer(label: "intake_request_seconds", dimensions: [("path", path)]) }
 
-func problem(_ status: HTTPResponse.Status, _ title: String, _ detail: String) -> Response {
-    let body = try! JSONSerialization.data(withJSONObject: ["type": "about:blank", "title": title, "status": status.code, "detail": detail], options: [.sortedKeys])
-    return Response(status: status, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+/// Who submits: the institutions a token covers (`*`: every one, the admin).
+struct Caller {
+    let institutions: Set<String>
+    var isAdmin: Bool { institutions.contains("*") }
+    func mayReport(for institution: String) -> Bool { isAdmin || institutions.contains(institution) }
 }
-
-struct Caller { let institutions: Set<String>; var isAdmin: Bool { institutions.contains("*") } }
 
 /// A value or the response that ends the request.
 enum Outcome<T> { case success(T), failure(Response) }
@@ -229,11 +225,7 @@ let rounds = Rounds()
 /// Requests inside intake at once (`NPR_INTAKE_MAX_REQUESTS`); more are answered 503 at once.
 let maxInFlight = try config.integer("NPR_INTAKE_MAX_REQUESTS", default: 64, in: 1...10_000)
 
-func retryLater(_ detail: String) -> Response {
-    var refused = problem(.serviceUnavailable, "Service Unavailable", detail)
-    refused.headers[.retryAfter] = "5"
-    return refused
-}
+func retryLater(_ detail: String) -> Response { problem(.serviceUnavailable, "Service Unavailable", detail, retryAfterSeconds: 5) }
 
 func receiptResponse(_ r: Receipt) throws -> Response {
     Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONCodec.encode(r))))
@@ -263,7 +255,7 @@ func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws 
     }
     let records: [Result<JSONValue, JSONParseError>]
     switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
-    let prepared = try ledger.prepare(kind: kind, records: records, mayReport: { _, institution in caller.isAdmin || caller.institutions.contains(institution) })
+    let prepared = try ledger.prepare(kind: kind, records: records, mayReport: { _, institution in caller.mayReport(for: institution) })
     switch await rounds.submit(kind: kind, prepared: prepared, submitter: Submitter(httpCaller: caller.institutions)) {
     case .failure(let response): return response
     case .success(let decision):
@@ -329,9 +321,9 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
         guard !received.isEmpty else { return StepResult() }
         let records = received
         received = []
-        let allowed = records.map(\.mayReportFor)
+        let signers = records.map { Caller(institutions: $0.mayReportFor) }
         let prepared = try ledger.prepare(kind: .activity, records: records.map(\.record),
-                                          mayReport: { i, institution in allowed[i].contains("*") || allowed[i].contains(institution) })
+                                          mayReport: { i, institution in signers[i].mayReport(for: institution) })
         let submitter = Submitter(channel: "kafka", reporter: "inbound", origins: records.map(\.origin))
         // The broker or the ledger unavailable: wait and decide again (nothing of a failed round was kept).
         // Past two minutes the service stops instead, so a shutdown is never held; its inbound offsets were
@@ -349,14 +341,16 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
             backoff = min(backoff * 2, 5000)
         }
         recordMetrics(decision, kind: RecordKind.activity.rawValue)
+        let errors = Dictionary(grouping: decision.receipt.rejected, by: \.index)
+        let warnings = Dictionary(grouping: decision.receipt.warnings, by: \.index)
         var receipts: [OutgoingMessage] = []
         for (index, input) in records.enumerated() {
             let origin = input.origin, record = input.record
             let outcome = decision.outcomes[index]
             let messageId = (try? record.get())?["messageId"].flatMap { if case .string(let s) = $0 { return s } else { return nil } }
             let receipt = InboundReceipt(origin: origin, messageIdHash: messageId.map(ledger.keyedHash), outcome: outcome.outcome,
-                                         errors: decision.receipt.rejected.filter { $0.index == index }.flatMap(\.errors),
-                                         warnings: decision.receipt.warnings.filter { $0.index == index }.map { .init(field: $0.field, code: $0.code, message: $0.message) })
+                                         errors: (errors[index] ?? []).flatMap(\.errors),
+                                         warnings: (warnings[index] ?? []).map { .init(field: $0.field, code: $0.code, message: $0.message) })
             // Keyed by the institution once the record proved it may report for it; rejected records by the
             // inbound partition (hospitals find them by partition and offset).
             receipts.append(try .json(topic: Topic.receipts, key: outcome.outcome == "rejected" ? "partition-\(origin.partition)" : outcome.institution, receipt))

@@ -57,8 +57,7 @@ router.get("/v1/indicators/:indicator/jsonstat") { request, context -> Response 
     q["indicator"] = indicator
     let values = handler.values(q)
     guard !values.isEmpty || Indicator(rawValue: indicator) != nil else {
-        return Response(status: .notFound, headers: [.contentType: "application/problem+json"],
-                        body: .init(byteBuffer: ByteBuffer(string: #"{"type":"about:blank","title":"Unknown indicator","status":404}"#)))
+        return problem(.notFound, "Unknown indicator", "no such indicator is published")
     }
     return json(try JSONStat.dataset(indicator: indicator, values: values).jsonData())
 }
@@ -71,10 +70,7 @@ router.get("/v1/stream") { request, _ -> Response in
     @Sendable func wanted(_ e: PublicationEvent) -> Bool { indicator == nil || e.key.hasPrefix(indicator! + "|") }
     // Subscribe before replaying, so nothing published in between is missed; skip what was replayed.
     guard let live = handler.broadcaster.subscribe() else {
-        var busy = Response(status: .serviceUnavailable, headers: [.contentType: "application/problem+json", .retryAfter: "10"],
-                            body: .init(byteBuffer: ByteBuffer(string: #"{"type":"about:blank","title":"Too many streams","status":503,"detail":"every stream slot is taken; retry later"}"#)))
-        busy.headers[.cacheControl] = "no-cache"
-        return busy
+        return problem(.serviceUnavailable, "Too many streams", "every stream slot is taken; retry later", retryAfterSeconds: 10)
     }
     return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
                     body: ResponseBody { writer in
@@ -129,12 +125,13 @@ await host.run(services: [processor], onShutdown: { handler.broadcaster.finishAl
 
 /// The last collected status, reused for a second (unauthenticated callers must not drive broker queries).
 actor StatusCache {
-    private var cached: (at: ContinuousClock.Instant, body: Data)?
+    /// The newest collection, finished or under way: callers arriving meanwhile share it.
+    private var latest: (started: ContinuousClock.Instant, body: Task<Data, Error>)?
 
-    func current(_ collect: @Sendable () async -> PipelineStatus) async throws -> Data {
-        if let c = cached, ContinuousClock.now - c.at < .seconds(1) { return c.body }
-        let body = try JSONCodec.data(await collect())
-        cached = (.now, body)
-        return body
+    func current(_ collect: @escaping @Sendable () async -> PipelineStatus) async throws -> Data {
+        if let l = latest, ContinuousClock.now - l.started < .seconds(1) { return try await l.body.value }
+        let body = Task { try JSONCodec.data(await collect()) }
+        latest = (.now, body)
+        return try await body.value
     }
 }

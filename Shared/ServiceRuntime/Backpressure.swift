@@ -23,6 +23,10 @@ public final class Backpressure: Sendable {
         public init(configuration: ServiceConfiguration) throws {
             maxLagPerPartition = Int64(try configuration.integer("NPR_MAX_PIPELINE_LAG", default: Int(maxLagPerPartition), in: 1...Int(Int32.max), unit: "messages"))
             maxWait = .milliseconds(try configuration.integer("NPR_ADMISSION_WAIT_MS", default: 60_000, in: 0...600_000, unit: "milliseconds"))
+            // A request waits for admission before its body is read, which the HTTP server counts as idle.
+            guard Duration.seconds(configuration.httpLimits.idleTimeoutSeconds) > maxWait + .seconds(5) else {
+                throw ConfigurationError(variable: "NPR_HTTP_IDLE_TIMEOUT_S", problem: "must exceed NPR_ADMISSION_WAIT_MS by at least 5 s")
+            }
         }
     }
 

@@ -28,7 +28,7 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     public var origin: Origin?
     /// HMAC of the record's `messageId` with the pseudonym key (lowercase hex), when it had one.
     public var messageIdHash: String?
-    /// Who sent it, from the caller's credentials (never from the rejected record): an institution, `admin`, or null.
+    /// Who sent it, from the credentials (never from the rejected record): an institution, `admin`, `inbound`, or null.
     public var reporter: String?
     public var errors: [Reason]
     /// The record as canonical JSON with every clear person id removed and `messageId` replaced by its

@@ -150,8 +150,6 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
             stopFlag.withLock { $0 = true }
         }
     }
-
-    typealias Pending = StreamPending
 }
 
 /// Inputs applied but not yet flushed: their next offsets and when the first arrived.
@@ -175,7 +173,7 @@ extension StreamProcessor {
         let consumer = try KafkaConsumer(config: consumerConfig, name: group, logger: logger)
         defer { consumer.close() }
         // Inputs applied since the last flush; shared with the revoke hook, which runs inside `poll`.
-        let pending = UnsafeSendableBox(Pending())
+        let pending = UnsafeSendableBox(StreamPending())
         // Group offsets for operators' lag views trail the store; a failed or interrupted commit is retried
         // (also after a restart, from the store's offsets) so the views never stay behind.
         var pendingGroupCommit = try store.offsets()
@@ -283,7 +281,7 @@ extension StreamProcessor {
     /// Input the service never processed is gone from the broker. Where its producers can publish their
     /// current outputs again (`Resyncing`), skip to the end of the partition and ask them to; otherwise stop
     /// for an operator (`UnrecoverableInputLoss`): never skip silently, never restart into the same loss.
-    func recover(from loss: InputOffsetLost, consumer: KafkaConsumer, pending: inout Pending) throws {
+    func recover(from loss: InputOffsetLost, consumer: KafkaConsumer, pending: inout StreamPending) throws {
         let tp = loss.topicPartition
         let (position, logStart) = health.record(loss, consumer: consumer, store: store)
         guard let resyncing = handler as? any Resyncing, resyncing.resyncableTopics.contains(tp.topic) else {
@@ -308,7 +306,7 @@ extension StreamProcessor {
 
     /// Takes the handler's coalesced changes, publishes them (acks=all) and commits state and input offsets
     /// together; returns the offsets committed.
-    func flush(_ pending: inout Pending) throws -> [TopicPartition: Int64] {
+    func flush(_ pending: inout StreamPending) throws -> [TopicPartition: Int64] {
         guard !pending.isEmpty else { return [:] }
         let started = ContinuousClock.now
         var step = try handler.flush()
@@ -330,7 +328,7 @@ extension StreamProcessor {
         processed.increment(by: pending.messages)
         emitted.increment(by: step.outputs.count)
         let committed = pending.offsets
-        pending = Pending()
+        pending = StreamPending()
         let elapsed = ContinuousClock.now - started
         flushTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
         return committed

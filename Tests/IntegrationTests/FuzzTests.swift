@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -115,12 +114,9 @@ import Testing
         let producer = try producer(broker.bootstrap)
         defer { producer.close() }
         let inbound = try body(Self.activity, required: kinds[0].required, count: min(500, Self.count), rng: &rng)
-        let token = "dev-admin-token"
-        let keyId = SHA256.hash(data: Data(token.utf8)).map { String(format: "%02x", $0) }.joined().prefix(16)
         for value in inbound {
-            let mac = HMAC<SHA256>.authenticationCode(for: value, using: SymmetricKey(data: Data(token.utf8))).map { String(format: "%02x", $0) }.joined()
             try producer.send(OutgoingMessage(topic: Topic.activitiesInbound, key: "974589095", value: Array(value),
-                                              headers: [("npr-signature", Array("\(keyId):\(mac)".utf8))]))
+                                              headers: signature(Array(value), token: "dev-admin-token")))
         }
         try producer.flush(timeout: .seconds(30))
         var receipts: [[String: Any]] = []

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -249,4 +250,13 @@ func containsAny(of ids: Set<String>, in bytes: some Sequence<UInt8>) -> Bool {
         if window.count == 11, ids.contains(String(decoding: window, as: UTF8.self)) { return true }
     }
     return false
+}
+
+/// The inbound signature header as a hospital computes it from the README: key id (16 hex digits of
+/// SHA-256 of the token) and HMAC-SHA256 of the value with the token — independent of intake's code.
+func signature(_ value: [UInt8], token: String) -> [(String, [UInt8])] {
+    let hex = { (bytes: [UInt8]) in bytes.map { String(format: "%02x", $0) }.joined() }
+    let keyId = hex(Array(SHA256.hash(data: Data(token.utf8)))).prefix(16)
+    let mac = hex(Array(HMAC<SHA256>.authenticationCode(for: value, using: SymmetricKey(data: Data(token.utf8)))))
+    return [("npr-signature", Array("\(keyId):\(mac)".utf8))]
 }
