@@ -14,17 +14,23 @@ deps:
 	command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
 	command -v chromium >/dev/null || missing="$$missing chromium"; \
 	python3 -c 'import jsonschema' 2>/dev/null || missing="$$missing python3-jsonschema"; \
+	python3 -c 'import yaml' 2>/dev/null || missing="$$missing python3-yaml"; \
+	python3 -m pip --version >/dev/null 2>&1 || missing="$$missing python3-pip"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  $(if $(filter 0,$(shell id -u)),,sudo) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(if $(filter 0,$(shell id -u)),,sudo) apt-get install -y -qq $$missing >/dev/null; \
 	fi
+	@# Standard validators for the OpenAPI documents and the AsyncAPI document (contracts/check.py says why these).
+	@python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null && python3 -c 'import importlib.metadata as m; m.version("xstate-statemachine")' 2>/dev/null || \
+	  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q openapi-spec-validator==0.9.0 xstate-statemachine==0.11.0 pyyaml
 
 build: deps
 	$(SWIFT_BUILD)
 
 contracts:
 	python3 contracts/check.py
+	python3 deploy/check.py
 
 compose-check:
 	docker-compose -f compose.yaml config -q && echo "compose.yaml: valid"

@@ -63,7 +63,7 @@ let package = Package(
 
         .executableTarget(name: "intake", dependencies: [
             "ServiceRuntime", "IntakeValidation", .product(name: "Crypto", package: "swift-crypto"),
-        ], path: "Services/intake", swiftSettings: swiftSettings),
+        ], path: "Services/intake", resources: [.copy("openapi.json")], swiftSettings: swiftSettings),
         .executableTarget(name: "episode-linker", dependencies: ["ServiceRuntime", "StayLinking"],
                           path: "Services/episode-linker", swiftSettings: swiftSettings),
         .executableTarget(name: "indicator-calculator", dependencies: ["ServiceRuntime", "ActivityIndicators"],
@@ -71,14 +71,15 @@ let package = Package(
         .executableTarget(name: "mortality-linker", dependencies: ["ServiceRuntime", "MortalityIndicators"],
                           path: "Services/mortality-linker", swiftSettings: swiftSettings),
         .executableTarget(name: "publisher", dependencies: ["ServiceRuntime", "Publishing"],
-                          path: "Services/publisher", resources: [.copy("Dashboard")], swiftSettings: swiftSettings),
-        .executableTarget(name: "kafka-dev-broker", dependencies: ["Kafka", "NPRCore"],
+                          path: "Services/publisher", resources: [.copy("Dashboard"), .copy("openapi.json")], swiftSettings: swiftSettings),
+        .executableTarget(name: "kafka-dev-broker", dependencies: ["Kafka", "NPRCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
                           path: "Services/kafka-dev-broker", swiftSettings: swiftSettings),
         .executableTarget(name: "npr-ops", dependencies: [
             "ServiceRuntime", "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/npr-ops", swiftSettings: swiftSettings),
         .executableTarget(name: "npr-bench", dependencies: [
             "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec", "PipelineReference", "Publishing",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Services/npr-bench", swiftSettings: swiftSettings),
 
         .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking", "SyntheticData"], path: "Tests/StayLinkingTests"),
@@ -90,6 +91,7 @@ let package = Package(
         .testTarget(name: "WireFormTests", dependencies: [
             "NPRCore", "StreamCodec", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "Publishing",
         ], path: "Tests/WireFormTests"),
+        .testTarget(name: "OperationsTests", dependencies: ["Kafka", "ServiceRuntime"], path: "Tests/OperationsTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
             "PipelineReference", .product(name: "Crypto", package: "swift-crypto"),

@@ -2,20 +2,38 @@
 """Checks the contracts: every schema is a valid draft 2020-12 schema whose $id matches its versioned
 file name, every $ref resolves, every example validates (and a few known-bad records do not), and
 topics.json names existing schema files and agrees with Shared/NPRCore/Topics.swift.
-Exits non-zero on any failure. Needs the `jsonschema` package.
+Then the API documents (not with --records): the files build.py generates are up to date; the OpenAPI
+sources (contracts/openapi/, refs resolved from their file URL) and bundles (Services/*/openapi.json) pass
+openapi-spec-validator, document exactly the routes the Swift sources register, and their examples
+validate; contracts/asyncapi.json validates against the official AsyncAPI 3.0.0 JSON Schema; every
+internal $ref of the generated documents resolves.
+Exits non-zero on any failure. Needs the `jsonschema` package, and for the API documents
+`openapi-spec-validator` and `xstate-statemachine` (which ships the official AsyncAPI schema file):
+    pip install jsonschema openapi-spec-validator==0.9.0 xstate-statemachine==0.11.0
 
-    check.py                                   check the contracts
-    check.py --records SCHEMA FILE.ndjson      also validate records (one JSON document a line)"""
+    check.py                                   check the contracts and the API documents
+    check.py --records SCHEMA FILE.ndjson      check the schemas and validate records (one JSON document a line)"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
 import json
 import re
 import sys
 from pathlib import Path
+from urllib.parse import quote, unquote
 
-from jsonschema import Draft202012Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT202012
+try:
+    from jsonschema import Draft7Validator, Draft202012Validator
+    from jsonschema.exceptions import best_match
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT202012
+except ImportError as e:
+    print(f"FAIL missing Python package ({e.name}): pip install jsonschema   (Debian: apt-get install python3-jsonschema)")
+    sys.exit(1)
 
 HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
 BASE_ID = "https://schemas.npr-tsb.example/contracts/"
 FILE_NAME = re.compile(r"^[a-z]+(-[a-z]+)*\.v[0-9]+\.schema\.json$")
 SERVICES = {"intake", "episode-linker", "indicator-calculator", "mortality-linker", "publisher"}
@@ -54,7 +72,20 @@ COUNTEREXAMPLES = [
                                         "asOf": "2024-09-02", "updatedAt": "2024-09-02T10:15:00Z"}, "suppressed value shown"),
     ("activity-event.v1.schema.json", {"kind": "version", "patientKey": "p", "episodeKey": {"institutionId": "991049487", "episodeId": "E1"},
                                        "revision": 1}, "version without episode"),
+    ("problem.v1.schema.json", {"type": "about:blank", "title": "Bad Request", "status": "400", "detail": "d"}, "status as a string"),
+    ("problem.v1.schema.json", {"type": "about:blank", "title": "Bad Request", "status": 400}, "problem without detail"),
 ]
+
+# The API documents' validators (pip packages, exact versions as `make deps` installs them).
+OPENAPI_VALIDATOR = ("openapi-spec-validator", "0.9.0")
+# The official AsyncAPI 3.0.0 JSON Schema (asyncapi/spec-json-schemas schemas/3.0.0.json, draft-07, bundled with
+# its bindings) is not published on PyPI by the AsyncAPI Initiative; xstate-statemachine ships an unchanged
+# copy. It is used only if its content is the official one: SHA-256 of its canonical JSON (sorted keys, no
+# whitespace) of schemas/3.0.0.json in asyncapi/spec-json-schemas at commit 7dd3990 (the file last changed in
+# 469c2b2, 2026-05-21, "add missing # prefix in JSON references").
+ASYNCAPI_SCHEMA = ("xstate-statemachine", "0.11.0", "xstate_statemachine/eda/_asyncapi_schema.json")
+ASYNCAPI_SCHEMA_ID = "http://asyncapi.com/definitions/3.0.0/asyncapi.json"
+ASYNCAPI_SCHEMA_SHA256 = "ab3a11d9da97e0619e02eb0a2e9f1d259ed45570b0eeccc8df38a0f02dc912ba"
 
 
 def main(argv: list[str]) -> int:
@@ -113,14 +144,20 @@ def main(argv: list[str]) -> int:
 
     failures += check_topics(set(schemas))
 
+    summary = []
     if argv[:1] == ["--records"]:
         if len(argv) != 3 or argv[1] not in usable:
             failures.append("usage: check.py --records SCHEMA FILE.ndjson (SCHEMA a usable schema file here)")
         else:
             failures += check_records(schemas[argv[1]], registry, Path(argv[2]))
+    else:
+        api_failures, summary = check_api_documents()
+        failures += api_failures
 
     for f in failures:
         print("FAIL", f)
+    for line in summary:
+        print(line)
     print(f"{len(schemas)} schemas, {sum(len(s.get('examples', [])) for s in schemas.values())} examples, "
           f"{len(COUNTEREXAMPLES)} counterexamples: {'FAILED' if failures else 'ok'}")
     return 1 if failures else 0
@@ -201,6 +238,181 @@ def check_topics(schema_files: set[str]) -> list[str]:
             if name in ours and ours[name] != spec:
                 failures.append(f"topics.json: {name} has (partitions, compacted, retentionMs) {ours[name]}, Topics.swift {spec}")
     return failures
+
+
+# ---- API documents ----------------------------------------------------------------------------------
+
+def check_api_documents() -> tuple[list[str], list[str]]:
+    """Failures and summary lines for the OpenAPI and AsyncAPI documents."""
+    failures, summary = [], []
+    spec = importlib.util.spec_from_file_location("contracts_build", HERE / "build.py")
+    build = importlib.util.module_from_spec(spec)
+    try:
+        spec.loader.exec_module(build)
+        files = build.generate()
+    except Exception as e:  # BuildError, a source that is not JSON, a missing file
+        return [f"build.py cannot generate the API documents: {type(e).__name__}: {e}"], summary
+    failures += [f"build: {p}" for p in build.stale(files)]
+    documents = {path: json.loads(text) for path, text in files.items()}
+
+    for path, doc in documents.items():
+        for ref in unresolved_refs(doc):
+            failures.append(f"{path.relative_to(ROOT)}: $ref {ref!r} does not resolve within the document")
+
+    try:
+        from openapi_spec_validator import OpenAPIV31SpecValidator
+        from jsonschema_path import SchemaPath
+    except ImportError:
+        failures.append(f"missing Python package {OPENAPI_VALIDATOR[0]}: pip install {OPENAPI_VALIDATOR[0]}=={OPENAPI_VALIDATOR[1]}")
+        OpenAPIV31SpecValidator = None
+    for service, (source, target) in build.OPENAPI.items():
+        bundle = documents[target]
+        spec_failures = []
+        if OpenAPIV31SpecValidator:
+            spec_failures += validate_openapi(OpenAPIV31SpecValidator, SchemaPath, json.loads(source.read_text(encoding="utf-8")), source)
+            spec_failures += validate_openapi(OpenAPIV31SpecValidator, SchemaPath, bundle, target)
+        route_failures = check_routes(service, bundle)
+        count, example_failures = check_openapi_examples(bundle, f"urn:npr-tsb:openapi:{service}")
+        failures += spec_failures + route_failures + [f"{target.relative_to(ROOT)}: {f}" for f in example_failures]
+        operations = sum(1 for item in bundle.get("paths", {}).values() for m in item if m in HTTP_METHODS)
+        summary.append(f"openapi {service}: {operations} operations {'match' if not route_failures else 'DIFFER from'} the Swift routes, "
+                       f"{count} examples {'valid' if not example_failures else 'INVALID'}, openapi-spec-validator "
+                       + ("not run" if not OpenAPIV31SpecValidator else "INVALID" if spec_failures else "valid")
+                       + " (source and bundle)")
+
+    asyncapi = documents[build.ASYNCAPI]
+    official, problem = official_asyncapi_schema()
+    if problem:
+        failures.append(problem)
+    else:
+        validator = Draft7Validator(official, registry=Registry(retrieve=no_retrieval), format_checker=Draft7Validator.FORMAT_CHECKER)
+        errors = list(validator.iter_errors(asyncapi))
+        if errors:
+            best = best_match(errors)
+            failures.append(f"asyncapi.json is not valid AsyncAPI 3.0.0 ({len(errors)} errors), e.g. at {best.json_path}: {best.message[:300]}")
+    summary.append(f"asyncapi: {len(asyncapi.get('channels', {}))} channels, {len(asyncapi.get('operations', {}))} operations, "
+                   "official AsyncAPI 3.0.0 JSON Schema " + ("not run" if problem else "INVALID" if errors else "valid"))
+    return failures, summary
+
+
+HTTP_METHODS = ("get", "put", "post", "delete", "options", "head", "patch", "trace")
+SWIFT_ROUTE = re.compile(r'\brouter\.(get|post|put|patch|delete|head|options)\(\s*"([^"]*)"')
+
+
+def validate_openapi(validator_class, schema_path, doc: dict, path: Path) -> list[str]:
+    """openapi-spec-validator's findings; relative $refs resolve from the file's URL."""
+    where = path.relative_to(ROOT)
+    try:
+        errors = list(validator_class(schema_path.from_dict(doc, base_uri=path.as_uri())).iter_errors())
+    except Exception as e:  # an unresolvable $ref is raised, not reported
+        return [f"{where}: openapi-spec-validator: {type(e).__name__}: {str(e)[:300]}"]
+    return [f"{where}: openapi-spec-validator: {str(e).splitlines()[0][:300]}" for e in errors[:20]]
+
+
+def check_routes(service: str, bundle: dict) -> list[str]:
+    """The documented (method, path) pairs equal the routes the Swift sources register (`:name` as `{name}`);
+    the service's own routes, ServiceHost's, and /openapi.json when the service serves it."""
+    service_dir, host = ROOT / "Services" / service, ROOT / "Shared" / "ServiceRuntime" / "ServiceHost.swift"
+    if not service_dir.is_dir() or not host.exists():
+        return []
+    own = "\n".join(p.read_text(encoding="utf-8") for p in sorted(service_dir.glob("*.swift")))
+    routes = set(SWIFT_ROUTE.findall(own)) | {r for r in SWIFT_ROUTE.findall(host.read_text(encoding="utf-8")) if r[1] != "/openapi.json"}
+    if "serveOpenAPI(" in own:
+        routes.add(("get", "/openapi.json"))
+    served = {(m.upper(), re.sub(r":(\w+)", r"{\1}", p)) for m, p in routes}
+    documented = {(m.upper(), p) for p, item in bundle.get("paths", {}).items() for m in item if m in HTTP_METHODS}
+    return ([f"openapi {service}: {m} {p} is served (Swift sources) but not documented" for m, p in sorted(served - documented)]
+            + [f"openapi {service}: {m} {p} is documented but not served (Swift sources)" for m, p in sorted(documented - served)])
+
+
+def check_openapi_examples(doc: dict, uri: str) -> tuple[int, list[str]]:
+    """Validates every example of a bundled OpenAPI document against its schema: media types, parameters and
+    headers (`example`, `examples.*.value`) and the `examples` of components/schemas."""
+    registry = Registry().with_resource(uri, Resource.from_contents(doc, default_specification=DRAFT202012))
+    cases = []  # (pointer of the example, pointer of the schema, value)
+
+    def walk(node, pointer):
+        if isinstance(node, dict):
+            if isinstance(node.get("schema"), dict):
+                if "example" in node:
+                    cases.append((pointer + "/example", pointer + "/schema", node["example"]))
+                for name, example in (node.get("examples") or {}).items():
+                    if isinstance(example, dict) and "$ref" in example:
+                        example = resolve_pointer(doc, example["$ref"])
+                    if isinstance(example, dict) and "value" in example:
+                        cases.append((f"{pointer}/examples/{escape(name)}", pointer + "/schema", example["value"]))
+            for key, value in node.items():
+                if key not in ("example", "examples", "schema"):
+                    walk(value, f"{pointer}/{escape(key)}")
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                walk(item, f"{pointer}/{i}")
+
+    walk(doc.get("paths", {}), "/paths")
+    for section in ("parameters", "headers", "requestBodies", "responses"):
+        walk(doc.get("components", {}).get(section, {}), f"/components/{section}")
+    for name, schema in doc.get("components", {}).get("schemas", {}).items():
+        for i, example in enumerate(schema.get("examples", []) if isinstance(schema, dict) else []):
+            cases.append((f"/components/schemas/{escape(name)}/examples/{i}", f"/components/schemas/{escape(name)}", example))
+
+    failures = []
+    for at, schema_pointer, value in cases:
+        validator = Draft202012Validator({"$ref": uri + "#" + quote(schema_pointer, safe="/~")}, registry=registry,
+                                         format_checker=Draft202012Validator.FORMAT_CHECKER)
+        try:
+            for error in validator.iter_errors(value):
+                failures.append(f"example {at}: {error.json_path}: {error.message[:200]}")
+        except Exception as e:  # a schema whose refs do not resolve
+            failures.append(f"example {at}: cannot validate: {type(e).__name__}: {str(e)[:200]}")
+    return len(cases), failures
+
+
+def escape(key: str) -> str:
+    return key.replace("~", "~0").replace("/", "~1")
+
+
+def resolve_pointer(doc, ref: str):
+    """The value a document-internal `#/…` ref points at (KeyError/IndexError/ValueError when none)."""
+    if not ref.startswith("#"):
+        raise ValueError("not a document-internal ref")
+    node = doc
+    for segment in unquote(ref[1:]).split("/")[1:]:
+        segment = segment.replace("~1", "/").replace("~0", "~")
+        node = node[int(segment)] if isinstance(node, list) else node[segment]
+    return node
+
+
+def unresolved_refs(doc: dict) -> list[str]:
+    bad = []
+    for ref in sorted(set(refs(doc))):
+        try:
+            resolve_pointer(doc, ref)
+        except (KeyError, IndexError, ValueError, TypeError):
+            bad.append(ref)
+    return bad
+
+
+def no_retrieval(uri: str):
+    raise LookupError(f"{uri} is not in the official schema (nothing is fetched from the network)")
+
+
+def official_asyncapi_schema() -> tuple[dict | None, str | None]:
+    """The official AsyncAPI 3.0.0 JSON Schema from its PyPI package, or why it is not available."""
+    from importlib import metadata
+    package, version, file = ASYNCAPI_SCHEMA
+    install = f"pip install {package}=={version}"
+    try:
+        path = Path(metadata.distribution(package).locate_file(file))
+    except metadata.PackageNotFoundError:
+        return None, f"missing Python package {package} (ships the official AsyncAPI 3.0.0 JSON Schema): {install}"
+    try:
+        schema = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as e:
+        return None, f"{package} has no readable {file} ({type(e).__name__}): {install}"
+    canonical = json.dumps(schema, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    if schema.get("$id") != ASYNCAPI_SCHEMA_ID or hashlib.sha256(canonical).hexdigest() != ASYNCAPI_SCHEMA_SHA256:
+        return None, f"{path} is not the official AsyncAPI 3.0.0 JSON Schema (content differs): {install}"
+    return schema, None
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Development stack: the embedded broker plus the five services in the background.
+# Development stack: the embedded broker, the five services and the lag exporter in the background.
 #   scripts/stack.sh up      start (state under .run/, logs under .run/logs/)
 #   scripts/stack.sh down    stop everything and remove the state
 #   scripts/stack.sh wait    wait until every service answers /health/ready
@@ -8,14 +8,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 RUN=${NPR_STATE_DIR:-.run}
 BIN=${NPR_BIN:-$(swift build -c "${NPR_BUILD_CONFIG:-debug}" --show-bin-path)}
-SERVICES="intake episode-linker indicator-calculator mortality-linker publisher"
+SERVICES="intake episode-linker indicator-calculator mortality-linker publisher lag-exporter"
 export NPR_STATE_DIR=$RUN INTAKE_PORT=${INTAKE_PORT:-8080} PUBLISHER_PORT=${PUBLISHER_PORT:-8081}
 
 port_of() {
   case $1 in
     intake) echo "$INTAKE_PORT" ;; publisher) echo "$PUBLISHER_PORT" ;;
     episode-linker) echo "${EPISODE_LINKER_PORT:-8082}" ;; indicator-calculator) echo "${INDICATOR_CALCULATOR_PORT:-8083}" ;;
-    mortality-linker) echo "${MORTALITY_LINKER_PORT:-8084}" ;;
+    mortality-linker) echo "${MORTALITY_LINKER_PORT:-8084}" ;; lag-exporter) echo "${LAG_EXPORTER_PORT:-8085}" ;;
   esac
 }
 
@@ -30,7 +30,11 @@ wait_for() { # wait_for SECONDS COMMAND...: poll a condition until it holds or t
 supervise() { # supervise NAME: run a service, restart it within 2 s when it dies, until .run/stopping exists
   local name=$1
   while [ ! -e "$RUN/stopping" ]; do
-    "$BIN/$name" >>"$RUN/logs/$name.log" 2>&1 &
+    # The lag exporter is a subcommand of npr-ops; the services are executables of their own. Started
+    # directly (not in a subshell), so that $! is the process `down` stops.
+    local command=("$BIN/$name")
+    [ "$name" = lag-exporter ] && command=("$BIN/npr-ops" lag-exporter)
+    "${command[@]}" >>"$RUN/logs/$name.log" 2>&1 &
     echo $! >"$RUN/$name.pid"
     local code=0
     wait $! || code=$?
@@ -61,7 +65,7 @@ up() {
     echo $! >"$RUN/$s.supervisor.pid"
   done
   wait_ready
-  echo "stack up: intake http://127.0.0.1:$INTAKE_PORT  publisher http://127.0.0.1:$PUBLISHER_PORT  broker $(cat "$RUN/kafka-bootstrap" 2>/dev/null || echo "$KAFKA_BOOTSTRAP_SERVERS")"
+  echo "stack up: intake http://127.0.0.1:$INTAKE_PORT  publisher http://127.0.0.1:$PUBLISHER_PORT  lag metrics http://127.0.0.1:$(port_of lag-exporter)/metrics  broker $(cat "$RUN/kafka-bootstrap" 2>/dev/null || echo "$KAFKA_BOOTSTRAP_SERVERS")"
 }
 
 wait_ready() {

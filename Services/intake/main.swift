@@ -73,12 +73,13 @@ do {
     exit(2)
 }
 host.ensureTopics()
+host.serveOpenAPI(from: .module)
 let store = try StateStore(path: config.storePath, durable: true)
 try ledger.restore(from: store)
 let producer = try host.makeProducer(deliveryTimeoutMs: Int(config.environment["INTAKE_DELIVERY_TIMEOUT_MS"] ?? "") ?? 10000)
 let inFlight = Mutex(0)
 /// Flow control: requests wait while a downstream consumer is too far behind (see `Backpressure`).
-let backpressure = try Backpressure(settings: backpressureSettings, bootstrap: config.bootstrapServers, logger: host.logger)
+let backpressure = try Backpressure(settings: backpressureSettings, configuration: config, logger: host.logger)
 
 /// Records per kind, institution and outcome, and rejections per error code (HTTP and inbound alike).
 func recordMetrics(_ decision: Decision, kind: String) {

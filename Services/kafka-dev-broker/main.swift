@@ -7,40 +7,48 @@
 //   down <broker>  |  up <broker>  |  rtt <broker> <ms>  |  error <apiKey> <code> <count>  |
 //   clear <apiKey> |  topic <name> <partitions>  |  quit
 // Exits cleanly on SIGTERM/SIGINT or `quit`.
+import ArgumentParser
 import Foundation
 import Kafka
 import Logging
 import NPRCore
 
+struct BrokerOptions: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "kafka-dev-broker",
+        abstract: "librdkafka's mock cluster as a process, with the catalogue's topics (data in memory only).",
+        discussion: """
+            Prints `BOOTSTRAP <servers>` then `READY`. Fault injection from standard input, one command a line \
+            (answer `OK` or `ERR <reason>`): down <broker> | up <broker> | rtt <broker> <ms> | \
+            error <apiKey> <code> <count> | clear <apiKey> | topic <name> <partitions> | quit
+            """)
+    @Option(help: "Brokers in the cluster (1–9).") var brokers = 3
+    @Option(help: "Write the bootstrap servers to this file (removed on exit).") var bootstrapFile: String?
+
+    func validate() throws {
+        guard (1...9).contains(brokers) else { throw ValidationError("--brokers must be 1–9") }
+    }
+}
+
+let options = BrokerOptions.parseOrExit()
 LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
 let logger = Logger(label: "kafka-dev-broker")
 
 /// Unbuffered line output, so a parent reading the pipe sees each answer at once.
 func emit(_ line: String) { FileHandle.standardOutput.write(Data((line + "\n").utf8)) }
 
-let (brokers, bootstrapFile): (Int, String?) = {
-    var brokers = 3
-    var bootstrapFile: String? = nil
-    var args = CommandLine.arguments.dropFirst().makeIterator()
-    while let a = args.next() {
-        switch a {
-        case "--brokers": brokers = Int(args.next() ?? "") ?? brokers
-        case "--bootstrap-file": bootstrapFile = args.next()
-        default: FileHandle.standardError.write(Data("unknown argument \(a)\n".utf8)); exit(2)
-        }
-    }
-    return (brokers, bootstrapFile)
-}()
-
 let cluster: MockCluster
 do {
-    cluster = try MockCluster(brokers: brokers, logger: logger)
-    for t in Topic.catalogue { try cluster.createTopic(t.name, partitions: t.partitions) }
+    cluster = try MockCluster(brokers: options.brokers, logger: logger)
+    for t in Topic.catalogue {
+        try cluster.createTopic(t.name, partitions: t.partitions, replicationFactor: Replication(brokers: options.brokers).factor)
+    }
 } catch {
     FileHandle.standardError.write("kafka-dev-broker: \(error)\n".data(using: .utf8)!)
     exit(1)
 }
 let servers = cluster.bootstrapServers
+let bootstrapFile = options.bootstrapFile
 if let bootstrapFile { try? servers.write(toFile: bootstrapFile, atomically: true, encoding: .utf8) }
 emit("BOOTSTRAP \(servers)")
 emit("READY")

@@ -10,20 +10,6 @@ import SyntheticData
 /// then `scripts/national_bench.py` streams the files through intake's HTTP API into the running stack and
 /// measures it (see README, Benchmarks).
 enum National {
-    static func parse(_ args: [String]) -> (history: SyntheticHistory, out: String, reference: Bool) {
-        var h = SyntheticHistory()
-        var out = ".run-bench/national"
-        func value(_ name: String) -> String? { args.firstIndex(of: name).flatMap { $0 + 1 < args.count ? args[$0 + 1] : nil } }
-        if let v = value("--years").flatMap(Int.init) { h.years = v }
-        if let v = value("--last-year").flatMap(Int.init) { h.lastYear = v }
-        if let v = value("--scale").flatMap(Double.init) { h.scale = v }
-        if let v = value("--duplicates").flatMap(Double.init) { h.duplicates = v }
-        if let v = value("--window").flatMap(Int.init) { h.window = v }
-        if let v = value("--seed").flatMap({ UInt64($0) }) { h.seed = v }
-        if let v = value("--out") { out = v }
-        return (h, out, !args.contains("--no-reference"))
-    }
-
     static func generate(_ history: SyntheticHistory, out: String, reference computeReference: Bool) throws {
         let started = ContinuousClock.now
         let (all, arrival) = history.generate { year, data in

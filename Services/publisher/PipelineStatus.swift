@@ -35,7 +35,7 @@ struct PipelineStatus: Codable, Sendable {
 
     /// Upstream first: intake's in-flight requests, then the groups in pipeline order. Whatever an upstream
     /// stage produced before it reported no lag is visible to the downstream checks that follow.
-    static func collect(admin: KafkaAdmin, intakeURL: String?) async -> PipelineStatus {
+    static func collect(admin: KafkaAdmin, intakeURL: String?, groupOf: (String) -> String) async -> PipelineStatus {
         var inFlight: Int? = nil
         if let intakeURL, let url = URL(string: intakeURL + "/v1/inflight"),
            let (data, _) = try? await URLSession.shared.data(from: url),
@@ -45,7 +45,8 @@ struct PipelineStatus: Codable, Sendable {
         var groups: [GroupStatus] = []
         let nowMs = Date().timeIntervalSince1970 * 1000
         for (service, topics) in Topic.inputs {
-            let lags = (try? admin.lag(group: service, topics: topics, withTimestamps: true)) ?? []
+            let group = groupOf(service)
+            let lags = (try? admin.lag(group: group, topics: topics, withTimestamps: true)) ?? []
             let parts = lags.map { l in
                 PartitionStatus(topic: l.topic, partition: l.partition, committedOffset: l.committed, logStartOffset: l.low, endOffset: l.high,
                                 lagMessages: l.lag,
@@ -53,7 +54,7 @@ struct PipelineStatus: Codable, Sendable {
                                 status: l.isBehindLogStart ? "ERR" : l.lag == 0 ? "OK" : "LAG")
             }
             let lag = parts.reduce(0) { $0 + $1.lagMessages }
-            groups.append(GroupStatus(service: service, group: service, partitions: parts, lagMessages: lag,
+            groups.append(GroupStatus(service: service, group: group, partitions: parts, lagMessages: lag,
                                       lagSeconds: parts.map(\.lagSeconds).max() ?? 0, caughtUp: lag == 0 && !lags.isEmpty && !lags.contains(where: \.isBehindLogStart)))
         }
         let caughtUp = groups.allSatisfy(\.caughtUp) && (inFlight ?? 0) == 0

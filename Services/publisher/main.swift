@@ -9,6 +9,7 @@ import ServiceRuntime
 
 let host = ServiceHost.start(service: "publisher")
 host.ensureTopics()
+host.serveOpenAPI(from: .module)
 let store = try StateStore(path: host.configuration.storePath)
 let handler = PublisherHandler(broadcaster: Broadcaster(
     maxSubscribers: try host.configuration.integer("NPR_SSE_MAX_SUBSCRIBERS", default: 100, in: 1...10_000),
@@ -16,7 +17,7 @@ let handler = PublisherHandler(broadcaster: Broadcaster(
     keepAliveInterval: .seconds(try host.configuration.integer("NPR_SSE_KEEPALIVE_S", default: 15, in: 1...300, unit: "seconds"))))
 let processor = try StreamProcessor(handler: handler, store: store, configuration: host.configuration,
                                     producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
-let admin = try KafkaAdmin(bootstrap: host.configuration.bootstrapServers, logger: host.logger)
+let admin = try KafkaAdmin(connection: host.configuration.kafka, logger: host.logger)
 let intakeURL = host.configuration.environment["NPR_INTAKE_URL"]
     ?? "http://127.0.0.1:\(host.configuration.environment["INTAKE_PORT"] ?? "8080")"
 
@@ -100,7 +101,7 @@ router.get("/v1/stream") { request, _ -> Response in
 /// The status is collected at most once a second, however many callers ask (it queries the broker).
 let statusCache = StatusCache()
 router.get("/v1/status") { _, _ -> Response in
-    json(try await statusCache.current { await PipelineStatus.collect(admin: admin, intakeURL: intakeURL) })
+    json(try await statusCache.current { await PipelineStatus.collect(admin: admin, intakeURL: intakeURL, groupOf: { host.configuration.consumerGroup(of: $0) }) })
 }
 /// The dashboard page with the current snapshot embedded (`/` is escaped by the default encoder, so the
 /// JSON cannot close the script element).

@@ -44,7 +44,7 @@ final class ConsumerContext: ClientContext, @unchecked Sendable {
     let assignment = Mutex<Set<TopicPartition>>([])
     let rebalances: Counter
     override init(name: String, logger: Logger) {
-        rebalances = Counter(label: "kafka_rebalances_total", dimensions: [("client", name)])
+        rebalances = Counter(label: "kafka_client_rebalances_total", dimensions: [("client", name)])
         super.init(name: name, logger: logger)
     }
 }
@@ -64,8 +64,8 @@ public final class KafkaConsumer: @unchecked Sendable {
 
     public init(config: KafkaConfig, name: String, logger: Logger) throws {
         context = ConsumerContext(name: name, logger: logger)
-        outOfRange = Counter(label: "kafka_offset_out_of_range_total", dimensions: [("client", name)])
-        consumed = Counter(label: "kafka_consumed_total", dimensions: [("client", name)])
+        outOfRange = Counter(label: "kafka_client_offset_out_of_range_total", dimensions: [("client", name)])
+        consumed = Counter(label: "kafka_client_consumed_messages_total", dimensions: [("client", name)])
         client = try NativeClient(RD_KAFKA_CONSUMER, config: config, context: context) { conf in
             rd_kafka_conf_set_rebalance_cb(conf) { rk, err, partitions, _ in
                 guard let rk, let partitions, let ctx = ClientContext.from(rk) as? ConsumerContext else { return }

@@ -27,6 +27,39 @@ public struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConver
     public var description: String { "\(topic)[\(partition)]" }
 }
 
+/// How to reach a cluster: `bootstrap.servers` plus whatever else the deployment needs (security protocol,
+/// SASL, TLS, `client.id`), as librdkafka properties. The properties the services' guarantees rest on
+/// (`KafkaConnection.reserved`) are never taken from here.
+public struct KafkaConnection: Sendable, Hashable {
+    public private(set) var properties: [String: String]
+    public var bootstrapServers: String { properties["bootstrap.servers"] ?? "" }
+
+    /// Set by the producer and consumer profiles, because exactness depends on them.
+    public static let reserved: Set<String> = [
+        "acks", "enable.idempotence", "group.id", "enable.auto.commit", "enable.auto.offset.store",
+        "auto.offset.reset", "enable.partition.eof", "isolation.level",
+    ]
+
+    /// Properties that librdkafka does not know, or that are `reserved`, make this throw (naming the property).
+    public init(bootstrap: String, properties: [String: String] = [:]) throws {
+        if let reserved = properties.keys.sorted().first(where: Self.reserved.contains) {
+            throw KafkaError(code: -1, message: "\(reserved) is set by the services themselves and cannot be configured")
+        }
+        let conf = rd_kafka_conf_new()!
+        defer { rd_kafka_conf_destroy(conf) }
+        var err = [CChar](repeating: 0, count: 512)
+        for (k, v) in properties.sorted(by: { $0.key < $1.key }) where rd_kafka_conf_set(conf, k, v, &err, err.count) != RD_KAFKA_CONF_OK {
+            throw KafkaError(code: -1, message: "\(k): \(errorText(err))")
+        }
+        self.properties = properties.merging(["bootstrap.servers": bootstrap]) { _, servers in servers }
+    }
+
+    /// Plain connection to `bootstrap` (tests, benchmarks, the embedded broker).
+    public init(bootstrap: String) {
+        properties = ["bootstrap.servers": bootstrap]
+    }
+}
+
 /// librdkafka configuration properties. Services start from `KafkaConfig.service(...)` so every
 /// process uses the same durability settings.
 public struct KafkaConfig: Sendable {
@@ -37,13 +70,22 @@ public struct KafkaConfig: Sendable {
         set { properties[key] = newValue }
     }
 
-    public static func bootstrap(_ servers: String) -> KafkaConfig {
-        KafkaConfig(["bootstrap.servers": servers, "statistics.interval.ms": "10000", "log.connection.close": "false"])
+    public static func bootstrap(_ servers: String) -> KafkaConfig { connect(KafkaConnection(bootstrap: servers)) }
+
+    /// A client of the cluster `connection` describes (its own properties win over these defaults).
+    public static func connect(_ connection: KafkaConnection) -> KafkaConfig {
+        var c = KafkaConfig(["statistics.interval.ms": "10000", "log.connection.close": "false"])
+        c.properties.merge(connection.properties) { _, own in own }
+        return c
     }
 
     /// Producer settings the services use: acks=all, idempotence, lz4, short linger for batching.
     public static func producer(bootstrap servers: String, deliveryTimeoutMs: Int = 30000) -> KafkaConfig {
-        var c = bootstrap(servers)
+        producer(KafkaConnection(bootstrap: servers), deliveryTimeoutMs: deliveryTimeoutMs)
+    }
+
+    public static func producer(_ connection: KafkaConnection, deliveryTimeoutMs: Int = 30000) -> KafkaConfig {
+        var c = connect(connection)
         c["acks"] = "all"
         c["enable.idempotence"] = "true"
         c["compression.type"] = "lz4"
@@ -54,7 +96,11 @@ public struct KafkaConfig: Sendable {
 
     /// Consumer settings: manual offsets only; an out-of-range committed offset is an error, never a reset.
     public static func consumer(bootstrap servers: String, group: String) -> KafkaConfig {
-        var c = bootstrap(servers)
+        consumer(KafkaConnection(bootstrap: servers), group: group)
+    }
+
+    public static func consumer(_ connection: KafkaConnection, group: String) -> KafkaConfig {
+        var c = connect(connection)
         c["group.id"] = group
         c["enable.auto.commit"] = "false"
         c["enable.auto.offset.store"] = "false"
@@ -134,13 +180,27 @@ class ClientContext: @unchecked Sendable {
             "client": "\(name)", "code": "\(code)", "error": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code))))", "reason": "\(reason)"])
     }
 
-    /// A few top-level librdkafka statistics as gauges (the full JSON is too large to export as labels).
+    /// librdkafka statistics fields exported as gauges (current values) and as counters (librdkafka's running
+    /// totals, exported as increments); the full JSON is too large to export as labels.
+    static let statisticsGauges = ["msg_cnt": "kafka_client_queued_messages", "msg_size": "kafka_client_queued_bytes",
+                                   "replyq": "kafka_client_reply_queue_events"]
+    static let statisticsCounters = ["txmsgs": "kafka_client_sent_messages_total", "rxmsgs": "kafka_client_received_messages_total",
+                                     "tx": "kafka_client_sent_requests_total", "rx": "kafka_client_received_responses_total"]
+    /// The last running totals seen (statistics arrive on one librdkafka thread per handle).
+    private let statisticsTotals = Mutex<[String: Int64]>([:])
+
     func statistics(_ json: Data) {
         guard let obj = try? JSONSerialization.jsonObject(with: json) as? [String: Any] else { return }
-        for field in ["msg_cnt", "msg_size", "txmsgs", "rxmsgs", "replyq", "tx", "rx"] {
-            if let v = obj[field] as? NSNumber {
-                Gauge(label: "kafka_stats_\(field)", dimensions: [("client", name)]).record(v.doubleValue)
+        for (field, metric) in Self.statisticsGauges {
+            if let v = obj[field] as? NSNumber { Gauge(label: metric, dimensions: [("client", name)]).record(v.doubleValue) }
+        }
+        for (field, metric) in Self.statisticsCounters {
+            guard let v = (obj[field] as? NSNumber)?.int64Value else { continue }
+            let increase = statisticsTotals.withLock { totals in
+                defer { totals[field] = v }
+                return v - (totals[field] ?? 0)
             }
+            if increase > 0 { Counter(label: metric, dimensions: [("client", name)]).increment(by: increase) }
         }
     }
 }

@@ -33,8 +33,8 @@ final class DeliveryTracker: @unchecked Sendable {
     let delivered: Counter
     let failed: Counter
     init(name: String) {
-        delivered = Counter(label: "kafka_produced_total", dimensions: [("client", name)])
-        failed = Counter(label: "kafka_produce_failures_total", dimensions: [("client", name)])
+        delivered = Counter(label: "kafka_client_produced_messages_total", dimensions: [("client", name)])
+        failed = Counter(label: "kafka_client_produce_failures_total", dimensions: [("client", name)])
     }
 }
 

@@ -42,7 +42,7 @@ public final class Backpressure: Sendable {
     }
 
     public let settings: Settings
-    let groups: [(service: String, topics: [String])]
+    let groups: [(group: String, topics: [String])]
     let admin: KafkaAdmin
     let logger: Logger
     let latest = Mutex<Sample?>(nil)
@@ -50,13 +50,13 @@ public final class Backpressure: Sendable {
     let refusals: Counter
     let lagGauge: Gauge
 
-    /// Watches the consumer groups of `groups` (by default every stateful service but intake).
-    public init(settings: Settings, bootstrap: String, logger: Logger,
-                groups: [(service: String, topics: [String])] = Topic.inputs.filter { $0.service != "intake" }) throws {
+    /// Watches the consumer groups of `services` (by default every stateful service but intake).
+    public init(settings: Settings, configuration: ServiceConfiguration, logger: Logger,
+                services: [(service: String, topics: [String])] = Topic.inputs.filter { $0.service != "intake" }) throws {
         self.settings = settings
-        self.groups = groups
+        groups = services.map { (configuration.consumerGroup(of: $0.service), $0.topics) }
         self.logger = logger
-        admin = try KafkaAdmin(bootstrap: bootstrap, logger: logger)
+        admin = try KafkaAdmin(connection: configuration.kafka, logger: logger)
         waits = Counter(label: "intake_backpressure_waits_total")
         refusals = Counter(label: "intake_backpressure_refusals_total")
         lagGauge = Gauge(label: "intake_pipeline_max_lag_messages")
@@ -75,7 +75,7 @@ public final class Backpressure: Sendable {
     /// One look at every group's lag; the partition closest to (or furthest past) its bound decides.
     func sampleOnce() {
         let now = Date().timeIntervalSince1970
-        guard let lags = try? admin.lags(groups.map { ($0.service, $0.topics) }) else {
+        guard let lags = try? admin.lags(groups) else {
             // No answer from the broker: no lag to judge. Requests go on to publishing, which refuses them
             // with 503 while the broker does not acknowledge, rather than being held here for nothing.
             latest.withLock { $0 = nil }

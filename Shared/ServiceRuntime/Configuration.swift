@@ -1,4 +1,5 @@
 import Foundation
+import Kafka
 import NPRCore
 
 /// A configuration problem found at start-up: the service prints it and exits non-zero.
@@ -18,6 +19,10 @@ public struct ConfigurationError: Error, CustomStringConvertible {
 /// | `NPR_AS_OF` | today (UTC) | evaluation date `YYYY-MM-DD` |
 /// | `NPR_LOG_LEVEL` | `info` | trace, debug, info, notice, warning, error, critical |
 /// | `<SERVICE>_PORT` | per service | HTTP port on `NPR_HTTP_HOST` (default 127.0.0.1) |
+/// | `KAFKA_<PROPERTY>` | | any librdkafka property, dots as underscores (`KAFKA_SECURITY_PROTOCOL`); `…_FILE`: read from that file |
+/// | `NPR_INSTANCE` | host name | this instance's name: `client.id` is `<service>-<instance>` |
+/// | `NPR_GROUP_PREFIX` | `npr-tsb.` | consumer groups are `<prefix><service>` |
+/// | `NPR_CLUSTER_NAME` | `npr-tsb` | `cluster_name` label of the lag metrics |
 public struct ServiceConfiguration: Sendable {
     public enum Mode: String, Sendable { case development, production }
     public var serviceName: String
@@ -29,9 +34,14 @@ public struct ServiceConfiguration: Sendable {
     public var httpHost: String
     public var httpPort: Int
     public var environment: [String: String]
+    /// The cluster with this deployment's client settings (`KAFKA_*`) and this instance's `client.id`.
+    public var kafka: KafkaConnection
+    public var instance: String
+    public var groupPrefix: String
+    public var clusterName: String
 
     public static let defaultPorts = ["intake": 8080, "publisher": 8081, "episode-linker": 8082,
-                                      "indicator-calculator": 8083, "mortality-linker": 8084]
+                                      "indicator-calculator": 8083, "mortality-linker": 8084, "lag-exporter": 8085]
 
     public static func portVariable(_ service: String) -> String {
         service.uppercased().replacingOccurrences(of: "-", with: "_") + "_PORT"
@@ -53,6 +63,10 @@ public struct ServiceConfiguration: Sendable {
         } else {
             throw ConfigurationError(variable: "KAFKA_BOOTSTRAP_SERVERS", problem: "not set and \(stateDirectory)/kafka-bootstrap is missing (start the broker with `make up`)")
         }
+        instance = env["NPR_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
+        groupPrefix = env["NPR_GROUP_PREFIX"] ?? "npr-tsb."
+        clusterName = env["NPR_CLUSTER_NAME"].flatMap { $0.isEmpty ? nil : $0 } ?? "npr-tsb"
+        kafka = try Self.kafkaConnection(env, bootstrap: bootstrapServers, clientId: service + "-" + instance)
         asOfOverride = env["NPR_AS_OF"].flatMap { $0.isEmpty ? nil : $0 }
         if let a = asOfOverride, LocalDate(a) == nil {
             throw ConfigurationError(variable: "NPR_AS_OF", problem: "must be a date YYYY-MM-DD, got \(a)")
@@ -76,6 +90,39 @@ public struct ServiceConfiguration: Sendable {
         httpLimits = HTTPLimits(idleTimeoutSeconds: try integer("NPR_HTTP_IDLE_TIMEOUT_S", default: 90, in: 1...3_600, unit: "seconds"),
                                 maxConnections: try integer("NPR_HTTP_MAX_CONNECTIONS", default: 256, in: 1...65_536),
                                 bodyTimeoutSeconds: try integer("NPR_HTTP_BODY_TIMEOUT_S", default: 60, in: 1...3_600, unit: "seconds"))
+    }
+
+    /// The consumer group of `service` (by default this one's).
+    public func consumerGroup(of service: String? = nil) -> String { groupPrefix + (service ?? serviceName) }
+
+    /// Every `KAFKA_<NAME>` variable but the bootstrap servers as librdkafka property `<name>` (lower case,
+    /// `_` → `.`); `KAFKA_<NAME>_FILE` reads the value from a file (secrets mounted by the orchestrator).
+    static func kafkaConnection(_ env: [String: String], bootstrap: String, clientId: String) throws -> KafkaConnection {
+        var properties: [String: String] = [:]
+        var variables: [String: String] = [:]
+        for (variable, value) in env where variable.hasPrefix("KAFKA_") && variable != "KAFKA_BOOTSTRAP_SERVERS" {
+            var name = variable.dropFirst("KAFKA_".count).lowercased().replacingOccurrences(of: "_", with: ".")
+            var value = value
+            if name.hasSuffix(".file") {
+                name.removeLast(".file".count)
+                guard let contents = try? String(contentsOfFile: value, encoding: .utf8) else {
+                    throw ConfigurationError(variable: variable, problem: "cannot read \(value)")
+                }
+                value = contents.trimmingCharacters(in: .newlines)
+            }
+            guard name != "client.id" else {
+                throw ConfigurationError(variable: variable, problem: "client.id is <service>-<NPR_INSTANCE>; set NPR_INSTANCE instead")
+            }
+            properties[name] = value
+            variables[name] = variable
+        }
+        properties["client.id"] = clientId
+        do {
+            return try KafkaConnection(bootstrap: bootstrap, properties: properties)
+        } catch let error as KafkaError {
+            let variable = variables.first { error.message.hasPrefix($0.key + ":") || error.message.hasPrefix($0.key + " ") }?.value
+            throw ConfigurationError(variable: variable ?? "KAFKA_*", problem: error.message)
+        }
     }
 
     /// An integer setting: `fallback` when unset, an error naming the variable when outside `range`.

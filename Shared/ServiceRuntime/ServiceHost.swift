@@ -7,6 +7,7 @@ import Metrics
 import NPRCore
 import Prometheus
 import ServiceLifecycle
+import Synchronization
 @_exported import StreamCodec
 
 public typealias HTTPRouter = Router<BasicRequestContext>
@@ -19,6 +20,10 @@ public final class ServiceHost: @unchecked Sendable {
     public let router: HTTPRouter
     public let readiness = Readiness()
     let registry: PrometheusCollectorRegistry
+    /// Metric families rendered at each scrape beside the registry's (e.g. the lag exporter's).
+    private let metricSections = Mutex<[@Sendable () -> String]>([])
+    /// This service's OpenAPI document, served at /openapi.json and held equal to the routes at start.
+    private let openAPI = Mutex<Data?>(nil)
 
     /// Reads and validates configuration (exiting with a clear message on error) and bootstraps logging
     /// and metrics. Call once per process.
@@ -39,6 +44,7 @@ public final class ServiceHost: @unchecked Sendable {
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         logger = Logger(label: configuration.serviceName)
         router = HTTPRouter()
+        router.add(middleware: ProblemDetailsMiddleware())
         let readiness = self.readiness, registry = self.registry
         router.get("/health/live") { _, _ in "ok\n" }
         router.get("/health/ready") { _, _ -> Response in
@@ -46,12 +52,45 @@ public final class ServiceHost: @unchecked Sendable {
                 ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
                 : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready\n")))
         }
-        router.get("/metrics") { _, _ -> Response in
+        router.get("/metrics") { [self] _, _ -> Response in
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(bytes: buffer)))
+            let text = MetricCatalogue.describing(String(decoding: buffer, as: UTF8.self))
+                + self.metricSections.withLock { $0 }.map { $0() }.joined()
+            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                            body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+    }
+
+    /// Adds metric families in Prometheus text format, rendered at each scrape.
+    public func exportMetrics(_ section: @escaping @Sendable () -> String) {
+        metricSections.withLock { $0.append(section) }
+    }
+
+    /// Serves `openapi.json` from `bundle` (the service's resources); `run` refuses to start when its paths
+    /// and methods differ from the routes.
+    public func serveOpenAPI(from bundle: Bundle) {
+        guard let url = bundle.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+            FileHandle.standardError.write(Data("\(configuration.serviceName): openapi.json missing from its resources\n".utf8))
+            exit(2)
+        }
+        openAPI.withLock { $0 = data }
+        router.get("/openapi.json") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+        }
+    }
+
+    /// The routes as `METHOD /path` (`{name}` for a parameter), as OpenAPI writes them.
+    public var routeList: Set<String> { Set(router.routes.map { "\($0.method.rawValue) \($0.path.description)" }) }
+
+    /// Route differences between the router and an OpenAPI document (empty: they agree).
+    public static func openAPIDrift(routes: Set<String>, document: Data) throws -> [String] {
+        guard let doc = try JSONSerialization.jsonObject(with: document) as? [String: Any],
+              let paths = doc["paths"] as? [String: [String: Any]] else { return ["the document has no paths"] }
+        let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
+        let documented = Set(paths.flatMap { path, item in item.keys.filter(methods.contains).map { "\($0.uppercased()) \(path)" } })
+        return routes.subtracting(documented).sorted().map { "\($0): served but not in openapi.json" }
+            + documented.subtracting(routes).sorted().map { "\($0): in openapi.json but not served" }
     }
 
     /// The evaluation date: `NPR_AS_OF`, or today in Norway (NPR dates are Norwegian local dates).
@@ -64,7 +103,7 @@ public final class ServiceHost: @unchecked Sendable {
     }
 
     public func makeProducer(deliveryTimeoutMs: Int = 30000) throws -> KafkaProducer {
-        var config = KafkaConfig.producer(bootstrap: configuration.bootstrapServers, deliveryTimeoutMs: deliveryTimeoutMs)
+        var config = KafkaConfig.producer(configuration.kafka, deliveryTimeoutMs: deliveryTimeoutMs)
         config["partitioner"] = "murmur2_random"
         return try KafkaProducer(config: config, name: configuration.serviceName, logger: logger)
     }
@@ -72,7 +111,7 @@ public final class ServiceHost: @unchecked Sendable {
     /// Creates the catalogue's topics where the broker supports the admin API (no-op when they exist).
     public func ensureTopics() {
         do {
-            let admin = try KafkaAdmin(bootstrap: configuration.bootstrapServers, logger: logger)
+            let admin = try KafkaAdmin(connection: configuration.kafka, logger: logger)
             for drift in try admin.ensureTopics(Topic.specs(brokers: try admin.brokerCount())) {
                 logger.warning("topic differs from contracts/topics.json", metadata: ["drift": "\(drift)"])
             }
@@ -84,6 +123,13 @@ public final class ServiceHost: @unchecked Sendable {
     /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully.
     /// `onShutdown` runs when shutdown begins (e.g. to end long-lived responses the server would wait for).
     public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async {
+        if let document = openAPI.withLock({ $0 }) {
+            let drift = (try? Self.openAPIDrift(routes: routeList, document: document)) ?? ["openapi.json is not JSON"]
+            guard drift.isEmpty else {
+                FileHandle.standardError.write(Data("\(configuration.serviceName): openapi.json differs from the routes:\n  \(drift.joined(separator: "\n  "))\n".utf8))
+                exit(2)
+            }
+        }
         let limits = configuration.httpLimits
         let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
                               configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),

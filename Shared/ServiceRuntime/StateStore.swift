@@ -22,6 +22,15 @@ public final class StateStore: @unchecked Sendable {
 
     let db: DatabaseQueue
     let journalLimit: Int
+    let path: String
+
+    /// Bytes on disk: the database and its write-ahead log.
+    public var sizeBytes: Int64 {
+        ["", "-wal"].reduce(0) { total, suffix in
+            total + ((try? FileManager.default.attributesOfItem(atPath: path + suffix)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+    }
+
     /// Rows in the journal, and in the keyed table after the last merge.
     private let sizes = Mutex((journal: 0, keyed: 0))
 
@@ -29,6 +38,7 @@ public final class StateStore: @unchecked Sendable {
     /// loss, not only a killed process (NORMAL). Intake's ledger needs it: a 200 answer promises that a resent
     /// record is a duplicate. The services' stores do not: a lost last commit is replayed from their input.
     public init(path: String, journalLimit: Int = 1_000_000, durable: Bool = false) throws {
+        self.path = path
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var config = Configuration()
         config.prepareDatabase { db in

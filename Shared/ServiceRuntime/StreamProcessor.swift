@@ -104,6 +104,7 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
     let consumerConfig: KafkaConfig
     let producer: KafkaProducer
     let logger: Logger
+    let service: String
     let group: String
     let policy: CommitPolicy
     public let readiness: Readiness
@@ -112,6 +113,8 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
     let processed: Counter
     let emitted: Counter
     let flushTimer: Metrics.Timer
+    let stateSize: Gauge
+    var stateSizeRecordedAt = ContinuousClock.now - .seconds(10)
     let poisoned: Counter
     let maxBatch: Int
     /// Resync requests read since the last flush (stream thread only).
@@ -128,12 +131,14 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
         self.readiness = readiness
         self.maxBatch = maxBatch
         policy = try CommitPolicy(configuration: configuration)
-        group = configuration.serviceName
+        service = configuration.serviceName
+        group = configuration.consumerGroup()
         health = InputHealth(service: configuration.serviceName)
-        consumerConfig = KafkaConfig.consumer(bootstrap: configuration.bootstrapServers, group: configuration.serviceName)
+        consumerConfig = KafkaConfig.consumer(configuration.kafka, group: group)
         processed = Counter(label: "npr_consumed_messages_total", dimensions: [("service", configuration.serviceName)])
         emitted = Counter(label: "npr_produced_messages_total", dimensions: [("service", configuration.serviceName)])
         flushTimer = Metrics.Timer(label: "npr_flush_seconds", dimensions: [("service", configuration.serviceName)])
+        stateSize = Gauge(label: "npr_state_size_bytes", dimensions: [("service", configuration.serviceName)])
         poisoned = Counter(label: "npr_unreadable_messages_total", dimensions: [("service", configuration.serviceName)])
     }
 
@@ -143,7 +148,7 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
                 let thread = Thread { [self] in
                     do { try loop(); c.resume() } catch { c.resume(throwing: error) }
                 }
-                thread.name = "stream-\(group)"
+                thread.name = "stream-\(service)"
                 thread.start()
             }
         } onGracefulShutdown: { [self] in
@@ -170,7 +175,8 @@ struct StreamPending {
 extension StreamProcessor {
     func loop() throws {
         try handler.restore(from: store)
-        let consumer = try KafkaConsumer(config: consumerConfig, name: group, logger: logger)
+        stateSize.record(store.sizeBytes)
+        let consumer = try KafkaConsumer(config: consumerConfig, name: service, logger: logger)
         defer { consumer.close() }
         // Inputs applied since the last flush; shared with the revoke hook, which runs inside `poll`.
         let pending = UnsafeSendableBox(StreamPending())
@@ -272,7 +278,7 @@ extension StreamProcessor {
                 logger.error("unreadable input sent to the dead-letter topic", metadata: [
                     "topic": "\(poison.origin.topic)", "partition": "\(poison.origin.partition)", "offset": "\(poison.origin.offset)", "reason": "\(poison.reason)"])
                 poisoned.increment()
-                deadLetters.append(try .json(topic: Topic.deadLetter, key: poison.origin.topic, poison.deadLetter(service: group)))
+                deadLetters.append(try .json(topic: Topic.deadLetter, key: poison.origin.topic, poison.deadLetter(service: service)))
             }
         }
     }
@@ -285,7 +291,7 @@ extension StreamProcessor {
         let tp = loss.topicPartition
         let (position, logStart) = health.record(loss, consumer: consumer, store: store)
         guard let resyncing = handler as? any Resyncing, resyncing.resyncableTopics.contains(tp.topic) else {
-            let stop = UnrecoverableInputLoss(service: group, topicPartition: tp, position: position, logStart: logStart)
+            let stop = UnrecoverableInputLoss(service: service, topicPartition: tp, position: position, logStart: logStart)
             logger.critical("input lost: stopping", metadata: ["topic": "\(tp.topic)", "partition": "\(tp.partition)",
                                                                  "position": "\(position)", "logStart": "\(logStart)", "detail": "\(stop)"])
             throw stop
@@ -293,7 +299,7 @@ extension StreamProcessor {
         let end = try consumer.watermarks(tp).high
         let stored = (try? store.offsets()) ?? [:]
         try consumer.restart(tp, at: end) { max(pending.offsets[$0] ?? 0, stored[$0] ?? 0) }
-        let request = ResyncRequest(requestId: UUID().uuidString, topic: tp.topic, requestedBy: group)
+        let request = ResyncRequest(requestId: UUID().uuidString, topic: tp.topic, requestedBy: service)
         resyncing.resyncBegan(tp, requestId: request.requestId)
         try publish([.json(topic: Topic.control, key: tp.topic, request)])
         // The skip is committed with the next flush, so a restart does not meet the same loss again.
@@ -317,7 +323,7 @@ extension StreamProcessor {
             step.outputs += try producer.republish()
             let partitions = Topic.partitions(of: producer.republishedTopic)
             for id in republishRequests {
-                let done = ResyncDone(requestId: id, source: group, owns: producer.owns)
+                let done = ResyncDone(requestId: id, source: service, owns: producer.owns)
                 for p in 0..<Int32(partitions) { step.outputs.append(try done.message(topic: producer.republishedTopic, partition: p)) }
             }
             republishRequests = []
@@ -331,6 +337,10 @@ extension StreamProcessor {
         pending = StreamPending()
         let elapsed = ContinuousClock.now - started
         flushTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        if ContinuousClock.now - stateSizeRecordedAt > .seconds(5) {
+            stateSize.record(store.sizeBytes)
+            stateSizeRecordedAt = .now
+        }
         return committed
     }
 
@@ -355,7 +365,7 @@ extension StreamProcessor {
 
     func exportLag(_ lag: [TopicPartition: Int64]) {
         for (tp, l) in lag {
-            Gauge(label: "kafka_consumer_lag_messages", dimensions: [("group", group), ("topic", tp.topic), ("partition", String(tp.partition))]).record(l)
+            Gauge(label: "npr_consumer_lag_messages", dimensions: [("group", group), ("topic", tp.topic), ("partition", String(tp.partition))]).record(l)
         }
     }
 }

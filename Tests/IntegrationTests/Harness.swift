@@ -87,9 +87,14 @@ final class ServiceProcess: @unchecked Sendable {
         try start()
     }
 
+    /// Processes that are a subcommand of a tool rather than an executable of their own.
+    static let commands = ["lag-exporter": ("npr-ops", ["lag-exporter"])]
+
     func start() throws {
         process = Process()
-        process.executableURL = Build.executable(name)
+        let (executable, arguments) = Self.commands[name] ?? (name, [])
+        process.executableURL = Build.executable(executable)
+        process.arguments = arguments
         var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         env[ServiceConfiguration.portVariable(name)] = String(port)
         process.environment = env
@@ -259,4 +264,36 @@ func signature(_ value: [UInt8], token: String) -> [(String, [UInt8])] {
     let keyId = hex(Array(SHA256.hash(data: Data(token.utf8)))).prefix(16)
     let mac = hex(Array(HMAC<SHA256>.authenticationCode(for: value, using: SymmetricKey(data: Data(token.utf8)))))
     return [("npr-signature", Array("\(keyId):\(mac)".utf8))]
+}
+
+/// Runs `npr-ops` with `args` and the extra `environment`: its exit status and standard output.
+func runOps(_ args: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+    try runProcess(Build.executable("npr-ops"), args, environment: environment)
+}
+
+/// Runs `executable` to its end: its exit status and standard output (standard error discarded).
+func runProcess(_ executable: URL, _ args: [String], environment: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = executable
+    p.arguments = args
+    p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = FileHandle.nullDevice
+    try p.run()
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+/// `npr-ops lag --json` against `bootstrap`: its exit status, and the status and partitions of each group.
+/// No progress counts as a stall after `stallAfter` seconds (60 by default; tests do not wait that long).
+func lagReport(_ bootstrap: String, stallAfter: Double = 1) throws -> (exit: Int32, groups: [String: String], partitions: [String: [[String: Any]]]) {
+    let (status, output) = try runOps(["lag", "--json", "--samples", "3", "--interval", "0.5", "--stall-after", String(stallAfter)],
+                                      environment: ["KAFKA_BOOTSTRAP_SERVERS": bootstrap])
+    let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
+    let groups = try #require(report["groups"] as? [[String: Any]])
+    return (status,
+            Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0["status"] as! String) }),
+            Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0["partitions"] as! [[String: Any]]) }))
 }

@@ -170,5 +170,12 @@ import Testing
         #expect(log.contains("input lost"))
         #expect(log.contains("npr-ops replay episode-linker"))
         #expect(log.contains("\(Topic.activities)[0]"))
+        // Operators see it too: the group is ERR, its lost partitions STOP with the reason.
+        let lag = try lagReport(broker.bootstrap)
+        #expect(lag.exit == 2)
+        #expect(lag.groups["npr-tsb.episode-linker"] == "ERR")
+        let lost = lag.partitions["npr-tsb.episode-linker"]?.first { $0["topic"] as? String == Topic.activities && $0["partition"] as? Int == 0 }
+        #expect(lost?["status"] as? String == "STOP")
+        #expect((lost?["reason"] as? String)?.contains("never processed are gone") == true)
     }
 }

@@ -108,16 +108,7 @@ import Testing
 
     /// The dashboard's DOM after its scripts ran, as headless Chromium renders it.
     func renderedDashboard(_ publisher: Int, _ fragment: String) throws -> String {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: "/usr/bin/chromium")
-        p.arguments = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--dump-dom",
-                       "http://127.0.0.1:\(publisher)/\(fragment)"]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        let dom = out.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return String(decoding: dom, as: UTF8.self)
+        try runProcess(URL(fileURLWithPath: "/usr/bin/chromium"), ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                                                                  "--dump-dom", "http://127.0.0.1:\(publisher)/\(fragment)"]).output
     }
 }

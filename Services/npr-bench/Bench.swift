@@ -8,6 +8,7 @@
 //                       NDJSON and its from-scratch values (scripts/national_bench.py streams it through the stack)
 // Build with -c release (`make bench`).
 import ActivityIndicators
+import ArgumentParser
 import Foundation
 import MortalityIndicators
 import NPRCore
@@ -60,26 +61,16 @@ func populationEvents(_ counts: [PopulationCount]) -> [[UInt8]] {
     }
 }
 
-let args = Array(CommandLine.arguments.dropFirst())
-let mode = args.first ?? "all"
-if mode == "kafka" {
-    let count = args.firstIndex(of: "--messages").flatMap { Int(args[$0 + 1]) } ?? 200_000
-    let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-    try KafkaBench.run(count: count, binDir: binDir)
-    exit(0)
-}
-if mode == "national" {
-    // Generates the national history and its from-scratch values; scripts/national_bench.py streams it.
-    let (history, out, reference) = National.parse(Array(args.dropFirst()))
-    try National.generate(history, out: out, reference: reference)
-    exit(0)
-}
-var config = SyntheticConfig.nationalYear(year: 2024)
-if let n = args.firstIndex(of: "--patients").flatMap({ Int(args[$0 + 1]) }) { config.patients = n }
 let asOf = LocalDate(year: 2024, month: 12, day: 31)!
 
-if mode == "mortality" {
-    // Five national years of episodes (own seeds, year-prefixed episode ids), then population and deaths.
+func nationalYear(patients: Int?) -> SyntheticConfig {
+    var config = SyntheticConfig.nationalYear(year: 2024)
+    if let patients { config.patients = patients }
+    return config
+}
+
+/// Five national years of episodes (own seeds, year-prefixed episode ids), then population and deaths.
+func benchMortality(_ config: SyntheticConfig) throws {
     var inputs: [[UInt8]] = []
     for year in 2020...2024 {
         var c = config
@@ -120,40 +111,92 @@ if mode == "mortality" {
     }, emit: { cellUpdates += $0.count })
     report("mortality-linker", inputs.count, ContinuousClock.now - t0)
     print("cell updates: \(cellUpdates)")
-    exit(0)
 }
 
-let dataset = SyntheticGenerator.generate(config)
-let inputs = activityEvents(dataset.activities)
-print("synthetic year: \(inputs.count) activity messages, \(config.patients) patients, \(dataset.units.count) units")
+/// The episode-linker on a synthetic national year, then (`withCalculator`) the indicator-calculator on its changelogs.
+func benchLinker(_ config: SyntheticConfig, withCalculator: Bool) throws {
+    let dataset = SyntheticGenerator.generate(config)
+    let inputs = activityEvents(dataset.activities)
+    print("synthetic year: \(inputs.count) activity messages, \(config.patients) patients, \(dataset.units.count) units")
 
-var linker = LinkerEngine()
-for u in dataset.units { _ = linker.apply(unit: u) }
-var pending: [StayChangelog] = []
-let t0 = ContinuousClock.now
-var changelogs: [[UInt8]] = []
-try run(inputs, decode: { try JSONCodec.decode(ActivityEvent.self, from: $0) }, apply: { event in
-    if let c = linker.apply(event) { pending.append(c) }
-}, finish: {
-    defer { pending = [] }
-    let changes = linker.takeStateChanges()
-    try encodeRows(changes.slots) { $0.slot }
-    try encodeRows(changes.heads) { $0.head }
-    return try BatchCodec.map(pending) { try JSONCodec.encode($0) }
-}, emit: { changelogs += $0 })
-report("episode-linker", inputs.count, ContinuousClock.now - t0)
-
-if mode == "all" {
-    var calculator = CalculatorEngine(asOf: asOf)
-    for u in dataset.units { calculator.apply(unit: u) }
-    let t1 = ContinuousClock.now
-    var cellUpdates = 0
-    try run(changelogs, decode: { try JSONCodec.decode(StayChangelog.self, from: $0) }, apply: { calculator.apply($0) }, finish: {
-        let changes = calculator.takeStateChanges()
-        try encodeRows(changes.episodes) { $0.content }
+    var linker = LinkerEngine()
+    for u in dataset.units { _ = linker.apply(unit: u) }
+    var pending: [StayChangelog] = []
+    let t0 = ContinuousClock.now
+    var changelogs: [[UInt8]] = []
+    try run(inputs, decode: { try JSONCodec.decode(ActivityEvent.self, from: $0) }, apply: { event in
+        if let c = linker.apply(event) { pending.append(c) }
+    }, finish: {
+        defer { pending = [] }
+        let changes = linker.takeStateChanges()
+        try encodeRows(changes.slots) { $0.slot }
         try encodeRows(changes.heads) { $0.head }
-        return try BatchCodec.map(calculator.takeChangedCells()) { try JSONCodec.encode($0) }
-    }, emit: { cellUpdates += $0.count })
-    report("indicator-calculator", changelogs.count, ContinuousClock.now - t1)
-    print("cell updates: \(cellUpdates)")
+        return try BatchCodec.map(pending) { try JSONCodec.encode($0) }
+    }, emit: { changelogs += $0 })
+    report("episode-linker", inputs.count, ContinuousClock.now - t0)
+
+    if withCalculator {
+        var calculator = CalculatorEngine(asOf: asOf)
+        for u in dataset.units { calculator.apply(unit: u) }
+        let t1 = ContinuousClock.now
+        var cellUpdates = 0
+        try run(changelogs, decode: { try JSONCodec.decode(StayChangelog.self, from: $0) }, apply: { calculator.apply($0) }, finish: {
+            let changes = calculator.takeStateChanges()
+            try encodeRows(changes.episodes) { $0.content }
+            try encodeRows(changes.heads) { $0.head }
+            return try BatchCodec.map(calculator.takeChangedCells()) { try JSONCodec.encode($0) }
+        }, emit: { cellUpdates += $0.count })
+        report("indicator-calculator", changelogs.count, ContinuousClock.now - t1)
+        print("cell updates: \(cellUpdates)")
+    }
+}
+
+@main
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "npr-bench",
+        abstract: "Throughput of the stateful cores, the Kafka binding, and the national history for the end-to-end benchmark.",
+        subcommands: [All.self, Linker.self, Mortality.self, KafkaThroughput.self, NationalHistory.self], defaultSubcommand: All.self)
+
+    struct All: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "episode-linker, then indicator-calculator on its changelogs.")
+        @Option(help: "Patients in the synthetic year (default: national volume).") var patients: Int?
+        func run() throws { try benchLinker(nationalYear(patients: patients), withCalculator: true) }
+    }
+    struct Linker: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "episode-linker alone.")
+        @Option(help: "Patients in the synthetic year (default: national volume).") var patients: Int?
+        func run() throws { try benchLinker(nationalYear(patients: patients), withCalculator: false) }
+    }
+    struct Mortality: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "mortality-linker: five national years, a year of deaths, population.")
+        @Option(help: "Patients a year (default: national volume).") var patients: Int?
+        func run() throws { try benchMortality(nationalYear(patients: patients)) }
+    }
+    struct KafkaThroughput: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "kafka", abstract: "The Kafka binding vs kcat: produce and consume 1 KB JSON messages.")
+        @Option(help: "Messages to produce and consume.") var messages = 200_000
+        func run() throws {
+            let binDir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+            try KafkaBench.run(count: messages, binDir: binDir)
+        }
+    }
+    struct NationalHistory: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "national",
+            abstract: "Generate the national history as NDJSON and its from-scratch values (scripts/national_bench.py streams it through the stack).")
+        @Option(help: "Years of history.") var years = SyntheticHistory().years
+        @Option(help: "The last year.") var lastYear = SyntheticHistory().lastYear
+        @Option(help: "Volume relative to national.") var scale = SyntheticHistory().scale
+        @Option(help: "Share of messages sent twice.") var duplicates = SyntheticHistory().duplicates
+        @Option(help: "Arrival shuffle window (messages).") var window = SyntheticHistory().window
+        @Option(help: "Random seed.") var seed = SyntheticHistory().seed
+        @Option(help: "Output directory.") var out = ".run-bench/national"
+        @Flag(help: "Skip the from-scratch reference values.") var noReference = false
+        func run() throws {
+            var h = SyntheticHistory()
+            h.years = years; h.lastYear = lastYear; h.scale = scale; h.duplicates = duplicates; h.window = window; h.seed = seed
+            try National.generate(h, out: out, reference: !noReference)
+        }
+    }
 }
