@@ -26,6 +26,12 @@ func waitUntil(_ timeout: Duration, _ what: String, _ condition: () async throws
     throw CancellationError()
 }
 
+struct BrokerEnded: Error, CustomStringConvertible {
+    let status: Int32
+    let stderr: String
+    var description: String { "kafka-dev-broker ended (status \(status)): \(stderr)" }
+}
+
 /// The embedded broker as its own process; fault injection through its stdin.
 final class BrokerProcess: @unchecked Sendable {
     let process = Process()
@@ -33,12 +39,15 @@ final class BrokerProcess: @unchecked Sendable {
     let output = Pipe()
     private(set) var bootstrap = ""
     private var buffer = Data()
+    /// The broker's standard error, quoted when it ends unexpectedly.
+    let errorLog = temporaryDirectory() + "/kafka-dev-broker.err"
 
     init() throws {
         process.executableURL = Build.executable("kafka-dev-broker")
         process.standardInput = input
         process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
+        FileManager.default.createFile(atPath: errorLog, contents: nil)
+        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorLog))
         try process.run()
         while true {
             let line = try readLine()
@@ -55,7 +64,15 @@ final class BrokerProcess: @unchecked Sendable {
                 return line
             }
             let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { throw CocoaError(.fileReadUnknown) }
+            if chunk.isEmpty {
+                // An interrupted read also returns nothing: only a broker that has ended is an error.
+                guard process.isRunning else {
+                    let stderr = (try? String(contentsOfFile: errorLog, encoding: .utf8)) ?? ""
+                    throw BrokerEnded(status: process.terminationStatus, stderr: String(stderr.suffix(2000)))
+                }
+                Thread.sleep(forTimeInterval: 0.01)
+                continue
+            }
             buffer.append(chunk)
         }
     }
