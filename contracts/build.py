@@ -116,11 +116,12 @@ class Bundler:
 
 
 def all_refs(node):
+    """Every $ref in a schema or document (examples are data, not schema: not searched)."""
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "$ref" and isinstance(value, str):
                 yield value
-            else:
+            elif key != "examples":
                 yield from all_refs(value)
     elif isinstance(node, list):
         for item in node:

@@ -5,7 +5,8 @@
   `NPR_HEALTH_PORT`), has a /health/ready healthcheck and waits for a healthy kafka, and is a scrape target
   `<service>:<port>` in deploy/prometheus/prometheus.yml;
 - the dashboard's datasource is the provisioned one, and the dashboard provider reads the folder compose mounts;
-- every metric name in a dashboard expression (and template variable) is in METRICS.
+- every metric name in a dashboard expression (and template variable) is one the services export
+  (Shared/ServiceRuntime/MetricCatalogue.swift).
 
 Needs python3 and PyYAML (Debian: python3-yaml). Exits 1 with one line per problem.
 Usage: python3 deploy/check.py
@@ -25,25 +26,18 @@ APP_SERVICES = {
     "lag-exporter": 8085,
 }
 
-# Every metric the dashboard may use, as written in its expressions (histograms with their _bucket suffix).
-METRICS = {
-    # lag-exporter (npr-ops lag-exporter), kafka-lag-exporter's names
-    "kafka_consumergroup_group_lag",
-    "kafka_consumergroup_group_max_lag_seconds",
-    # stream services (ServiceRuntime), labelled by service
-    "npr_consumed_messages_total",
-    "npr_produced_messages_total",
-    "npr_flush_seconds_bucket",
-    "npr_unreadable_messages_total",
-    "npr_state_size_bytes",
-    "npr_input_offsets_lost_total",
-    # intake
-    "intake_records_total",
-    "intake_rejections_total",
-    "intake_request_seconds_bucket",
-    "intake_pipeline_max_lag_messages",
-    "intake_backpressure_refusals_total",
-}
+# Every metric a process exports is named in one place, the Swift catalogue of HELP texts; histograms are
+# queried by their _bucket, _sum and _count series.
+CATALOGUE = "Shared/ServiceRuntime/MetricCatalogue.swift"
+
+
+def catalogue_metrics():
+    with open(os.path.join(ROOT, CATALOGUE), encoding="utf-8") as f:
+        names = set(re.findall(r'^\s*"([a-z_][a-z0-9_]*)":\s*"', f.read(), re.MULTILINE))
+    if not names:
+        problem(CATALOGUE, "no metric names found: the table no longer has the form this check reads")
+    return names | {n + suffix for n in names for suffix in ("_bucket", "_sum", "_count")}
+
 
 SCRAPE_INTERVAL = "5s"
 DATASOURCE_URL = "http://prometheus:9090"
@@ -274,8 +268,8 @@ for p in panels(dashboard.get("panels")):
             problem(DASHBOARD, f"panel {title!r} query {t.get('refId')}: empty expression")
         for name in metric_names(expr):
             used.setdefault(name, f"panel {title!r}")
-for name in sorted(used.keys() - METRICS):
-    problem(DASHBOARD, f"{used[name]} uses metric {name}, which is not in METRICS of deploy/check.py")
+for name in sorted(used.keys() - catalogue_metrics()):
+    problem(DASHBOARD, f"{used[name]} uses metric {name}, which no service exports ({CATALOGUE})")
 
 problems = list(dict.fromkeys(problems))
 if problems:

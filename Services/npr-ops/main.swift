@@ -17,9 +17,7 @@ import ServiceRuntime
 import SyntheticData
 
 /// The cluster and naming settings every command shares with the services (KAFKA_*, NPR_GROUP_PREFIX, …).
-func opsConfiguration(_ service: String = "npr-ops") throws -> ServiceConfiguration {
-    try ServiceConfiguration(service: service)
-}
+func opsConfiguration() throws -> ServiceConfiguration { try ServiceConfiguration(service: "npr-ops") }
 
 func opsAdmin() throws -> KafkaAdmin { try KafkaAdmin(connection: try opsConfiguration().kafka, logger: quietLogger) }
 
@@ -72,10 +70,10 @@ struct Lag: ParsableCommand {
     static func table(_ report: LagMonitor.Report) -> String {
         var lines = ["cluster \(report.clusterName), \(report.samples) samples over \(Int(report.windowSeconds.rounded())) s, \(report.sampledAt)",
                      "group                          topic                       part  committed        end     lag  lag(s)  status  reason"]
+        func left(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count), withPad: " ", startingAt: 0) }
+        func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
         for g in report.groups {
             for p in g.partitions {
-                func left(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count), withPad: " ", startingAt: 0) }
-                func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
                 lines.append([left(g.group, 30), left(p.topic, 27), right(String(p.partition), 4), right(p.committedOffset.map(String.init) ?? "-", 10),
                               right(String(p.endOffset), 10), right(String(p.lagMessages), 7), right(String(format: "%.1f", p.lagSeconds), 7),
                               " " + left(p.status.rawValue, 6), " " + p.reason].joined(separator: " "))
@@ -115,14 +113,15 @@ struct Topics: ParsableCommand {
         let admin = try opsAdmin()
         let specs = Topic.specs(brokers: try admin.brokerCount())
         if create {
-            for drift in try admin.ensureTopics(specs) { print("drift: \(drift)") }
+            try admin.ensureTopics(specs)
+            for line in TopicCheck.drift(expected: specs, actual: try admin.describeTopics(), configs: nil) { print("drift: \(line)") }
         }
         if check {
             var configs: [String: [String: String]]? = nil
             do { configs = try admin.topicConfigs(specs.map(\.name), timeout: .seconds(5)) } catch {
                 print("settings not checked: the cluster does not describe topic settings (\(error))")
             }
-            let drift = TopicCheck.drift(expected: specs, partitions: try admin.topics(), replicas: try admin.replicationFactors(), configs: configs)
+            let drift = TopicCheck.drift(expected: specs, actual: try admin.describeTopics(), configs: configs)
             for line in drift { print("drift: \(line)") }
             print(drift.isEmpty ? "topics match contracts/topics.json (\(specs.count) topics)" : "\(drift.count) differences from contracts/topics.json")
             throw ExitCode(drift.isEmpty ? 0 : 1)

@@ -50,7 +50,7 @@ struct PipelineStatus: Codable, Sendable {
             let parts = lags.map { l in
                 PartitionStatus(topic: l.topic, partition: l.partition, committedOffset: l.committed, logStartOffset: l.low, endOffset: l.high,
                                 lagMessages: l.lag,
-                                lagSeconds: l.lag == 0 ? 0 : max(0, (nowMs - Double(l.oldestUnconsumedTimestampMs ?? Int64(nowMs))) / 1000),
+                                lagSeconds: l.lagSeconds(nowMs: nowMs),
                                 status: l.isBehindLogStart ? "ERR" : l.lag == 0 ? "OK" : "LAG")
             }
             let lag = parts.reduce(0) { $0 + $1.lagMessages }

@@ -14,12 +14,12 @@ public struct TopicSpec: Sendable, Hashable, Codable {
     }
 }
 
-/// An existing topic that differs from its declaration in what metadata shows.
-public struct TopicDrift: Sendable, Hashable, CustomStringConvertible {
-    public var topic: String
-    public var declaredPartitions: Int
-    public var actualPartitions: Int
-    public var description: String { "\(topic): \(actualPartitions) partitions, declared \(declaredPartitions)" }
+/// A topic as cluster metadata shows it.
+public struct TopicShape: Sendable, Hashable {
+    public var partitions: Int
+    /// Replicas of its first partition.
+    public var replicationFactor: Int
+    public init(partitions: Int, replicationFactor: Int) { self.partitions = partitions; self.replicationFactor = replicationFactor }
 }
 
 public struct PartitionLag: Sendable, Hashable, Codable {
@@ -40,6 +40,10 @@ public struct PartitionLag: Sendable, Hashable, Codable {
     public var lag: Int64 { high - position }
     /// The group's next offset is below the log start: messages it never processed are gone.
     public var isBehindLogStart: Bool { position < low }
+    /// Age of the oldest message the group has not processed (0 when it has no lag or the age is unknown).
+    public func lagSeconds(nowMs: Double) -> Double {
+        lag <= 0 ? 0 : max(0, (nowMs - Double(oldestUnconsumedTimestampMs ?? Int64(nowMs))) / 1000)
+    }
 }
 
 /// A member of a consumer group as the group coordinator describes it.
@@ -107,20 +111,16 @@ public final class KafkaAdmin: @unchecked Sendable {
         try describeTopics(timeout: timeout).mapValues(\.partitions)
     }
 
-    /// Replication factor of each topic the cluster knows (replicas of its first partition).
-    public func replicationFactors(timeout: Duration = .seconds(10)) throws -> [String: Int] {
-        try describeTopics(timeout: timeout).mapValues(\.replicas)
-    }
-
-    /// Partitions and replication factor of every topic, from one metadata request.
-    func describeTopics(timeout: Duration) throws -> [String: (partitions: Int, replicas: Int)] {
+    /// Partitions and replication factor of every topic the cluster knows, from one metadata request.
+    public func describeTopics(timeout: Duration = .seconds(10)) throws -> [String: TopicShape] {
         var md: UnsafePointer<rd_kafka_metadata>? = nil
         let err = rd_kafka_metadata(handle, 1, nil, &md, timeoutMilliseconds(timeout))
         guard err == RD_KAFKA_RESP_ERR_NO_ERROR, let md else { throw KafkaError(err, "metadata") }
         defer { rd_kafka_metadata_destroy(md) }
-        var out: [String: (partitions: Int, replicas: Int)] = [:]
+        var out: [String: TopicShape] = [:]
         for t in UnsafeBufferPointer(start: md.pointee.topics, count: Int(md.pointee.topic_cnt)) where t.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            out[String(cString: t.topic)] = (Int(t.partition_cnt), t.partition_cnt > 0 ? Int(t.partitions[0].replica_cnt) : 0)
+            out[String(cString: t.topic)] = TopicShape(partitions: Int(t.partition_cnt),
+                                                       replicationFactor: t.partition_cnt > 0 ? Int(t.partitions[0].replica_cnt) : 0)
         }
         return out
     }
@@ -164,17 +164,13 @@ public final class KafkaAdmin: @unchecked Sendable {
         return out
     }
 
-    /// Creates the missing topics with the admin API (Apache Kafka) with their replication and settings, and
-    /// returns how existing ones differ in partitions. Brokers without CreateTopics (the embedded mock) get
-    /// their topics from `kafka-dev-broker` instead, so existing topics are skipped first.
-    @discardableResult
-    public func ensureTopics(_ specs: [TopicSpec], timeout: Duration = .seconds(30)) throws -> [TopicDrift] {
+    /// Creates the missing topics with the admin API (Apache Kafka) with their replication and settings.
+    /// Brokers without CreateTopics (the embedded mock) get their topics from `kafka-dev-broker` instead, so
+    /// existing topics are skipped first. How existing ones differ is `TopicCheck`'s to say.
+    public func ensureTopics(_ specs: [TopicSpec], timeout: Duration = .seconds(30)) throws {
         let existing = try topics()
-        let drift = specs.compactMap { s in
-            existing[s.name].flatMap { $0 == s.partitions ? nil : TopicDrift(topic: s.name, declaredPartitions: s.partitions, actualPartitions: $0) }
-        }
         let missing = specs.filter { existing[$0.name] == nil }
-        guard !missing.isEmpty else { return drift }
+        guard !missing.isEmpty else { return }
         var err = [CChar](repeating: 0, count: 512)
         var newTopics: [OpaquePointer?] = []
         for s in missing {
@@ -195,7 +191,7 @@ public final class KafkaAdmin: @unchecked Sendable {
         if rd_kafka_event_error(event) != RD_KAFKA_RESP_ERR_NO_ERROR {
             throw KafkaError(rd_kafka_event_error(event), "CreateTopics")
         }
-        guard let result = rd_kafka_event_CreateTopics_result(event) else { return drift }
+        guard let result = rd_kafka_event_CreateTopics_result(event) else { return }
         var count = 0
         let results = rd_kafka_CreateTopics_result_topics(result, &count)
         for i in 0..<count {
@@ -205,7 +201,6 @@ public final class KafkaAdmin: @unchecked Sendable {
                 throw KafkaError(e, "create topic \(String(cString: rd_kafka_topic_result_name(r)))")
             }
         }
-        return drift
     }
 
     /// Committed offsets of `group` for every partition of `topics`, beside the watermarks.

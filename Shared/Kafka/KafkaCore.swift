@@ -40,17 +40,12 @@ public struct KafkaConnection: Sendable, Hashable {
         "auto.offset.reset", "enable.partition.eof", "isolation.level",
     ]
 
-    /// Properties that librdkafka does not know, or that are `reserved`, make this throw (naming the property).
-    public init(bootstrap: String, properties: [String: String] = [:]) throws {
+    /// Properties that librdkafka does not know, or that are `reserved`, make this throw.
+    public init(bootstrap: String, properties: [String: String] = [:]) throws(InvalidKafkaProperty) {
         if let reserved = properties.keys.sorted().first(where: Self.reserved.contains) {
-            throw KafkaError(code: -1, message: "\(reserved) is set by the services themselves and cannot be configured")
+            throw InvalidKafkaProperty(property: reserved, problem: "set by the services themselves and cannot be configured")
         }
-        let conf = rd_kafka_conf_new()!
-        defer { rd_kafka_conf_destroy(conf) }
-        var err = [CChar](repeating: 0, count: 512)
-        for (k, v) in properties.sorted(by: { $0.key < $1.key }) where rd_kafka_conf_set(conf, k, v, &err, err.count) != RD_KAFKA_CONF_OK {
-            throw KafkaError(code: -1, message: "\(k): \(errorText(err))")
-        }
+        rd_kafka_conf_destroy(try KafkaConfig.native(properties))
         self.properties = properties.merging(["bootstrap.servers": bootstrap]) { _, servers in servers }
     }
 
@@ -58,6 +53,12 @@ public struct KafkaConnection: Sendable, Hashable {
     public init(bootstrap: String) {
         properties = ["bootstrap.servers": bootstrap]
     }
+}
+
+/// A librdkafka property refused: unknown, malformed or reserved.
+public struct InvalidKafkaProperty: Error, Sendable {
+    public let property: String
+    public let problem: String
 }
 
 /// librdkafka configuration properties. Services start from `KafkaConfig.service(...)` so every
@@ -120,15 +121,20 @@ public struct KafkaConfig: Sendable {
         return c
     }
 
-    func makeNative(opaque: UnsafeMutableRawPointer?) throws -> OpaquePointer {
+    /// A native configuration with `properties` set; the first one librdkafka refuses is thrown.
+    static func native(_ properties: [String: String]) throws(InvalidKafkaProperty) -> OpaquePointer {
         let conf = rd_kafka_conf_new()!
         var err = [CChar](repeating: 0, count: 512)
-        for (k, v) in properties.sorted(by: { $0.key < $1.key }) {
-            if rd_kafka_conf_set(conf, k, v, &err, err.count) != RD_KAFKA_CONF_OK {
-                rd_kafka_conf_destroy(conf)
-                throw KafkaError(code: -1, message: "config \(k): \(errorText(err))")
-            }
+        for (k, v) in properties.sorted(by: { $0.key < $1.key }) where rd_kafka_conf_set(conf, k, v, &err, err.count) != RD_KAFKA_CONF_OK {
+            rd_kafka_conf_destroy(conf)
+            throw InvalidKafkaProperty(property: k, problem: errorText(err))
         }
+        return conf
+    }
+
+    func makeNative(opaque: UnsafeMutableRawPointer?) throws -> OpaquePointer {
+        let conf: OpaquePointer
+        do { conf = try Self.native(properties) } catch { throw KafkaError(code: -1, message: "config \(error.property): \(error.problem)") }
         rd_kafka_conf_set_opaque(conf, opaque)
         rd_kafka_conf_set_log_cb(conf) { rk, level, fac, buf in
             guard let rk, let buf else { return }

@@ -119,9 +119,8 @@ public struct ServiceConfiguration: Sendable {
         properties["client.id"] = clientId
         do {
             return try KafkaConnection(bootstrap: bootstrap, properties: properties)
-        } catch let error as KafkaError {
-            let variable = variables.first { error.message.hasPrefix($0.key + ":") || error.message.hasPrefix($0.key + " ") }?.value
-            throw ConfigurationError(variable: variable ?? "KAFKA_*", problem: error.message)
+        } catch {
+            throw ConfigurationError(variable: variables[error.property] ?? "KAFKA_*", problem: "\(error.property): \(error.problem)")
         }
     }
 

@@ -164,7 +164,7 @@ public struct LagMonitor: Sendable {
                 let window = windows[group]?[tp] ?? []
                 if let first = window.first, let last = window.last { span = max(span, last.at - first.at); samples = max(samples, window.count) }
                 let owner = owners?[tp]
-                let seconds = l.lag <= 0 ? 0 : max(0, (nowMs - Double(l.oldestUnconsumedTimestampMs ?? Int64(nowMs))) / 1000)
+                let seconds = l.lagSeconds(nowMs: nowMs)
                 let (status, reason) = LagEvaluation.partition(window, membersAssigned: owners.map { _ in owner != nil },
                                                                lagSeconds: seconds, stallAfter: stallAfter)
                 return Partition(topic: l.topic, partition: l.partition, committedOffset: l.committed, logStartOffset: l.low, endOffset: l.high,
@@ -251,14 +251,13 @@ public final class ConsumerLagExporter: Service, Sendable {
 /// How the topics on a cluster differ from the catalogue (contracts/topics.json): `npr-ops topics --check`.
 public enum TopicCheck {
     /// One line per difference; `configs` nil when the cluster cannot describe topic settings.
-    public static func drift(expected: [TopicSpec], partitions: [String: Int], replicas: [String: Int],
-                             configs: [String: [String: String]]?) -> [String] {
+    public static func drift(expected: [TopicSpec], actual topics: [String: TopicShape], configs: [String: [String: String]]?) -> [String] {
         expected.flatMap { spec -> [String] in
-            guard let actual = partitions[spec.name] else { return ["\(spec.name): missing"] }
+            guard let actual = topics[spec.name] else { return ["\(spec.name): missing"] }
             var out: [String] = []
-            if actual != spec.partitions { out.append("\(spec.name): \(actual) partitions, declared \(spec.partitions)") }
-            if let r = replicas[spec.name], r != spec.replicationFactor {
-                out.append("\(spec.name): replication factor \(r), declared \(spec.replicationFactor)")
+            if actual.partitions != spec.partitions { out.append("\(spec.name): \(actual.partitions) partitions, declared \(spec.partitions)") }
+            if actual.replicationFactor != spec.replicationFactor {
+                out.append("\(spec.name): replication factor \(actual.replicationFactor), declared \(spec.replicationFactor)")
             }
             if let settings = configs?[spec.name] {
                 for (name, value) in spec.configs.sorted(by: { $0.key < $1.key }) where settings[name] != value {

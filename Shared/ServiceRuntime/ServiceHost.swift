@@ -112,7 +112,11 @@ public final class ServiceHost: @unchecked Sendable {
     public func ensureTopics() {
         do {
             let admin = try KafkaAdmin(connection: configuration.kafka, logger: logger)
-            for drift in try admin.ensureTopics(Topic.specs(brokers: try admin.brokerCount())) {
+            let specs = Topic.specs(brokers: try admin.brokerCount())
+            try admin.ensureTopics(specs)
+            // Settings are not described at start (a cluster without DescribeConfigs would hold it up);
+            // `npr-ops topics --check` compares them too.
+            for drift in TopicCheck.drift(expected: specs, actual: try admin.describeTopics(), configs: nil) {
                 logger.warning("topic differs from contracts/topics.json", metadata: ["drift": "\(drift)"])
             }
         } catch {

@@ -46,7 +46,7 @@ final class BrokerProcess: @unchecked Sendable {
         process.executableURL = Build.executable("kafka-dev-broker")
         process.standardInput = input
         process.standardOutput = output
-        FileManager.default.createFile(atPath: errorLog, contents: nil)
+        _ = FileManager.default.createFile(atPath: errorLog, contents: nil)
         process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: errorLog))
         try process.run()
         while true {

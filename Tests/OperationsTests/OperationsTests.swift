@@ -47,25 +47,25 @@ struct KafkaSettingsTests {
 
 struct TopicCheckTests {
     let specs = Topic.specs(brokers: 3)
+    var asDeclared: [String: TopicShape] {
+        Dictionary(uniqueKeysWithValues: specs.map { ($0.name, TopicShape(partitions: $0.partitions, replicationFactor: $0.replicationFactor)) })
+    }
 
     @Test func aClusterMadeFromTheCatalogueHasNoDrift() {
-        let partitions = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0.partitions) })
-        let replicas = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0.replicationFactor) })
         let configs = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0.configs.merging(["segment.bytes": "1073741824"]) { a, _ in a }) })
-        #expect(TopicCheck.drift(expected: specs, partitions: partitions, replicas: replicas, configs: configs).isEmpty)
-        #expect(TopicCheck.drift(expected: specs, partitions: partitions, replicas: replicas, configs: nil).isEmpty)
+        #expect(TopicCheck.drift(expected: specs, actual: asDeclared, configs: configs).isEmpty)
+        #expect(TopicCheck.drift(expected: specs, actual: asDeclared, configs: nil).isEmpty)
     }
 
     @Test func everyKindOfDifferenceIsReported() {
-        var partitions = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0.partitions) })
-        var replicas = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0.replicationFactor) })
+        var topics = asDeclared
         var configs = Dictionary(uniqueKeysWithValues: specs.map { ($0.name, $0.configs) })
-        partitions[Topic.cells] = 3
-        partitions[Topic.units] = nil
-        replicas[Topic.stays] = 1
+        topics[Topic.cells]?.partitions = 3
+        topics[Topic.units] = nil
+        topics[Topic.stays]?.replicationFactor = 1
         configs[Topic.indicators]?["cleanup.policy"] = "delete"
         configs[Topic.deaths]?["min.insync.replicas"] = nil
-        let drift = TopicCheck.drift(expected: specs, partitions: partitions, replicas: replicas, configs: configs)
+        let drift = TopicCheck.drift(expected: specs, actual: topics, configs: configs)
         #expect(drift.count == 5)
         #expect(drift.contains("\(Topic.cells): 3 partitions, declared 6"))
         #expect(drift.contains("\(Topic.units): missing"))
