@@ -24,6 +24,8 @@ deps:
 	@# Standard validators for the OpenAPI documents and the AsyncAPI document (contracts/check.py says why these).
 	@python3 -c 'import openapi_spec_validator, yaml' 2>/dev/null && python3 -c 'import importlib.metadata as m; m.version("xstate-statemachine")' 2>/dev/null || \
 	  PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q openapi-spec-validator==0.9.0 xstate-statemachine==0.11.0 pyyaml
+	@# An independent JSON-stat reader for the publisher's datasets (scripts/check_publication.py).
+	@python3 -c 'import pyjstat' 2>/dev/null || PIP_BREAK_SYSTEM_PACKAGES=1 python3 -m pip install -q pyjstat==2.4.0 pandas==3.1.1
 
 build: deps
 	$(SWIFT_BUILD)

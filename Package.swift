@@ -41,7 +41,8 @@ let package = Package(
         .target(name: "StayLinking", dependencies: ["NPRCore"], path: "Shared/StayLinking", swiftSettings: swiftSettings),
         .target(name: "ActivityIndicators", dependencies: ["NPRCore", "StayLinking"], path: "Shared/ActivityIndicators", swiftSettings: swiftSettings),
         .target(name: "MortalityIndicators", dependencies: ["NPRCore"], path: "Shared/MortalityIndicators", swiftSettings: swiftSettings),
-        .target(name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", swiftSettings: swiftSettings),
+        .target(name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", resources: [.copy("Resources/labels.json")],
+                swiftSettings: swiftSettings),
         .target(name: "IntakeValidation", dependencies: ["NPRCore"], path: "Shared/IntakeValidation", swiftSettings: swiftSettings),
         .target(name: "SyntheticData", dependencies: ["NPRCore"], path: "Shared/SyntheticData", swiftSettings: swiftSettings),
         .target(name: "StreamCodec", dependencies: ["NPRCore"], path: "Shared/StreamCodec", swiftSettings: swiftSettings),
@@ -85,7 +86,7 @@ let package = Package(
         .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking", "SyntheticData"], path: "Tests/StayLinkingTests"),
         .testTarget(name: "ActivityIndicatorsTests", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "SyntheticData"], path: "Tests/ActivityIndicatorsTests"),
         .testTarget(name: "MortalityIndicatorsTests", dependencies: ["NPRCore", "MortalityIndicators", "SyntheticData"], path: "Tests/MortalityIndicatorsTests"),
-        .testTarget(name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData"], path: "Tests/PublishingTests"),
+        .testTarget(name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData", "ActivityIndicators", "MortalityIndicators"], path: "Tests/PublishingTests"),
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation", "SyntheticData"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
         .testTarget(name: "WireFormTests", dependencies: [
@@ -94,6 +95,7 @@ let package = Package(
         .testTarget(name: "OperationsTests", dependencies: ["Kafka", "ServiceRuntime"], path: "Tests/OperationsTests"),
         .testTarget(name: "IntegrationTests", dependencies: [
             "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
+            "IntakeValidation",
             "PipelineReference", .product(name: "Crypto", package: "swift-crypto"),
         ], path: "Tests/IntegrationTests"),
     ]

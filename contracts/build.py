@@ -41,6 +41,10 @@ SERVICES = {"intake", "episode-linker", "indicator-calculator", "mortality-linke
 # What topics.json does not say about a topic's records, from the code that writes them.
 # Inbound records are signed by the hospital with its intake token (Services/intake/InboundSigning.swift).
 SIGNED_TOPICS = {"npr.activities.inbound": "npr-signature"}
+# Provenance travels as a header (NPRCore Provenance.swift) on the records that change indicator values.
+CAUSES_HEADER = "npr-causes"
+CAUSES_TOPICS = {"npr.activities", "npr.deaths", "npr.population", "npr.reference.units", "npr.reference.municipalities",
+                 "npr.stays", "npr.cells"}
 # Removals written as tombstones (null value) on compacted topics (Services/publisher/Publication.swift).
 TOMBSTONE_TOPICS = {"npr.indicators": "The value with this key is no longer published (no contributions left); "
                                       "compaction eventually removes the key."}
@@ -128,9 +132,30 @@ def all_refs(node):
             yield from all_refs(item)
 
 
+# The label catalogue the publisher serves (Shared/Publishing/Resources/labels.json): parameter descriptions
+# name each code's label from it, so the documents and the published labels cannot disagree.
+LABELS = ROOT / "Shared" / "Publishing" / "Resources" / "labels.json"
+LABELLED_PARAMETERS = {"indicator": ("indicators", "label"), "level": ("levels", None), "sex": ("sexes", None)}
+
+
+def labelled(doc: dict) -> dict:
+    """Appends `code: bokmål label (English label)` for every code of the labelled query parameters."""
+    labels = json.loads(LABELS.read_text(encoding="utf-8"))
+    parameters = doc.get("components", {}).get("parameters", {})
+    for name, (table, field) in LABELLED_PARAMETERS.items():
+        if name not in parameters:
+            continue
+        entries = []
+        for code, entry in labels[table].items():
+            text = entry[field] if field else entry
+            entries.append(f"{code}: {text['nb']} ({text['en']})")
+        parameters[name]["description"] = parameters[name]["description"].rstrip() + " Codes: " + "; ".join(entries) + "."
+    return doc
+
+
 def openapi_bundle(service: str) -> dict:
     source, _ = OPENAPI[service]
-    return Bundler().bundle(json.loads(source.read_text(encoding="utf-8")), source)
+    return Bundler().bundle(labelled(json.loads(source.read_text(encoding="utf-8"))), source)
 
 
 # ---- AsyncAPI ---------------------------------------------------------------------------------------
@@ -179,6 +204,17 @@ def asyncapi_document() -> dict:
                     "description": "<key id>:<hex HMAC-SHA256(token, record value bytes)>, key id = the first 16 hex digits of "
                                    "SHA-256(token), token = the hospital's intake token. A record without a valid signature, "
                                    "or for an institution the token does not cover, is rejected (forbidden-institution)."}},
+            }
+        if t["name"] in CAUSES_TOPICS:
+            value_message["headers"] = {
+                "type": "object",
+                "properties": {CAUSES_HEADER: {
+                    "type": "string", "pattern": "^[a-z-]+(@[0-9]{9})?=[1-9][0-9]*(,[a-z-]+(@[0-9]{9})?=[1-9][0-9]*)*$",
+                    "examples": ["correction@974589095=2,death=1"],
+                    "description": "What caused this record: counts of input messages by kind (new-episode, correction, annulment, death, "
+                                   "death-annulment, population, unit-register, municipality-register, evaluation-date), activity "
+                                   "kinds by reporting institution; each stage adds up the causes of the inputs that touched the "
+                                   "record since its previous flush. Absent when there is nothing to say (e.g. a republished cell)."}},
             }
         channel_messages = {value_name: value_message}
         if t.get("markerSchema"):

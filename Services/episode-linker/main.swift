@@ -21,14 +21,16 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
 
     enum Input: Sendable { case unit(NPRCore.Unit), activity(ActivityEvent) }
 
-    /// Changelogs since the last flush, one per patient (merged in arrival order).
+    /// Changelogs since the last flush, one per patient (merged in arrival order), and their causes.
     var pending: [PatientKey: StayChangelog] = [:]
+    var causes = ProvenanceTracker<PatientKey>()
 
     func decode(_ m: ConsumedMessage) throws -> Input {
         m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
     }
 
-    func apply(_ input: Input, from _: ConsumedMessage) {
+    func apply(_ input: Input, from m: ConsumedMessage) {
+        causes.current = Provenance(headers: m.headers)
         switch input {
         case .unit(let u): for c in engine.apply(unit: u) { note(c) }
         case .activity(let e): if let c = engine.apply(e) { note(c) }
@@ -37,6 +39,7 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
 
     func note(_ changelog: StayChangelog) {
         pending[changelog.patientKey] = pending[changelog.patientKey].map { $0.merging(changelog) } ?? changelog
+        causes.mark(changelog.patientKey)
     }
 
     var pendingOutputs: Int { pending.count }
@@ -49,7 +52,10 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
         rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
         let changelogs = pending.values.sorted { $0.patientKey < $1.patientKey }
         pending = [:]
-        let outputs = try BatchCodec.map(changelogs) { try OutgoingMessage.json(topic: Topic.stays, key: $0.patientKey.rawValue, $0) }
+        let changelogCauses = changelogs.map { causes.take($0.patientKey) }
+        let outputs = try BatchCodec.map(Array(zip(changelogs, changelogCauses))) {
+            try OutgoingMessage.json(topic: Topic.stays, key: $0.0.patientKey.rawValue, $0.0, causes: $0.1)
+        }
         return StepResult(outputs: outputs, rows: rows)
     }
 }

@@ -39,11 +39,11 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
         }
     }
 
-    func apply(_ input: Input, from _: ConsumedMessage) {
+    func apply(_ input: Input, from m: ConsumedMessage) {
         switch input {
         case .unit(let u): engine.apply(unit: u)
         case .population(let p): engine.apply(population: p)
-        case .changelog(let c): engine.apply(c)
+        case .changelog(let c): engine.apply(c, causes: Provenance(headers: m.headers))
         }
     }
 
@@ -69,7 +69,8 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
         rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.patient.rawValue, $0.head) }
         rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
         rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
-        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCells(), OutgoingMessage.cell), rows: rows)
+        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
+                          rows: rows)
     }
 }
 

@@ -15,6 +15,9 @@ struct EpisodeRoute: Codable, Sendable, Hashable {
     var revisions: [Int: String] = [:]
     /// Patient bucket → highest revision published to it.
     var buckets: [String: Int] = [:]
+    /// What the episode's current version contributes to its institution's reporting quality (nil in routes
+    /// stored before it was kept).
+    var quality: EpisodeQualityState?
 }
 
 enum RecordKind: String, Sendable { case activity, death, population, unit }
@@ -31,17 +34,23 @@ struct Decision: Sendable {
     var receipt = Receipt()
     /// Episode routes changed, in order (encoded as rows outside the lock: `allRows`).
     var routes: [(String, EpisodeRoute)] = []
+    /// Institutions' reporting quality changed, in order (rows: `allRows`).
+    var quality: [(String, InstitutionQuality)] = []
     fileprivate var undoMessages: [(String, String?)] = []
     fileprivate var undoRoutes: [(String, EpisodeRoute?)] = []
     fileprivate var undoUnits: [(String, NPRCore.Unit?)] = []
+    fileprivate var undoQuality: [(String, InstitutionQuality?)] = []
 
     /// The state rows to commit: the ledger's own rows and the changed routes (latest per episode), the
     /// routes encoded on every core.
     func allRows() throws -> [StateStore.Row] {
-        var latest: [String: Int] = [:]
-        for (i, r) in routes.enumerated() { latest[r.0] = i }
-        let changed = latest.values.sorted().map { routes[$0] }
-        return rows + (try BatchCodec.map(changed) { try StateRows.row("route", $0.0, $0.1) })
+        func latest<T>(_ changes: [(String, T)]) -> [(String, T)] {
+            var position: [String: Int] = [:]
+            for (i, c) in changes.enumerated() { position[c.0] = i }
+            return position.values.sorted().map { changes[$0] }
+        }
+        return rows + (try BatchCodec.map(latest(routes)) { try StateRows.row("route", $0.0, $0.1) })
+            + (try latest(quality).map { try StateRows.row("quality", $0.0, $0.1) })
     }
 }
 
@@ -124,6 +133,7 @@ final class Ledger: @unchecked Sendable {
         var messages: [String: String] = [:]       // `messageKey` → content hash
         var routes: [String: EpisodeRoute] = [:]   // "<institutionId>|<episodeId>" → route
         var units: [String: NPRCore.Unit] = [:]
+        var quality: [String: InstitutionQuality] = [:]   // institutionId → reporting quality
     }
     private let state = Mutex(State())
     let pseudonymKey: SymmetricKey
@@ -134,7 +144,19 @@ final class Ledger: @unchecked Sendable {
         let messages = try store.rows(namespace: "message").reduce(into: [String: String]()) { $0[$1.key] = String(decoding: $1.value, as: UTF8.self) }
         let routes = try StateRows.load(EpisodeRoute.self, namespace: "route", from: store)
         let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
-        state.withLock { $0 = State(messages: messages, routes: routes, units: units) }
+        let quality = try StateRows.load(InstitutionQuality.self, namespace: "quality", from: store)
+        state.withLock { $0 = State(messages: messages, routes: routes, units: units, quality: quality) }
+    }
+
+    /// The data-quality report per institution (suppressed; names from the unit register), by institution id.
+    func qualityReport() -> [QualityReportRow] {
+        state.withLock { s in
+            var names: [String: String] = [:]
+            for u in s.units.values where names[u.institutionId] == nil || u.institutionName < names[u.institutionId]! {
+                names[u.institutionId] = u.institutionName
+            }
+            return s.quality.sorted { $0.key < $1.key }.map { QualityReportRow(institutionId: $0.key, institutionName: names[$0.key], quality: $0.value) }
+        }
     }
 
     func unit(_ id: String) -> NPRCore.Unit? { state.withLock { $0.units[id] } }
@@ -219,14 +241,16 @@ final class Ledger: @unchecked Sendable {
         }
     }
 
-    /// The ledger decisions of prepared records, in order, under the lock.
-    func decide(kind: RecordKind, prepared: [Prepared], submitter: Submitter) -> Decision {
-        state.withLock { s in
+    /// The ledger decisions of prepared records, in order, under the lock; `arrival` is when they arrived.
+    func decide(kind: RecordKind, prepared: [Prepared], submitter: Submitter, arrival: Date = Date()) -> Decision {
+        let timestamp = ISO8601DateFormatter().string(from: arrival)
+        let arrivalDate = LocalDate(String(timestamp.prefix(10)))!
+        return state.withLock { s in
             var d = Decision()
             for p in prepared {
                 switch p {
                 case .rejected(let r): reject(&d, r, kind, submitter)
-                case .activity(let a): decideActivity(&s, &d, a, submitter)
+                case .activity(let a): decideActivity(&s, &d, a, submitter, arrival: arrivalDate, at: timestamp)
                 case .death(let index, let record, let messageId, let hash, let event):
                     decideDeath(&s, &d, index, record, messageId, hash, event, submitter)
                 case .population(let index, let record, let messageId, let hash, let event):
@@ -243,6 +267,7 @@ final class Ledger: @unchecked Sendable {
             for (k, v) in d.undoMessages.reversed() { s.messages[k] = v }
             for (k, v) in d.undoRoutes.reversed() { s.routes[k] = v }
             for (k, v) in d.undoUnits.reversed() { s.units[k] = v }
+            for (k, v) in d.undoQuality.reversed() { s.quality[k] = v }
         }
     }
 
@@ -289,7 +314,8 @@ final class Ledger: @unchecked Sendable {
         d.rows.append(StateStore.Row(namespace: "message", key: k, value: Data(hash.utf8)))
     }
 
-    private func decideActivity(_ s: inout State, _ d: inout Decision, _ a: PreparedActivity, _ submitter: Submitter) {
+    private func decideActivity(_ s: inout State, _ d: inout Decision, _ a: PreparedActivity, _ submitter: Submitter,
+                                arrival: LocalDate, at timestamp: String) {
         let m = a.message, index = a.index
         func rejected(_ errors: [FieldError]) -> Rejection {
             Rejection(index: index, messageId: m.messageId, errors: errors, record: redacted(a.record))
@@ -322,11 +348,22 @@ final class Ledger: @unchecked Sendable {
         for o in others.keys { route.buckets[o] = max(route.buckets[o] ?? 0, m.revision) }
         route.buckets[bucket.rawValue] = max(route.buckets[bucket.rawValue] ?? 0, m.revision)
         if m.status != .annulment { route.revisions[m.revision] = a.versionHash }
+        // Reporting quality: a route that did not exist is the episode's first message.
+        let before = s.routes[episodeKey.description].map { $0.quality ?? EpisodeQualityState() }
+        var institution = s.quality[m.institutionId] ?? InstitutionQuality()
+        route.quality = institution.accept(status: m.status, revision: m.revision, episode: a.episode, before: before,
+                                           arrival: arrival, at: timestamp)
+        d.undoQuality.append((m.institutionId, s.quality[m.institutionId]))
+        s.quality[m.institutionId] = institution
+        d.quality.append((m.institutionId, institution))
         d.undoRoutes.append((episodeKey.description, s.routes[episodeKey.description]))
         s.routes[episodeKey.description] = route
         d.routes.append((episodeKey.description, route))
         remember(&s, &d, ledgerKey, a.hash)
-        for e in events { if let o = try? OutgoingMessage.json(topic: Topic.activities, key: e.patientKey.rawValue, e) { d.outputs.append(o) } }
+        let causes = Provenance.activity(m.status, institution: m.institutionId)
+        for e in events {
+            if let o = try? OutgoingMessage.json(topic: Topic.activities, key: e.patientKey.rawValue, e, causes: causes) { d.outputs.append(o) }
+        }
         accept(&d, institution: m.institutionId)
         for w in a.warnings { d.receipt.warnings.append(.init(index: index, messageId: m.messageId, field: w.field, code: w.code.rawValue, message: w.message)) }
     }
@@ -339,7 +376,8 @@ final class Ledger: @unchecked Sendable {
         case false?: reject(&d, Rejection(index: index, messageId: messageId, errors: [.conflict], record: redacted(record)), .death, submitter); return
         case nil: break
         }
-        if let o = try? OutgoingMessage.json(topic: Topic.deaths, key: event.pseudonym, event) { d.outputs.append(o) }
+        let causes = Provenance(.init(event.status == .annulment ? .deathAnnulment : .death))
+        if let o = try? OutgoingMessage.json(topic: Topic.deaths, key: event.pseudonym, event, causes: causes) { d.outputs.append(o) }
         remember(&s, &d, key, hash)
         accept(&d, institution: "register")
     }
@@ -355,7 +393,9 @@ final class Ledger: @unchecked Sendable {
             }
             remember(&s, &d, key, hash)
         }
-        if let o = try? OutgoingMessage.json(topic: Topic.population, key: event.key, event) { d.outputs.append(o) }
+        if let o = try? OutgoingMessage.json(topic: Topic.population, key: event.key, event, causes: Provenance(.init(.population))) {
+            d.outputs.append(o)
+        }
         accept(&d, institution: "register")
     }
 
@@ -364,7 +404,7 @@ final class Ledger: @unchecked Sendable {
         d.undoUnits.append((u.unitId, s.units[u.unitId]))
         s.units[u.unitId] = u
         if let row = try? StateRows.row("unit", u.unitId, u) { d.rows.append(row) }
-        if let o = try? OutgoingMessage.json(topic: Topic.units, key: u.unitId, u) { d.outputs.append(o) }
+        if let o = try? OutgoingMessage.json(topic: Topic.units, key: u.unitId, u, causes: Provenance(.init(.unitRegister))) { d.outputs.append(o) }
         accept(&d, institution: "register")
     }
 }

@@ -283,6 +283,12 @@ router.put("/v1/reference/units") { request, _ -> Response in
         return try receiptResponse(decision.receipt)
     }
 }
+/// Reporting quality per institution (delays, closed inpatient episodes without an end type, last message),
+/// suppressed where it rests on fewer than 5 episodes; the publisher serves it beside the indicators.
+router.get("/v1/quality") { _, _ -> Response in
+    let body = try JSONCodec.data(ledger.qualityReport())
+    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+}
 router.get("/v1/inflight") { _, _ -> Response in
     struct InFlight: Encodable { var inFlight: Int; var backpressure: Backpressure.Sample? }
     let body = try JSONCodec.data(InFlight(inFlight: inFlight.withLock { $0 }, backpressure: backpressure.current))
@@ -381,7 +387,9 @@ func awaitBlocking<T: Sendable>(_ work: @escaping @Sendable () async -> T) -> T 
 func publishMunicipalities() async {
     let entries = MunicipalityRegister.byNumber.values.sorted { $0.number < $1.number }
     for m in entries {
-        if let o = try? OutgoingMessage.json(topic: Topic.municipalities, key: m.number, m) { try? producer.send(o) }
+        if let o = try? OutgoingMessage.json(topic: Topic.municipalities, key: m.number, m, causes: Provenance(.init(.municipalityRegister))) {
+            try? producer.send(o)
+        }
     }
     try? producer.flush(timeout: .seconds(30))
 }

@@ -31,11 +31,11 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
         }
     }
 
-    func apply(_ input: Input, from _: ConsumedMessage) {
+    func apply(_ input: Input, from m: ConsumedMessage) {
         switch input {
         case .population(let p): engine.apply(population: p)
         case .death(let d): engine.apply(death: d)
-        case .activity(let e): engine.apply(e)
+        case .activity(let e): engine.apply(e, causes: Provenance(headers: m.headers))
         }
     }
 
@@ -52,7 +52,8 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
         var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.person, episode: $0.episode, $0.slot) }
         rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.person, $0.head.death == nil ? nil : $0.head) }
         rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
-        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCells(), OutgoingMessage.cell), rows: rows)
+        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
+                          rows: rows)
     }
 }
 

@@ -80,7 +80,9 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     let engine = Mutex(PublisherEngine())
     let log = Mutex<[PublicationEvent]>([])
     let broadcaster: Broadcaster
-    init(broadcaster: Broadcaster) { self.broadcaster = broadcaster }
+    /// The store the runtime commits to; history queries read it (concurrently with commits).
+    let store: StateStore
+    init(broadcaster: Broadcaster, store: StateStore) { self.broadcaster = broadcaster; self.store = store }
     /// How many log entries are kept for resuming streams.
     let retainedEvents = 200_000
 
@@ -94,7 +96,8 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     func decode(_ m: ConsumedMessage) throws -> CellUpdate { try m.decode(CellUpdate.self) }
 
     func apply(_ update: CellUpdate, from m: ConsumedMessage) {
-        engine.withLock { $0.apply(update) }
+        let causes = Provenance(headers: m.headers)
+        engine.withLock { $0.apply(update, causes: causes) }
         if resyncs[m.partition] != nil { resyncs[m.partition]!.refreshed.insert(update.key) }
     }
 
@@ -105,11 +108,13 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     /// Suppression runs once per flush over the cells changed since the last one; each changed value is
     /// published once.
     func flush() throws -> StepResult {
-        let now = ISO8601DateFormatter().string(from: Date())
+        let moment = Date()
+        let now = ISO8601DateFormatter().string(from: moment)
+        let momentMs = Int64((moment.timeIntervalSince1970 * 1000).rounded(.down))
         // Publish under the lock; encode the changed slots outside it, so readers never wait on that.
-        let (published, changedSlots) = engine.withLock { e in
+        let (published, causes, changedSlots) = engine.withLock { e in
             let published = e.publish(now: now)
-            return (published, e.takeStateChanges())
+            return (published, e.publishedCauses, e.takeStateChanges())
         }
         var rows = try BatchCodec.map(changedSlots) { try StateRows.row("slot", $0.key, $0.slot) }
         var outputs: [OutgoingMessage] = []
@@ -124,6 +129,12 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
             events.append(PublicationEvent(id: nextId, key: k, value: nil)); nextId += 1
         }
         rows += try events.map { try StateRows.row("event", String(format: "%012d", $0.id), $0) }
+        // The revision history, kept whole (the event log above is trimmed): vintages and per-value history.
+        rows += try events.map {
+            try StateRows.row(Self.historyNamespace, Vintage.rowKey($0.key, eventId: $0.id),
+                              PublishedRevision(key: $0.key, eventId: $0.id, publishedAtMs: momentMs, value: $0.value,
+                                                causes: causes[$0.key] ?? Provenance()))
+        }
         let dropped: [PublicationEvent] = log.withLock { l in
             l += events
             let excess = l.count - retainedEvents
@@ -148,6 +159,35 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     func values(_ q: [String: String]) -> [PublishedValue] {
         engine.withLock { $0.values(indicator: q["indicator"], measure: q["measure"], period: q["period"],
                                     level: q["level"], unit: q["unit"], sex: q["sex"]) }
+    }
+
+    /// As `values`, with each value's unit and parent (for JSON-stat).
+    func cells(_ q: [String: String]) -> [PublishedCell] {
+        engine.withLock { $0.cells(indicator: q["indicator"], measure: q["measure"], period: q["period"],
+                                   level: q["level"], unit: q["unit"], sex: q["sex"]) }
+    }
+
+    static let historyNamespace = "history"
+
+    /// Every history entry whose key passes the filters (the leading ones narrow the range read).
+    func forEachRevision(_ q: [String: String], _ body: (PublishedRevision) throws -> Void) throws {
+        let prefix = Vintage.rowKeyPrefix(indicator: q["indicator"], measure: q["measure"], period: q["period"], level: q["level"],
+                                          unit: q["unit"], sex: q["sex"])
+        let filters = ["indicator", "measure", "period", "level", "unit", "sex"].map { q[$0] }
+        try store.forEachRow(namespace: Self.historyNamespace, keyPrefix: prefix) { _, data in
+            let entry = try JSONCodec.decode(PublishedRevision.self, from: data)
+            let components = entry.key.split(separator: "|", omittingEmptySubsequences: false)
+            guard components.count == filters.count,
+                  zip(filters, components).allSatisfy({ $0 == nil || $0! == $1 }) else { return }
+            try body(entry)
+        }
+    }
+
+    /// The values as they were published at `moment` (milliseconds since 1970).
+    func values(_ q: [String: String], publishedAt moment: Int64) throws -> [PublishedValue] {
+        var selection = Vintage.Selection(atMs: moment)
+        try forEachRevision(q) { selection.consider($0) }
+        return selection.values
     }
 
     /// At most `limit` events after `id`, oldest first (ids ascend, so the start is found by binary search).

@@ -14,7 +14,8 @@ let store = try StateStore(path: host.configuration.storePath)
 let handler = PublisherHandler(broadcaster: Broadcaster(
     maxSubscribers: try host.configuration.integer("NPR_SSE_MAX_SUBSCRIBERS", default: 100, in: 1...10_000),
     bufferPerSubscriber: try host.configuration.integer("NPR_SSE_BUFFER_EVENTS", default: 10_000, in: 100...1_000_000, unit: "events"),
-    keepAliveInterval: .seconds(try host.configuration.integer("NPR_SSE_KEEPALIVE_S", default: 15, in: 1...300, unit: "seconds"))))
+    keepAliveInterval: .seconds(try host.configuration.integer("NPR_SSE_KEEPALIVE_S", default: 15, in: 1...300, unit: "seconds"))),
+    store: store)
 let processor = try StreamProcessor(handler: handler, store: store, configuration: host.configuration,
                                     producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
 let admin = try KafkaAdmin(connection: host.configuration.kafka, logger: host.logger)
@@ -44,24 +45,69 @@ func sseFrame(_ event: PublicationEvent) -> ByteBuffer {
 
 let router = host.router
 router.get("/v1/indicators") { request, _ -> Response in
+    let q = query(request)
+    if let moment = q["publishedAt"] {
+        // A vintage: the values as published then (from the revision history; no Last-Event-ID, it is not live).
+        guard let ms = Vintage.milliseconds(iso: moment) else {
+            return problem(.badRequest, "Invalid publishedAt", "publishedAt must be an ISO 8601 date-time with a time zone, e.g. 2025-03-01T10:00:00Z")
+        }
+        return json(try JSONCodec.data(try handler.values(q, publishedAt: ms)))
+    }
     let lastEventId = handler.lastEventId
-    var response = json(try JSONCodec.data(handler.values(query(request))))
+    var response = json(try JSONCodec.data(handler.values(q)))
     response.headers[.init("Last-Event-ID")!] = String(lastEventId)
     return response
 }
+/// Entries one history answer may hold (the history of a whole indicator at national volume is far more).
+let historyLimit = 100_000
+/// Each value's revision history with timestamps (withdrawals included), ordered by key, then publication.
+router.get("/v1/history") { request, _ -> Response in
+    var entries: [PublishedRevision] = []
+    struct TooMany: Error {}
+    do {
+        try handler.forEachRevision(query(request)) {
+            entries.append($0)
+            if entries.count > historyLimit { throw TooMany() }
+        }
+    } catch is TooMany {
+        return problem(.badRequest, "Too many revisions", "more than \(historyLimit) entries match; narrow the filters (indicator, measure, period, level, unit, sex)")
+    }
+    entries.sort { ($0.key, $0.eventId) < ($1.key, $1.eventId) }
+    return json(try JSONCodec.data(entries))
+}
 router.get("/v1/indicators.csv") { request, _ -> Response in
-    json(Data(CSV.render(values: handler.values(query(request))).utf8), type: "text/csv; charset=utf-8")
+    let q = query(request)
+    guard let dialect = CSV.Dialect(rawValue: q["dialect"] ?? CSV.Dialect.rfc4180.rawValue) else {
+        return problem(.badRequest, "Unknown CSV dialect",
+                       "dialect must be one of \(CSV.Dialect.allCases.map(\.rawValue).joined(separator: ", "))")
+    }
+    let text = CSV.render(values: handler.values(q), dialect: dialect, language: Language(query: q["lang"]))
+    var response = json(Data(text.utf8), type: "text/csv; charset=utf-8")
+    let today = String(ISO8601DateFormatter().string(from: Date()).prefix(10))
+    response.headers[.contentDisposition] = #"attachment; filename=""# + CSV.fileName(indicator: q["indicator"], date: today) + #"""#
+    return response
 }
 router.get("/v1/indicators/:indicator/jsonstat") { request, context -> Response in
     let indicator = context.parameters.get("indicator") ?? ""
     var q = query(request)
     q["indicator"] = indicator
-    let values = handler.values(q)
-    guard !values.isEmpty || Indicator(rawValue: indicator) != nil else {
+    let revision = handler.lastEventId
+    let cells = handler.cells(q)
+    guard !cells.isEmpty || Indicator(rawValue: indicator) != nil else {
         return problem(.notFound, "Unknown indicator", "no such indicator is published")
     }
-    return json(try JSONStat.dataset(indicator: indicator, values: values).jsonData())
+    let dataset = JSONStat.dataset(indicator: indicator, cells: cells, revision: revision, language: Language(query: q["lang"]))
+    return json(try dataset.jsonData())
 }
+/// Intake's reporting-quality report (it holds the arrivals), passed through for the dashboard and readers here.
+router.get("/v1/quality") { _, _ -> Response in
+    guard let data = await intake(intakeURL, "/v1/quality") else {
+        return problem(.serviceUnavailable, "Intake unavailable", "intake's quality report could not be read; retry later", retryAfterSeconds: 5)
+    }
+    return json(data)
+}
+/// The label catalogue (bokmål and English) that the dashboard, JSON-stat and CSV use.
+router.get("/v1/labels") { _, _ -> Response in json(LabelCatalogue.json) }
 router.get("/v1/stream") { request, _ -> Response in
     let q = query(request)
     // Resume after Last-Event-ID (header, or `lastEventId` for clients that cannot set headers); without
@@ -103,22 +149,39 @@ let statusCache = StatusCache()
 router.get("/v1/status") { _, _ -> Response in
     json(try await statusCache.current { await PipelineStatus.collect(admin: admin, intakeURL: intakeURL, groupOf: { host.configuration.consumerGroup(of: $0) }) })
 }
-/// The dashboard page with the current snapshot embedded (`/` is escaped by the default encoder, so the
-/// JSON cannot close the script element).
-struct DashboardSnapshot: Encodable { let lastEventId: Int; let values: [PublishedValue] }
+/// The dashboard page with the current snapshot and the label catalogue embedded (`/` is escaped by the
+/// default encoder, so the JSON cannot close the script element).
+struct DashboardSnapshot: Encodable {
+    let lastEventId: Int
+    let values: [PublishedValue]
+    /// `indicator|measure` → the catalogue's unit key (`share`, `count`, `rate-100000`, …).
+    let units: [String: String]
+}
 let dashboardTemplate: String = {
     guard let url = Bundle.module.url(forResource: "index", withExtension: "html", subdirectory: "Dashboard"),
           let page = try? String(contentsOf: url, encoding: .utf8) else { return "<!doctype html><p>dashboard missing</p>" }
     return page
 }()
+/// JSON inside a script element, `<` escaped: no text in the data can close the element or open a comment in it.
+func scriptJSON(id: String, _ data: Data) -> String {
+    #"<script id="\#(id)" type="application/json">"# + String(decoding: data, as: UTF8.self)
+        .replacingOccurrences(of: "<", with: "\\u003c") + "</script>"
+}
 router.get("/") { _, _ -> Response in
     let lastEventId = handler.lastEventId
-    let snapshot = try JSONEncoder().encode(DashboardSnapshot(lastEventId: lastEventId, values: handler.values([:])))
+    let cells = handler.cells([:])
+    var units: [String: String] = [:]
+    for cell in cells {
+        if let formula = cell.formula {
+            units[cell.value.indicator + "|" + cell.value.measure] = LabelCatalogue.unitKey(formula: formula, scale: cell.scale)
+        }
+    }
+    let snapshot = try JSONEncoder().encode(DashboardSnapshot(lastEventId: lastEventId, values: cells.map(\.value), units: units))
+    // Intake's data-quality report as of now, so the page shows it at once (it refreshes it itself).
+    let quality = await intake(intakeURL, "/v1/quality").flatMap { (try? JSONSerialization.jsonObject(with: $0)) is [Any] ? $0 : nil }
     let page = dashboardTemplate.replacingOccurrences(
-        of: "<!--INITIAL-DATA-->",
-        // `<` escaped: no text in the data can close the script element or open a comment in it.
-        with: #"<script id="initial-data" type="application/json">"# + String(decoding: snapshot, as: UTF8.self)
-            .replacingOccurrences(of: "<", with: "\\u003c") + "</script>")
+        of: "<!--INITIAL-DATA-->", with: scriptJSON(id: "initial-data", snapshot) + "\n" + scriptJSON(id: "labels", LabelCatalogue.json)
+            + (quality.map { "\n" + scriptJSON(id: "quality-data", $0) } ?? ""))
     return json(Data(page.utf8), type: "text/html; charset=utf-8")
 }
 

@@ -37,6 +37,8 @@ public struct CalculatorEngine: Sendable {
 
     /// Cells touched since the last `takeChangedCells`, as a list and as flags by cell id.
     private var changedCells: [CellId] = []
+    /// What caused the changes of the changed cells (`takeChangedCellsWithCauses`).
+    private var causes = ProvenanceTracker<CellId>()
     private var isChanged: [Bool] = []
     /// Persisted state changed since the last `takeStateChanges` / `takeDirty`: episodes whose stored content
     /// changed, by patient, and patients whose head (sequence, stays) changed.
@@ -50,8 +52,10 @@ public struct CalculatorEngine: Sendable {
     // MARK: events
 
     /// Applies the linker's changelog of one patient; a sequence not above the stored one is a redelivery
-    /// and is ignored.
-    public mutating func apply(_ changelog: StayChangelog) {
+    /// and is ignored. `causes`: what the changelog stands for (the cells it touches record them).
+    public mutating func apply(_ changelog: StayChangelog, causes changelogCauses: Provenance = Provenance()) {
+        causes.current = changelogCauses
+        defer { causes.current = Provenance() }
         let key = changelog.patientKey
         guard let index = patients.index(forKey: key) else {
             var entry = PatientEntry(state: PatientCalcState(changelog, after: nil))
@@ -78,6 +82,8 @@ public struct CalculatorEngine: Sendable {
     }
 
     public mutating func apply(unit: Unit) {
+        causes.current = Provenance(.init(.unitRegister))
+        defer { causes.current = Provenance() }
         guard let changedMetadata = units.upsert(unit) else { return }
         dirtyUnits.insert(unit.unitId)
         for patient in patientsByUnit[unit.unitId] ?? [] { recompute(patient) }
@@ -85,6 +91,8 @@ public struct CalculatorEngine: Sendable {
     }
 
     public mutating func apply(population row: PopulationEvent) {
+        causes.current = Provenance(.init(.population))
+        defer { causes.current = Provenance() }
         guard let changedTotals = population.upsert(row) else { return }
         dirtyPopulation.insert(row.key)
         markCells(dependingOn: changedTotals)
@@ -94,6 +102,8 @@ public struct CalculatorEngine: Sendable {
     /// every cell, since each carries the evaluation date.
     public mutating func setAsOf(_ date: LocalDate) {
         guard date != asOf else { return }
+        causes.current = Provenance(.init(.evaluationDate))
+        defer { causes.current = Provenance() }
         asOf = date
         for patient in patientsWithOpenEpisodes { recompute(patient) }
         for id in existingCells { markChanged(id) }
@@ -106,14 +116,20 @@ public struct CalculatorEngine: Sendable {
 
     /// Absolute content of every cell touched since the last call (cell nil = no contributions left),
     /// ordered by key.
-    public mutating func takeChangedCells() -> [CellUpdate] {
+    public mutating func takeChangedCells() -> [CellUpdate] { takeChangedCellsWithCauses().map(\.update) }
+
+    /// As `takeChangedCells`, each with the causes of the inputs that touched it since the last call.
+    public mutating func takeChangedCellsWithCauses() -> [(update: CellUpdate, causes: Provenance)] {
         defer {
             for id in changedCells { isChanged[Int(id)] = false }
             changedCells = []
         }
+        var collected = causes.takeAll()
         // Sorted by each key's string (the order of `CellKey`), built once per cell rather than per comparison.
         let ordered = changedCells.map { (order: cells.keys[Int($0)].string, id: $0) }.sorted { $0.order < $1.order }
-        return ordered.map { CellUpdate(key: cells.keys[Int($0.id)], cell: cell(id: $0.id)) }
+        return ordered.map {
+            (CellUpdate(key: cells.keys[Int($0.id)], cell: cell(id: $0.id)), collected.removeValue(forKey: $0.id) ?? Provenance())
+        }
     }
 
     public func cell(_ key: CellKey) -> Cell? { cells.ids[key].flatMap { cell(id: $0) } }
@@ -339,6 +355,7 @@ public struct CalculatorEngine: Sendable {
     }
 
     private mutating func markChanged(_ id: CellId) {
+        causes.mark(id)
         let index = Int(id)
         if index >= isChanged.count { isChanged.append(contentsOf: repeatElement(false, count: index - isChanged.count + 1)) }
         guard !isChanged[index] else { return }

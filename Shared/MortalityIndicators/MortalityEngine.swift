@@ -29,6 +29,8 @@ public struct MortalityEngine: Sendable {
 
     private var changedTallies: Set<TallyKey> = []
     private var newStatisticsYears: Set<Int> = []
+    /// What caused the changes of the changed tallies (a new statistics year touches every tally of the year).
+    private var tallyCauses = ProvenanceTracker<TallyKey>()
     /// What changed since the last `takeStateChanges()` / `takeDirty()`: slots changed by activity,
     /// persons whose death registration changed, population keys.
     private var dirtySlots: Set<PersonEpisodeKey> = []
@@ -39,7 +41,10 @@ public struct MortalityEngine: Sendable {
 
     /// An episode version, annulment or foreign placeholder. Buckets without a pseudonym are left out:
     /// such episodes belong to no cohort.
-    public mutating func apply(_ event: ActivityEvent) {
+    /// `causes`: what the event stands for (the cells it touches record them).
+    public mutating func apply(_ event: ActivityEvent, causes: Provenance = Provenance()) {
+        setCauses(causes)
+        defer { setCauses(Provenance()) }
         guard let pseudonym = event.patientKey.pseudonym else { return }
         let reduced = CohortRules.reduced(event)
         // Contributions read qualifying content only: when the slot holds none and the event brings none,
@@ -54,31 +59,43 @@ public struct MortalityEngine: Sendable {
     }
 
     public mutating func apply(death: DeathEvent) {
+        setCauses(Provenance(.init(death.status == .annulment ? .deathAnnulment : .death)))
+        defer { setCauses(Provenance()) }
         if update(death.pseudonym, { $0.apply(death) }) { dirtyHeads.insert(death.pseudonym) }
     }
 
     /// Upsert keyed by (year, 2024 municipality, sex, age); the year becomes a statistics year.
     public mutating func apply(population: PopulationEvent) {
+        setCauses(Provenance(.init(.population)))
+        defer { setCauses(Provenance()) }
         upsert(population, markDirty: true)
     }
+
+    private mutating func setCauses(_ causes: Provenance) { tallyCauses.current = causes }
 
     /// About how many cells `takeChangedCells` would return now (a changed tally is read by up to three measures).
     public var changedCellEstimate: Int { changedTallies.count * 3 + newStatisticsYears.count * MortalityUnit.all.count * MortalityMeasure.all.count }
 
     /// Absolute content of every cell touched since the last call (all cells of a statistics year when
     /// the year first appears), ordered by key.
-    public mutating func takeChangedCells() -> [CellUpdate] {
-        var keys = Set<CellKey>()
+    public mutating func takeChangedCells() -> [CellUpdate] { takeChangedCellsWithCauses().map(\.update) }
+
+    /// As `takeChangedCells`, each with the causes of the inputs that touched it since the last call: those of
+    /// the one tally it reads.
+    public mutating func takeChangedCellsWithCauses() -> [(update: CellUpdate, causes: Provenance)] {
+        var keys: [CellKey: Provenance] = [:]
+        let byTally = tallyCauses.takeAll()
+        func causes(_ year: Int, _ unit: MortalityUnit, _ sex: Sex) -> Provenance { byTally[TallyKey(year: year, unit: unit, sex: sex)] ?? Provenance() }
         for year in newStatisticsYears {
-            for unit in MortalityUnit.all { for measure in MortalityMeasure.all { keys.insert(measure.key(year: year, unit: unit)) } }
+            for unit in MortalityUnit.all { for measure in MortalityMeasure.all { keys[measure.key(year: year, unit: unit)] = causes(year, unit, measure.sex) } }
         }
-        for tally in changedTallies where statisticsYears.contains(tally.year) && !newStatisticsYears.contains(tally.year) {
-            for measure in MortalityMeasure.reading(tally.sex) { keys.insert(measure.key(year: tally.year, unit: tally.unit)) }
+        for tally in changedTallies where statisticsYears.contains(tally.year) {
+            for measure in MortalityMeasure.reading(tally.sex) { keys[measure.key(year: tally.year, unit: tally.unit)] = causes(tally.year, tally.unit, tally.sex) }
         }
         newStatisticsYears = []
         changedTallies = []
         // Sorted by each key's string once (comparing keys directly would build both strings per comparison).
-        return keys.map { ($0.string, $0) }.sorted { $0.0 < $1.0 }.map { CellUpdate(key: $0.1, cell: cell($0.1)) }
+        return keys.map { ($0.key.string, $0.key, $0.value) }.sorted { $0.0 < $1.0 }.map { (CellUpdate(key: $0.1, cell: cell($0.1)), $0.2) }
     }
 
     public func cell(_ key: CellKey) -> Cell? {
@@ -200,7 +217,10 @@ public struct MortalityEngine: Sendable {
         guard old != count else { return }
         populationCounts[key] = count
         if markDirty { dirtyPopulation.insert(key) }
-        if statisticsYears.insert(count.year).inserted { newStatisticsYears.insert(count.year) }
+        if statisticsYears.insert(count.year).inserted {
+            newStatisticsYears.insert(count.year)
+            for unit in MortalityUnit.all { for sex in Sex.allCases { tallyCauses.mark(TallyKey(year: count.year, unit: unit, sex: sex)) } }
+        }
         apply(Contributions.change(from: Contribution.of(old), to: Contribution.of(count)))
     }
 
@@ -210,6 +230,7 @@ public struct MortalityEngine: Sendable {
             let total = tallies[key, default: Tally()] + delta
             tallies[key] = total.isZero ? nil : total
             changedTallies.insert(key)
+            tallyCauses.mark(key)
         }
     }
 

@@ -79,6 +79,12 @@ public struct PublisherEngine: Sendable {
     private var touched: Set<Component> = []
     /// Keys whose slot changed since the last `takeStateChanges`.
     private var dirtyKeys: Set<CellKey> = []
+    /// Causes of the cell changes not yet published, per key and per component (`publishedCauses`).
+    private var causesByKey: [CellKey: Provenance] = [:]
+    private var causesByComponent: [Component: Provenance] = [:]
+    /// What caused each change the last `publish` reported, by value key: the causes of its own cell's
+    /// changes, or, when only its status moved (secondary suppression), those of its component's changes.
+    public private(set) var publishedCauses: [String: Provenance] = [:]
 
     public init() {}
 
@@ -96,13 +102,18 @@ public struct PublisherEngine: Sendable {
         return dirtyKeys.map { (key: $0.string, slot: components[Component($0)]?[$0]) }.sorted { $0.key < $1.key }
     }
 
-    /// Records a cell's new absolute content (or its removal). Redelivering the current content is a no-op.
-    public mutating func apply(_ update: CellUpdate) {
+    /// Records a cell's new absolute content (or its removal), and what caused it. Redelivering the current
+    /// content is a no-op.
+    public mutating func apply(_ update: CellUpdate, causes: Provenance = Provenance()) {
         let component = Component(update.key)
         var cell = update.cell
         cell?.key = update.key
         var slot = components[component]?[update.key] ?? Slot(key: update.key)
         guard slot.cell != cell else { return }
+        if !causes.isEmpty {
+            causesByKey[update.key, default: Provenance()].add(causes)
+            causesByComponent[component, default: Provenance()].add(causes)
+        }
         slot.cell = cell
         store(slot, in: component)
         touched.insert(component)
@@ -114,13 +125,17 @@ public struct PublisherEngine: Sendable {
     public mutating func publish(now: String) -> (changed: [PublishedValue], removed: [String]) {
         var changed: [PublishedValue] = []
         var removed: [String] = []
+        publishedCauses = [:]
         for component in touched.sorted() {
+            let componentCauses = causesByComponent.removeValue(forKey: component)
             guard let slots = components[component] else { continue }
             let contents = Self.contents(of: slots.values.compactMap(\.cell))
             for (keyText, key) in slots.keys.map({ ($0.string, $0) }).sorted(by: { $0.0 < $1.0 }) {
                 var slot = slots[key]!
                 let content = contents[key]
+                let ownCauses = causesByKey.removeValue(forKey: key)
                 guard content != slot.published else { continue }
+                if let causes = ownCauses ?? componentCauses { publishedCauses[keyText] = causes }
                 slot.published = content
                 if content == nil {
                     removed.append(keyText)
@@ -137,13 +152,19 @@ public struct PublisherEngine: Sendable {
         return (changed, removed)
     }
 
-    /// Current published values matching every given filter (nil: any), ordered by key.
     /// The keys that currently have a cell.
     public var cellKeys: [CellKey] { components.values.flatMap { $0.values.filter { $0.cell != nil }.map(\.key) } }
 
+    /// Current published values matching every given filter (nil: any), ordered by key.
     public func values(indicator: String? = nil, measure: String? = nil, period: String? = nil, level: String? = nil,
                        unit: String? = nil, sex: String? = nil) -> [PublishedValue] {
-        var result: [(String, PublishedValue)] = []
+        cells(indicator: indicator, measure: measure, period: period, level: level, unit: unit, sex: sex).map(\.value)
+    }
+
+    /// As `values`, each with how it is valued and where it sits in the hierarchy (for the statistical views).
+    public func cells(indicator: String? = nil, measure: String? = nil, period: String? = nil, level: String? = nil,
+                      unit: String? = nil, sex: String? = nil) -> [PublishedCell] {
+        var result: [(String, PublishedCell)] = []
         for (component, slots) in components {
             if let indicator, component.indicator.rawValue != indicator { continue }
             if let measure, component.measure != measure { continue }
@@ -153,7 +174,10 @@ public struct PublisherEngine: Sendable {
                 if let period, k.period.description != period { continue }
                 if let level, k.level.rawValue != level { continue }
                 if let unit, k.unit != unit { continue }
-                if let value = slot.publishedValue { result.append((k.string, value)) }
+                if let value = slot.publishedValue {
+                    result.append((k.string, PublishedCell(value: value, formula: slot.cell?.formula, scale: slot.cell?.scale,
+                                                           parent: slot.cell?.parent)))
+                }
             }
         }
         return result.sorted { $0.0 < $1.0 }.map(\.1)
@@ -185,5 +209,18 @@ public struct PublisherEngine: Sendable {
         guard var slots = components[component] else { return }
         slots = slots.filter { !$0.value.isEmpty }
         components[component] = slots.isEmpty ? nil : slots
+    }
+}
+
+/// A published value with what the statistical views need beside it: its formula and scale (the unit) and its
+/// parent's unit code in the level hierarchy. The cell is nil only between a withdrawal and its publication.
+public struct PublishedCell: Sendable, Hashable {
+    public var value: PublishedValue
+    public var formula: ValueFormula?
+    public var scale: Double?
+    public var parent: String?
+
+    public init(value: PublishedValue, formula: ValueFormula?, scale: Double?, parent: String?) {
+        self.value = value; self.formula = formula; self.scale = scale; self.parent = parent
     }
 }

@@ -17,18 +17,19 @@ public enum StateRows {
 
 extension OutgoingMessage {
     /// A JSON-encoded message keyed by `key`.
-    public static func json<T: Encodable>(topic: String, key: String, _ value: T) throws -> OutgoingMessage {
-        OutgoingMessage(topic: topic, key: key, value: try JSONCodec.encode(value))
+    /// A JSON-encoded message keyed by `key`, with the causes behind it as a header (`Provenance.header`).
+    public static func json<T: Encodable>(topic: String, key: String, _ value: T, causes: Provenance = Provenance()) throws -> OutgoingMessage {
+        OutgoingMessage(topic: topic, key: key, value: try JSONCodec.encode(value), headers: causes.header)
     }
 
     /// A cell update: absolute content, or a tombstone (null value) for a removed cell on the compacted topic.
-    public static func cell(_ update: CellUpdate) throws -> OutgoingMessage {
-        OutgoingMessage(topic: Topic.cells, key: update.key.string, value: try JSONCodec.encode(update))
+    public static func cell(_ update: CellUpdate, causes: Provenance = Provenance()) throws -> OutgoingMessage {
+        OutgoingMessage(topic: Topic.cells, key: update.key.string, value: try JSONCodec.encode(update), headers: causes.header)
     }
 
     /// Every current cell of an engine as updates (a `Republishing` producer's answer), encoded on every core.
     public static func cells(_ all: [CellKey: Cell]) throws -> [OutgoingMessage] {
-        try BatchCodec.map(all.map { CellUpdate(key: $0.key, cell: $0.value) }, OutgoingMessage.cell)
+        try BatchCodec.map(all.map { CellUpdate(key: $0.key, cell: $0.value) }) { try OutgoingMessage.cell($0) }
     }
 }
 

@@ -20,7 +20,8 @@ public final class StateStore: @unchecked Sendable {
         public init(namespace: String, key: String, value: Data?) { self.namespace = namespace; self.key = key; self.value = value }
     }
 
-    let db: DatabaseQueue
+    /// A pool: in WAL mode, readers (the publisher's history queries) never wait for the stream's commits.
+    let db: DatabasePool
     let journalLimit: Int
     let path: String
 
@@ -49,7 +50,7 @@ public final class StateStore: @unchecked Sendable {
             // The journal merge sorts up to a million rows: in memory, not in temporary files.
             try db.execute(sql: "PRAGMA temp_store=MEMORY")
         }
-        db = try DatabaseQueue(path: path, configuration: config)
+        db = try DatabasePool(path: path, configuration: config)
         self.journalLimit = journalLimit
         try db.write { db in
             try db.execute(sql: """
@@ -110,6 +111,35 @@ public final class StateStore: @unchecked Sendable {
                 latest[key] = .some(r["value"] as Data?)
             }
             return order.compactMap { k in latest[k].flatMap { $0 }.map { (k, $0) } }
+        }
+    }
+
+    /// Visits every row of a namespace whose key starts with `prefix` (the keyed table with the journal
+    /// applied), without holding them all: keyed rows stream in key order, then the journal's new keys follow.
+    public func forEachRow(namespace: String, keyPrefix prefix: String, _ body: (String, Data) throws -> Void) throws {
+        // Keys in [prefix, prefix with its last character incremented): a range the primary key serves.
+        var range = "key >= ?"
+        var arguments: StatementArguments = [namespace, prefix]
+        if let last = prefix.unicodeScalars.last, let next = Unicode.Scalar(last.value + 1) {
+            range += " AND key < ?"
+            arguments += [String(prefix.unicodeScalars.dropLast()) + String(next)]
+        }
+        try db.read { db in
+            var journal: [String: Data?] = [:]
+            let recent = try SQLRow.fetchCursor(db, sql: "SELECT key, value FROM journal WHERE ns = ? AND \(range) ORDER BY seq", arguments: arguments)
+            while let r = try recent.next() { journal[r["key"] as String] = .some(r["value"] as Data?) }
+            let keyed = try SQLRow.fetchCursor(db, sql: "SELECT key, value FROM state WHERE ns = ? AND \(range) ORDER BY key", arguments: arguments)
+            while let r = try keyed.next() {
+                let key: String = r["key"]
+                if let newer = journal.removeValue(forKey: key) {
+                    if let value = newer { try body(key, value) }
+                } else {
+                    try body(key, r["value"] as Data)
+                }
+            }
+            for (key, value) in journal.sorted(by: { $0.key < $1.key }) {
+                if let value { try body(key, value) }
+            }
         }
     }
 

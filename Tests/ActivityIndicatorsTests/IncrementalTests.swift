@@ -11,14 +11,25 @@ import NPRCore
     @Test(arguments: 0..<100)
     func everyStepEqualsTheBatchReference(seed: UInt64) {
         var rng = SplitMix64(seed: seed &* 0x2545_F491 &+ 3)
-        let register = UnitRegister(PropertyTests.units)
         var engine = CalculatorEngine(asOf: Fx.date("2024-11-30"))
         for u in PropertyTests.units { engine.apply(unit: u) }
+        for (step, (changelog, episodes)) in Self.randomChangelogs(&rng).enumerated() {
+            engine.apply(changelog)
+            let reference = BatchReference.cells(buckets: episodes.mapValues { Array($0.values) }, units: PropertyTests.units,
+                                                 population: [], asOf: engine.asOf)
+            #expect(engine.allCells == reference, "step \(step): \(PropertyTests.differences(engine.allCells, reference))")
+        }
+    }
+
+    /// Changelogs of two patients that assign several episodes at once (new, replaced, corrected in fields a
+    /// stay does not copy, removed, turned non-TSB), each with every patient's episodes after it.
+    static func randomChangelogs(_ rng: inout SplitMix64) -> [(StayChangelog, [PatientKey: [EpisodeKey: Episode]])] {
+        let register = UnitRegister(PropertyTests.units)
         let patients = ["pa", "pb"]
         var episodes: [PatientKey: [EpisodeKey: Episode]] = [:]
         var sequence: [PatientKey: Int] = [:]
-
-        for step in 0..<Int.random(in: 5...20, using: &rng) {
+        var out: [(StayChangelog, [PatientKey: [EpisodeKey: Episode]])] = []
+        for _ in 0..<Int.random(in: 5...20, using: &rng) {
             let owner = patients.randomElement(using: &rng)!
             let bucket = PatientKey(rawValue: owner)
             var assignments: [EpisodeAssignment] = []
@@ -42,12 +53,52 @@ import NPRCore
             guard !assignments.isEmpty else { continue }
             let current = Array(episodes[bucket, default: [:]].values)
             sequence[bucket, default: 0] += 1
-            engine.apply(StayChangelog(patientKey: bucket, sequence: sequence[bucket]!, episodes: assignments,
-                                       stays: BatchReference.stays(of: bucket, current, units: register),
-                                       retracted: [], asserted: []))
-            let reference = BatchReference.cells(buckets: episodes.mapValues { Array($0.values) }, units: PropertyTests.units,
-                                                 population: [], asOf: engine.asOf)
-            #expect(engine.allCells == reference, "step \(step): \(PropertyTests.differences(engine.allCells, reference))")
+            out.append((StayChangelog(patientKey: bucket, sequence: sequence[bucket]!, episodes: assignments,
+                                      stays: BatchReference.stays(of: bucket, current, units: register), retracted: [], asserted: []),
+                        episodes))
         }
+        return out
+    }
+}
+
+/// Provenance: the causes a batch of inputs leaves on each changed cell are exactly the inputs that touch
+/// the cell when applied one at a time, however many are applied between two flushes.
+@Suite struct CellProvenanceTests {
+    @Test(arguments: 0..<50)
+    func batchedCausesAreTheUnionOfEachInputsTouches(seed: UInt64) {
+        var rng = SplitMix64(seed: seed &+ 77)
+        let changelogs = IncrementalTests.randomChangelogs(&rng).map(\.0)
+        // An evaluation-date move somewhere in the stream.
+        let moveAt = Int.random(in: 0...changelogs.count, using: &rng)
+        func cause(_ i: Int) -> Provenance { Provenance(.init(.correction, institution: String(100_000_000 + i))) }
+        func fresh() -> CalculatorEngine {
+            var engine = CalculatorEngine(asOf: Fx.date("2024-11-30"))
+            for u in PropertyTests.units { engine.apply(unit: u) }
+            _ = engine.takeChangedCellsWithCauses()
+            return engine
+        }
+        func run(_ engine: inout CalculatorEngine, _ each: (inout CalculatorEngine) -> Void) {
+            for (i, changelog) in changelogs.enumerated() {
+                if i == moveAt { engine.setAsOf(Fx.date("2024-12-31")); each(&engine) }
+                engine.apply(changelog, causes: cause(i))
+                each(&engine)
+            }
+            if moveAt == changelogs.count { engine.setAsOf(Fx.date("2024-12-31")); each(&engine) }
+        }
+
+        var expected: [CellKey: Provenance] = [:]
+        var single = fresh()
+        run(&single) { engine in
+            for (update, causes) in engine.takeChangedCellsWithCauses() {
+                #expect(causes.counts.count == 1 && causes.counts.values.first == 1, "one input, one cause: \(update.key)")
+                expected[update.key, default: Provenance()].add(causes)
+            }
+        }
+        var batched = fresh()
+        run(&batched) { _ in }
+        let got = Dictionary(uniqueKeysWithValues: batched.takeChangedCellsWithCauses().map { ($0.update.key, $0.causes) })
+        #expect(got == expected)
+        // Every cell carries the evaluation date: a move after the first input touches every cell there is.
+        if moveAt > 0 { #expect(got.values.contains { $0.counts.keys.contains(.init(.evaluationDate)) }) }
     }
 }

@@ -123,6 +123,10 @@ import Testing
         #expect(published.count == expected.count)
         let mismatches = FromScratch.differences(published: published, expected: expected)
         #expect(mismatches.isEmpty, "\(mismatches.count) differences, first: \(mismatches.prefix(5))")
+        if killsPerService == 0 && !brokerFaults {
+            try checkStatisticalViews(publisher)
+            try await checkReportingQuality(publisher, sent: shuffled, units: data.units)
+        }
         if killsPerService > 0 { try await privacyScan(pipeline, data) }
         if brokerFaults {
             #expect(pipeline.services.allSatisfy { $0.process.isRunning }, "a service exited under broker faults")

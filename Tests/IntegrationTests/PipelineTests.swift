@@ -3,6 +3,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import NPRCore
+import Publishing
 import Testing
 
 /// The five real services against a real broker process, driven over HTTP.
@@ -67,6 +68,9 @@ import Testing
         try await waitUntil(.seconds(60), "caught up") {
             ((try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true
         }
+        // A vintage to ask for later: the values now, while nothing is in flight.
+        let vintage = try await publishedValues(publisher, "")
+        let vintageMoment = Vintage.isoText(milliseconds: Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)))
         let logs = try FileManager.default.contentsOfDirectory(atPath: state).filter { $0.hasSuffix(".log") }
             .map { try String(contentsOfFile: state + "/" + $0, encoding: .utf8) }.joined()
         for m in batch { #expect(!logs.contains(m.patient.personId!)) }
@@ -86,12 +90,23 @@ import Testing
         try await waitUntil(.seconds(60), "maltall-3 suppressed") { try await avbrudd(publisher, measure: "maltall-3")?.2 == "suppressed-primary" }
         #expect(try await avbrudd(publisher, measure: "maltall-3").map { $0.0 == nil && $0.1 == nil } == true)
 
-        // The dashboard in a real browser: headless Chromium renders it; read the rendered DOM.
-        let national = try renderedDashboard(publisher, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=national&sex=all")
-        #expect(national.contains("published values"))
-        #expect(national.contains(#"data-status="ok">0.500</td>"#))   // 3 of 6 stays
-        let suppressed = try renderedDashboard(publisher, "#indicator=tsb-avbrudd&measure=maltall-3&year=2024&level=national&sex=all")
-        #expect(suppressed.contains(#"data-status="suppressed-primary">suppressed</td>"#))
+        // The dashboard in a real browser: headless Chromium renders it; read the rendered DOM (screenshots
+        // of each view are kept in .build/screenshots).
+        let base = "http://127.0.0.1:\(publisher)"
+        let national = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=national&sex=all",
+                                           screenshot: "dropout-national")
+        #expect(national.contains(">Avbrudd i TSB-døgnbehandling</h1>") && national.contains("<html lang=\"nb\""))
+        #expect(national.contains("publiserte verdier"))
+        #expect(national.contains(#"data-status="ok">50,0 %</td>"#))   // 3 of 6 stays, as Norwegians write it
+        #expect(national.contains("<caption") && national.contains(#"scope="row""#) && national.contains(#"scope="col""#))
+        #expect(national.contains(#"role="img""#) && national.contains(#"aria-label="Stolpediagram"#))
+        let english = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=national&sex=all&lang=en")
+        #expect(english.contains(">Dropout from inpatient substance-use treatment (TSB)</h1>") && english.contains("published values"))
+        #expect(english.contains(#"data-status="ok">50.0 %</td>"#))
+        let suppressed = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=maltall-3&year=2024&level=national&sex=all",
+                                             screenshot: "dropout-suppressed")
+        #expect(suppressed.contains(#"data-status="suppressed-primary">:<span class="visually-hidden">"#))
+        #expect(suppressed.contains("primær prikking") && suppressed.contains("sekundær prikking"), "the legend tells the symbols apart")
 
         // Unit names come from the unit register: markup in one shows as text, in the table and the chart.
         let markup = #"<img id="injected" src="x" onerror="document.title='run'">Døgn"#
@@ -101,14 +116,39 @@ import Testing
             let r = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=unit")
             return (r.json as? [[String: Any]])?.first?["unitName"] as? String == markup
         }
-        let unitView = try renderedDashboard(publisher, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=unit&sex=all")
+        // Vintages: the values as published at the earlier moment are exactly what was read then, though
+        // values changed since; the history of the national dropout share shows each revision with its time.
+        #expect(try await publishedValues(publisher, "?publishedAt=\(vintageMoment)") == vintage)
+        #expect(try await publishedValues(publisher, "?publishedAt=2000-01-01T00:00:00Z").isEmpty)
+        #expect(try await publishedValues(publisher, "?publishedAt=\(Vintage.isoText(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))")
+                == (try await publishedValues(publisher, "")))
+        #expect(try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?publishedAt=yesterday").status == 400)
+        let historyQuery = "?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=national&unit=NO&sex=all"
+        let history = try JSONDecoder().decode([PublishedRevision].self,
+                                               from: try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/history\(historyQuery)").body)
+        #expect(history.map { $0.value?.revision } == Array(1...history.count).map { Optional($0) })
+        let counts = history.compactMap { $0.value.map { "\($0.numerator ?? -1)/\($0.denominator ?? -1)" } }
+        let first = counts.firstIndex(of: "2/5"), corrected = counts.firstIndex(of: "3/5"), withYoung = counts.firstIndex(of: "3/6")
+        #expect(first != nil && corrected != nil && withYoung != nil && first! < corrected! && corrected! < withYoung!, "revisions \(counts)")
+        // Provenance: each revision says what caused it, by reporting institution, without person-level data.
+        let revisions = history.filter { $0.value != nil }
+        if let corrected, let withYoung {
+            #expect(revisions[corrected].causes == Provenance(.init(.correction, institution: Self.institution)), "\(revisions[corrected].causes)")
+            #expect(revisions[withYoung].causes == Provenance(.init(.newEpisode, institution: Self.institution)), "\(revisions[withYoung].causes)")
+        }
+        #expect(revisions.allSatisfy { !$0.causes.isEmpty })
+        #expect(zip(history, history.dropFirst()).allSatisfy { $0.publishedAtMs <= $1.publishedAtMs && $0.eventId < $1.eventId })
+        #expect(history.last?.value == (try await publishedValues(publisher, historyQuery)).first)
+
+        let unitView = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=unit&sex=all",
+                                           screenshot: "dropout-units")
         #expect(unitView.contains("&lt;img id=\"injected\""), "the unit name is not shown as text")
         #expect(!unitView.contains("<img id=\"injected\""), "a unit name was interpreted as HTML")
     }
 
-    /// The dashboard's DOM after its scripts ran, as headless Chromium renders it.
-    func renderedDashboard(_ publisher: Int, _ fragment: String) throws -> String {
-        try runProcess(URL(fileURLWithPath: "/usr/bin/chromium"), ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                                                                  "--dump-dom", "http://127.0.0.1:\(publisher)/\(fragment)"]).output
+    func publishedValues(_ publisher: Int, _ query: String) async throws -> [PublishedValue] {
+        let r = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators\(query)")
+        #expect(r.status == 200, "\(query): \(String(decoding: r.body, as: UTF8.self))")
+        return try JSONDecoder().decode([PublishedValue].self, from: r.body)
     }
 }

@@ -30,6 +30,14 @@ import Testing
                 let read = Dictionary(uniqueKeysWithValues: try store.rows(namespace: ns).map { ($0.key, $0.value) })
                 #expect(read == (model[ns] ?? [:]), "after commit \(commit)")
                 if let (key, value) = model[ns]?.first { #expect(try store.row(namespace: ns, key: key) == value) }
+                // A prefix range reads the same rows as filtering the whole namespace, each once.
+                for prefix in ["", "k", "k1", "k3", "k40", "x"] {
+                    var visited: [String: Data] = [:]
+                    try store.forEachRow(namespace: ns, keyPrefix: prefix) { key, value in
+                        #expect(visited.updateValue(value, forKey: key) == nil, "\(key) visited twice")
+                    }
+                    #expect(visited == (model[ns] ?? [:]).filter { $0.key.hasPrefix(prefix) }, "prefix \(prefix) after commit \(commit)")
+                }
             }
             #expect(try store.offsets()[TopicPartition("t", 0)] == offset)
         }

@@ -187,3 +187,43 @@ struct HistoryGenerator {
         }
     }
 }
+
+/// Provenance: the causes a batch of messages leaves on each changed cell are exactly the messages that touch
+/// the cell when applied one at a time.
+struct MortalityProvenanceTests {
+    @Test(arguments: 0..<40)
+    func batchedCausesAreTheUnionOfEachMessagesTouches(seed: UInt64) {
+        var generator = HistoryGenerator(rng: SplitMix64(seed: seed &+ 991))
+        // Population counts first: a tally touched before its year is a statistics year is reported only once
+        // the year is, so its causes would depend on where the flushes fall.
+        let history = generator.history(length: 40).sorted { a, b in
+            if case .population = a, !(b.isPopulation) { return true }
+            return false
+        }
+        func apply(_ engine: inout MortalityEngine, _ i: Int, _ message: BatchReference.Message) {
+            switch message {
+            // Activity causes come with the message (a header); deaths and population counts are their own cause.
+            case .activity(let e): engine.apply(e, causes: Provenance(.init(.correction, institution: String(100_000_000 + i))))
+            case .death(let d): engine.apply(death: d)
+            case .population(let p): engine.apply(population: p)
+            }
+        }
+        var expected: [CellKey: Provenance] = [:]
+        var single = MortalityEngine(asOf: asOf)
+        for (i, message) in history.enumerated() {
+            apply(&single, i, message)
+            for (update, causes) in single.takeChangedCellsWithCauses() {
+                #expect(causes.counts.count == 1 && causes.counts.values.first == 1, "one message, one cause: \(update.key)")
+                expected[update.key, default: Provenance()].add(causes)
+            }
+        }
+        var batched = MortalityEngine(asOf: asOf)
+        for (i, message) in history.enumerated() { apply(&batched, i, message) }
+        let got = Dictionary(uniqueKeysWithValues: batched.takeChangedCellsWithCauses().map { ($0.update.key, $0.causes) })
+        #expect(got == expected)
+    }
+}
+
+extension BatchReference.Message {
+    var isPopulation: Bool { if case .population = self { return true } else { return false } }
+}

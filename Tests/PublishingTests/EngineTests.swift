@@ -162,3 +162,35 @@ import Testing
         }
     }
 }
+
+/// Provenance in the publisher: a changed value carries the causes of its own cell's changes since the last
+/// publication; a value whose status moved only through secondary suppression carries its component's.
+@Suite struct PublishedProvenanceTests {
+    @Test func ownCausesThenComponentCausesThenNothing() {
+        let correction = Provenance(.init(.correction, institution: "974589095"))
+        let death = Provenance(.init(.death))
+        var e = PublisherEngine()
+        let national = makeCell(numerator: 30, denominator: 100, patients: 100)
+        let vest = makeCell(level: .rhf, unit: "vest", numerator: 20, denominator: 60, patients: 60, parent: "NO")
+        let nord = makeCell(level: .rhf, unit: "nord", numerator: 10, denominator: 40, patients: 40, parent: "NO")
+        for c in [national, vest, nord] { e.apply(CellUpdate(key: c.key, cell: c), causes: death) }
+        var published = e.publish(now: "t1")
+        #expect(published.changed.count == 3 && e.publishedCauses.count == 3)
+        #expect(e.publishedCauses.values.allSatisfy { $0 == death })
+
+        // Nord drops below 5 patients: nord is hidden (its own cause), vest secondarily (the component's).
+        var small = nord; small.patients = 3
+        e.apply(CellUpdate(key: nord.key, cell: small), causes: correction)
+        published = e.publish(now: "t2")
+        #expect(Set(published.changed.map(\.key)) == [nord.key.string, vest.key.string])
+        #expect(e.publishedCauses[nord.key.string] == correction && e.publishedCauses[vest.key.string] == correction)
+
+        // A redelivery changes nothing and leaves no causes behind for a later change.
+        e.apply(CellUpdate(key: nord.key, cell: small), causes: death)
+        #expect(e.publish(now: "t3").changed.isEmpty && e.publishedCauses.isEmpty)
+        var other = national; other.numerator = 31
+        e.apply(CellUpdate(key: national.key, cell: other))
+        _ = e.publish(now: "t4")
+        #expect(e.publishedCauses.isEmpty, "an update without causes publishes none")
+    }
+}

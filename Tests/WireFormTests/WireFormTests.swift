@@ -287,3 +287,30 @@ struct Relayout {
         return out + "\""
     }
 }
+
+/// The provenance header: counts by cause and institution, read back exactly; what a reader does not know is
+/// skipped, never fatal.
+@Suite struct ProvenanceHeaderTests {
+    @Test func roundTripsAndMerges() {
+        var p = Provenance(.init(.correction, institution: "974589095"), count: 2)
+        p.add(Provenance(.init(.death)))
+        p.add(Provenance(.init(.newEpisode, institution: "983974678")))
+        p.add(Provenance(.init(.correction, institution: "974589095")))
+        #expect(String(decoding: p.headerValue, as: UTF8.self) == "correction@974589095=3,death=1,new-episode@983974678=1")
+        #expect(Provenance(headerValue: p.headerValue) == p)
+        #expect(Provenance(headers: [("other", [1]), (Provenance.headerName, p.headerValue)]) == p)
+        #expect(Provenance().header.isEmpty && Provenance(headers: []).isEmpty)
+        #expect(Provenance(headerValue: Array("future-kind=3,death=x,death=2,=1,evaluation-date=1".utf8))
+                == { var q = Provenance(.init(.death), count: 2); q.add(Provenance(.init(.evaluationDate))); return q }())
+    }
+
+    @Test func jsonListsCausesInOrder() throws {
+        var p = Provenance(.init(.death))
+        p.add(Provenance(.init(.annulment, institution: "974589095"), count: 4))
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        let json = String(decoding: try encoder.encode(p), as: UTF8.self)
+        #expect(json == #"[{"cause":"annulment","count":4,"institution":"974589095"},{"cause":"death","count":1}]"#)
+        #expect(try JSONDecoder().decode(Provenance.self, from: Data(json.utf8)) == p)
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+import IntakeValidation
+import NPRCore
+import SyntheticData
+import Testing
+
+/// Reporting quality per institution, kept message by message, equals a batch computation over the same
+/// messages in any arrival order: delays from each episode's first message, end-type figures from each
+/// episode's final version (highest revision; an annulment at r removes every version ≤ r).
+@Suite struct ReportingQualityTests {
+    struct Message { var status: EpisodeStatus; var revision: Int; var episode: Episode }
+
+    static func episode(_ institution: String, _ id: Int, rng: inout SplitMix64) -> Episode {
+        let start = LocalDate(year: 2024, month: rng.int(1...6), day: rng.int(1...28))!
+        let closed = rng.int(0...3) > 0
+        let end = closed ? start.adding(days: rng.int(0...40)) : nil
+        return Episode(institutionId: institution, episodeId: "E\(id)", unitId: "U1", sector: "TSB", pseudonym: "p\(id)", sex: 1,
+                       birthDate: LocalDate(year: 1990, month: 1, day: 1)!, municipality: "0301", careLevel: rng.int(0...2) == 0 ? 3 : 1,
+                       start: LocalDateTime(date: start, hour: 10, minute: 0)!, end: end.map { LocalDateTime(date: $0, hour: 10, minute: 0)! },
+                       endType: rng.int(0...2) == 0 ? nil : rng.int(1...4))
+    }
+
+    @Test(arguments: 1...30)
+    func incrementalEqualsBatchInAnyArrivalOrder(seed: UInt64) {
+        var rng = SplitMix64(seed: seed)
+        var messages: [Message] = []
+        for id in 0..<rng.int(5...40) {
+            let institution = ["974589095", "983974678"][rng.int(0...1)]
+            // Distinct revisions per version (the ledger rejects two versions at one revision); annulments anywhere.
+            for revision in 1...rng.int(1...4) {
+                let status: EpisodeStatus = rng.int(0...4) == 0 ? .annulment : revision == 1 ? .new : .correction
+                messages.append(Message(status: status, revision: revision, episode: Self.episode(institution, id, rng: &rng)))
+                if rng.int(0...5) == 0 { messages.append(Message(status: .annulment, revision: revision, episode: messages.last!.episode)) }
+            }
+        }
+        messages.shuffle(using: &rng)
+        let firstDay = LocalDate(year: 2024, month: 7, day: 1)!
+        let arrivals = messages.indices.map { firstDay.adding(days: $0 / 3) }
+
+        var quality: [String: InstitutionQuality] = [:]
+        var episodes: [String: EpisodeQualityState] = [:]
+        for (m, arrival) in zip(messages, arrivals) {
+            let key = m.episode.institutionId + "|" + m.episode.episodeId
+            episodes[key] = quality[m.episode.institutionId, default: InstitutionQuality()].accept(
+                status: m.status, revision: m.revision, episode: m.episode, before: episodes[key], arrival: arrival, at: "\(arrival)T12:00:00Z")
+        }
+
+        // Batch: per episode, its first message's delay and its final version.
+        for institution in Set(messages.map(\.episode.institutionId)) {
+            let mine = zip(messages, arrivals).filter { $0.0.episode.institutionId == institution }
+            var delays: [Int: Int] = [:], closed = 0, missing = 0
+            for (id, group) in Dictionary(grouping: mine, by: { $0.0.episode.episodeId }) {
+                _ = id
+                let first = group[0]
+                let event = (first.0.episode.end ?? first.0.episode.start).date
+                delays[max(0, first.1.dayNumber - event.dayNumber), default: 0] += 1
+                let versions = group.map(\.0).filter { $0.status != .annulment }
+                guard let final = versions.max(by: { $0.revision < $1.revision }) else { continue }
+                if group.map(\.0).contains(where: { $0.status == .annulment && $0.revision >= final.revision }) { continue }
+                let q = EpisodeQuality(final.episode)
+                if q.closedInpatient { closed += 1 }
+                if q.missingEndType { missing += 1 }
+            }
+            let q = quality[institution]!
+            #expect(q.messages == mine.count)
+            #expect(q.delayDays == delays)
+            #expect(q.closedInpatient == closed && q.missingEndType == missing)
+            #expect(q.lastMessageAt == "\(mine.map(\.1).max()!)T12:00:00Z")
+        }
+    }
+
+    @Test func percentilesAreNearestRank() {
+        var q = InstitutionQuality()
+        q.delayDays = [0: 1, 3: 4, 10: 4, 90: 1]   // ten reports: 0, 3, 3, 3, 3, 10, 10, 10, 10, 90
+        #expect(q.delayPercentile(0.5) == 3 && q.delayPercentile(0.9) == 10 && q.delayPercentile(1) == 90)
+        #expect(InstitutionQuality().delayPercentile(0.5) == nil)
+    }
+
+    @Test func smallNumbersAreSuppressedAndEveryFieldIsWritten() throws {
+        var q = InstitutionQuality()
+        q.messages = 4; q.delayDays = [2: 3]; q.closedInpatient = 4; q.missingEndType = 1; q.lastMessageAt = "2025-03-01T10:00:00Z"
+        let small = QualityReportRow(institutionId: "974589095", institutionName: nil, quality: q)
+        #expect(small.messages == nil && small.firstReports == nil && small.delayDaysMedian == nil && small.delayStatus == .suppressedPrimary)
+        #expect(small.closedInpatientEpisodes == nil && small.withoutEndType == nil && small.shareWithoutEndType == nil)
+        #expect(small.endTypeStatus == .suppressedPrimary && small.lastMessageAt == "2025-03-01T10:00:00Z")
+        let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(small)) as? [String: Any])
+        #expect(json.count == 12 && json["messages"] is NSNull && json["institutionName"] is NSNull)
+
+        q.messages = 20; q.delayDays = [2: 3, 5: 2]; q.closedInpatient = 8; q.missingEndType = 2
+        let shown = QualityReportRow(institutionId: "974589095", institutionName: "Helse Bergen HF", quality: q)
+        #expect(shown.messages == 20 && shown.firstReports == 5 && shown.delayDaysMedian == 2 && shown.delayDaysP90 == 5)
+        #expect(shown.closedInpatientEpisodes == 8 && shown.withoutEndType == 2 && shown.shareWithoutEndType == 0.25 && shown.endTypeStatus == .ok)
+
+        let none = QualityReportRow(institutionId: "1", institutionName: nil, quality: InstitutionQuality())
+        #expect(none.delayStatus == .undefined && none.endTypeStatus == .undefined && none.messages == 0)
+    }
+}
