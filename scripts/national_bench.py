@@ -13,6 +13,7 @@ usage: scripts/national_bench.py DIR [--bin BIN] [--senders 4] [--freshness 100]
        scripts/national_bench.py DIR --demo   (make run: load with progress, print the headline table, serve)
 """
 import argparse
+import datetime
 import http.client
 import json
 import os
@@ -131,9 +132,9 @@ class Stack:
         c.request("GET", "/v1/status")
         return json.loads(c.getresponse().read())
 
-    def indicators(self):
-        c = http.client.HTTPConnection("127.0.0.1", self.ports["publisher"], timeout=120)
-        c.request("GET", "/v1/indicators")
+    def indicators(self, query=""):
+        c = http.client.HTTPConnection("127.0.0.1", self.ports["publisher"], timeout=300)
+        c.request("GET", "/v1/indicators" + query)
         return json.loads(c.getresponse().read())
 
 
@@ -423,6 +424,14 @@ def main():
             log("    " + d)
         with open(a.data + "/indicators.json", "w") as f:
             json.dump(published, f)
+        # A vintage at national volume: the values as published now, read from the revision history alone.
+        moment = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        t0 = time.monotonic()
+        vintage = stack.indicators("?publishedAt=" + moment)
+        results["vintage_seconds"] = time.monotonic() - t0
+        results["vintage_equal"] = vintage == published
+        log(f"  vintage publishedAt={moment}: {len(vintage):,} values in {results['vintage_seconds']:.1f} s, "
+            f"{'equal to' if results['vintage_equal'] else 'DIFFERENT from'} the current values")
         topics = stack.topics()
         written = {t: sum(p["end"] for p in parts) for t, parts in topics.items()}
         inputs = totals["sent"]
@@ -456,7 +465,8 @@ def main():
             log("  DuckDB batch peer failed: " + peer.stderr[-2000:])
     with open(a.data + "/results.json", "w") as f:
         json.dump(results, f, indent=2)
-    ok = results.get("caught_up") and results.get("differences") == 0 and not any(results["restarts"].values())
+    ok = (results.get("caught_up") and results.get("differences") == 0 and not any(results["restarts"].values())
+          and results.get("vintage_equal", True))
     log("RESULT " + ("ok" if ok else "FAILED") + f" (details: {a.data}/results.json)")
     sys.exit(0 if ok else 1)
 

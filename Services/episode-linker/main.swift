@@ -24,13 +24,14 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     /// Changelogs since the last flush, one per patient (merged in arrival order), and their causes.
     var pending: [PatientKey: StayChangelog] = [:]
     var causes = ProvenanceTracker<PatientKey>()
+    var headerReader = ProvenanceHeaderReader()
 
     func decode(_ m: ConsumedMessage) throws -> Input {
         m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
     }
 
     func apply(_ input: Input, from m: ConsumedMessage) {
-        causes.current = Provenance(headers: m.headers)
+        causes.current = headerReader.causes(m.headers)
         switch input {
         case .unit(let u): for c in engine.apply(unit: u) { note(c) }
         case .activity(let e): if let c = engine.apply(e) { note(c) }

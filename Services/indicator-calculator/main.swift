@@ -12,6 +12,7 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
     let evaluationDate: @Sendable () -> LocalDate
     var asOf: LocalDate
     let inputTopics = Topic.inputs(of: "indicator-calculator")
+    var headerReader = ProvenanceHeaderReader()
 
     init(evaluationDate: @escaping @Sendable () -> LocalDate) {
         self.evaluationDate = evaluationDate
@@ -43,7 +44,7 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
         switch input {
         case .unit(let u): engine.apply(unit: u)
         case .population(let p): engine.apply(population: p)
-        case .changelog(let c): engine.apply(c, causes: Provenance(headers: m.headers))
+        case .changelog(let c): engine.apply(c, causes: headerReader.causes(m.headers))
         }
     }
 

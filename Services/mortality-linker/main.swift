@@ -10,6 +10,7 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
     // Touched only from the stream thread.
     var engine: MortalityEngine
     let inputTopics = Topic.inputs(of: "mortality-linker")
+    var headerReader = ProvenanceHeaderReader()
 
     init(asOf: LocalDate) { engine = MortalityEngine(asOf: asOf) }
 
@@ -35,7 +36,7 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
         switch input {
         case .population(let p): engine.apply(population: p)
         case .death(let d): engine.apply(death: d)
-        case .activity(let e): engine.apply(e, causes: Provenance(headers: m.headers))
+        case .activity(let e): engine.apply(e, causes: headerReader.causes(m.headers))
         }
     }
 

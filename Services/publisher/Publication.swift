@@ -77,6 +77,8 @@ final class Broadcaster: Sendable {
 /// numbered publication log kept in the store for SSE resume.
 final class PublisherHandler: StreamHandler, @unchecked Sendable {
     let inputTopics = Topic.inputs(of: "publisher")
+    /// Stream thread only.
+    var headerReader = ProvenanceHeaderReader()
     let engine = Mutex(PublisherEngine())
     let log = Mutex<[PublicationEvent]>([])
     let broadcaster: Broadcaster
@@ -96,7 +98,7 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     func decode(_ m: ConsumedMessage) throws -> CellUpdate { try m.decode(CellUpdate.self) }
 
     func apply(_ update: CellUpdate, from m: ConsumedMessage) {
-        let causes = Provenance(headers: m.headers)
+        let causes = headerReader.causes(m.headers)
         engine.withLock { $0.apply(update, causes: causes) }
         if resyncs[m.partition] != nil { resyncs[m.partition]!.refreshed.insert(update.key) }
     }
@@ -130,10 +132,11 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
         }
         rows += try events.map { try StateRows.row("event", String(format: "%012d", $0.id), $0) }
         // The revision history, kept whole (the event log above is trimmed): vintages and per-value history.
-        rows += try events.map {
+        let momentText = Vintage.isoText(milliseconds: momentMs)
+        rows += try BatchCodec.map(events) {
             try StateRows.row(Self.historyNamespace, Vintage.rowKey($0.key, eventId: $0.id),
-                              PublishedRevision(key: $0.key, eventId: $0.id, publishedAtMs: momentMs, value: $0.value,
-                                                causes: causes[$0.key] ?? Provenance()))
+                              PublishedRevision(key: $0.key, eventId: $0.id, publishedAtMs: momentMs, publishedAt: momentText,
+                                                value: $0.value, causes: causes[$0.key] ?? Provenance()))
         }
         let dropped: [PublicationEvent] = log.withLock { l in
             l += events

@@ -146,3 +146,78 @@ public struct QualityReportRow: Codable, Sendable, Hashable {
         }
     }
 }
+
+// Wire forms: the state rides in each episode's ledger row, written per accepted record.
+extension EpisodeQuality: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.object {
+            $0.field("closedInpatient", closedInpatient)
+            $0.field("missingEndType", missingEndType)
+        }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        var closed: Bool?, missing: Bool?
+        try json.object { (key, json) throws(JSONWireError) in
+            switch key {
+            case "closedInpatient": closed = try json.decode()
+            case "missingEndType": missing = try json.decode()
+            default: try json.skipValue()
+            }
+        }
+        closedInpatient = try json.required(closed, "closedInpatient")
+        missingEndType = try json.required(missing, "missingEndType")
+    }
+}
+
+extension EpisodeQualityState: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.object {
+            $0.field("current", current)
+            $0.field("revision", revision)
+        }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        var current: EpisodeQuality?, revision: Int?
+        try json.object { (key, json) throws(JSONWireError) in
+            switch key {
+            case "current": current = try json.decodeIfPresent()
+            case "revision": revision = try json.decode()
+            default: try json.skipValue()
+            }
+        }
+        self.init()
+        self.current = current
+        self.revision = try json.required(revision, "revision")
+    }
+}
+
+/// Written per institution per request: by hand, the delay histogram as an object keyed by days.
+extension InstitutionQuality: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.object {
+            $0.field("closedInpatient", closedInpatient)
+            $0.field("delayDays", entries: delayDays.map { (key: String($0.key), value: $0.value) }.sorted { $0.key < $1.key })
+            $0.field("lastMessageAt", lastMessageAt)
+            $0.field("messages", messages)
+            $0.field("missingEndType", missingEndType)
+        }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        var q = InstitutionQuality()
+        try json.object { (key, json) throws(JSONWireError) in
+            switch key {
+            case "closedInpatient": q.closedInpatient = try json.decode()
+            case "delayDays":
+                try json.object { (day, json) throws(JSONWireError) in
+                    guard let d = Int(day.text) else { throw JSONWireError("not a number of days: \(day.text)", at: 0) }
+                    q.delayDays[d] = try json.decode()
+                }
+            case "lastMessageAt": q.lastMessageAt = try json.decodeIfPresent()
+            case "messages": q.messages = try json.decode()
+            case "missingEndType": q.missingEndType = try json.decode()
+            default: try json.skipValue()
+            }
+        }
+        self = q
+    }
+}

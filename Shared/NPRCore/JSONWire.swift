@@ -104,6 +104,20 @@ public struct JSONWriter {
         array(values) { $1.write(to: &$0) }
     }
 
+    /// An object whose keys are data (a dictionary), written in the order given.
+    public mutating func field<T: JSONWireEncodable>(_ name: StaticString, entries: [(key: String, value: T)]) {
+        key(name)
+        object { json in
+            for (key, value) in entries {
+                if json.separate { json.bytes.append(UInt8(ascii: ",")) }
+                JSONWriter.appendString(key, to: &json.bytes)
+                json.bytes.append(UInt8(ascii: ":"))
+                json.separate = false
+                value.write(to: &json)
+            }
+        }
+    }
+
     /// An optional field written as `null` when nil, as `encode` (not `encodeIfPresent`) writes it.
     public mutating func nullableField<T: JSONWireEncodable>(_ name: StaticString, _ value: T?) {
         key(name)

@@ -36,8 +36,8 @@ public struct Provenance: Sendable, Hashable, Codable {
 
     public var isEmpty: Bool { counts.isEmpty }
 
-    public mutating func add(_ other: Provenance) {
-        for (cause, n) in other.counts { counts[cause, default: 0] += n }
+    public mutating func add(_ other: Provenance, times: Int = 1) {
+        for (cause, n) in other.counts { counts[cause, default: 0] += n * times }
     }
 
     /// The causes of an activity message's status.
@@ -62,15 +62,33 @@ public struct Provenance: Sendable, Hashable, Codable {
     public var header: [(String, [UInt8])] { isEmpty ? [] : [(Self.headerName, headerValue)] }
 
     /// Reads a header value; unknown kinds and malformed entries are skipped (a newer producer may know more).
+    /// Byte by byte: every stage reads it for every input message.
     public init(headerValue bytes: [UInt8]) {
-        for entry in String(decoding: bytes, as: UTF8.self).split(separator: ",") {
-            let parts = entry.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let n = Int(parts[1]), n > 0 else { continue }
-            let name = parts[0].split(separator: "@", maxSplits: 1)
-            guard let kind = Kind(rawValue: String(name[0])) else { continue }
-            counts[Cause(kind, institution: name.count == 2 ? String(name[1]) : nil), default: 0] += n
+        var start = 0
+        while start < bytes.count {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: ",")) ?? bytes.count
+            if let (cause, n) = Self.entry(bytes[start..<end]) { counts[cause, default: 0] += n }
+            start = end + 1
         }
     }
+
+    /// `kind[@institution]=count`, or nil when malformed or of an unknown kind.
+    private static func entry(_ e: ArraySlice<UInt8>) -> (Cause, Int)? {
+        guard let equals = e.firstIndex(of: UInt8(ascii: "=")), equals < e.endIndex - 1 else { return nil }
+        var n = 0
+        for b in e[(equals + 1)...] {
+            guard (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(b), n < Int.max / 10 - 9 else { return nil }
+            n = n * 10 + Int(b - UInt8(ascii: "0"))
+        }
+        guard n > 0 else { return nil }
+        let name = e[..<equals]
+        let at = name.firstIndex(of: UInt8(ascii: "@"))
+        let kindBytes = name[..<(at ?? name.endIndex)]
+        guard let kind = kindsByName.first(where: { $0.0.elementsEqual(kindBytes) })?.1 else { return nil }
+        return (Cause(kind, institution: at.map { String(decoding: name[($0 + 1)...], as: UTF8.self) }), n)
+    }
+
+    private static let kindsByName: [([UInt8], Kind)] = Kind.allCases.map { (Array($0.rawValue.utf8), $0) }
 
     /// The causes a message's headers carry (empty without the header).
     public init(headers: [(String, [UInt8])]) {
@@ -100,26 +118,120 @@ public struct Provenance: Sendable, Hashable, Codable {
 
 /// Causes collected per output key while inputs are applied: an engine sets the cause of the input it is
 /// applying, marks every key that input touches, and hands the collected causes out with its outputs.
+///
+/// Cheap on the hot path (an engine marks a key for every contribution it moves): a mark appends the input's
+/// number to the key's list; the causes are added up only when taken, once per distinct cause of the key.
 public struct ProvenanceTracker<Key: Hashable & Sendable>: Sendable {
     /// The cause of the input being applied (empty: nothing is recorded). Setting it starts a new input.
-    public var current = Provenance() { didSet { markedByCurrent.removeAll(keepingCapacity: true) } }
-    private var byKey: [Key: Provenance] = [:]
-    /// Keys the current input has marked: an input counts once per key, however often it touches it.
-    private var markedByCurrent: Set<Key> = []
+    public var current = Provenance() { didSet { currentInput = nil } }
+    /// The number of the current input, given at its first mark.
+    private var currentInput: Int32?
+    /// Per input number, the number of its cause among the distinct causes seen.
+    private var causeOfInput: [Int32] = []
+    private var causes: [Provenance] = []
+    private var causeNumbers: [Provenance: Int32] = [:]
+    /// Per key, the numbers of the inputs that marked it, each once, in order.
+    private var inputsByKey: [Key: [Int32]] = [:]
 
     public init() {}
 
     public mutating func mark(_ key: Key) {
-        guard !current.isEmpty, markedByCurrent.insert(key).inserted else { return }
-        byKey[key, default: Provenance()].add(current)
+        guard !current.isEmpty else { return }
+        let input = currentInput ?? newInput()
+        if inputsByKey[key]?.last == input { return }
+        inputsByKey[key, default: []].append(input)
+    }
+
+    private mutating func newInput() -> Int32 {
+        let cause: Int32
+        if let known = causeNumbers[current] {
+            cause = known
+        } else {
+            cause = Int32(causes.count)
+            causes.append(current)
+            causeNumbers[current] = cause
+        }
+        let input = Int32(causeOfInput.count)
+        causeOfInput.append(cause)
+        currentInput = input
+        return input
     }
 
     /// The causes collected for `key`, forgotten afterwards.
-    public mutating func take(_ key: Key) -> Provenance { byKey.removeValue(forKey: key) ?? Provenance() }
+    public mutating func take(_ key: Key) -> Provenance {
+        guard let inputs = inputsByKey.removeValue(forKey: key) else { return Provenance() }
+        defer { if inputsByKey.isEmpty { forgetInputs() } }
+        return sum(inputs)
+    }
 
     /// Every key's causes, forgotten afterwards.
     public mutating func takeAll() -> [Key: Provenance] {
-        defer { byKey = [:] }
-        return byKey
+        defer { inputsByKey = [:]; forgetInputs() }
+        return inputsByKey.mapValues(sum)
+    }
+
+    private func sum(_ inputs: [Int32]) -> Provenance {
+        // Inputs of one key mostly share a few causes: count them, then add each distinct cause once.
+        var counts: [Int32: Int] = [:]
+        for input in inputs { counts[causeOfInput[Int(input)], default: 0] += 1 }
+        var total = Provenance()
+        for (cause, n) in counts { total.add(causes[Int(cause)], times: n) }
+        return total
+    }
+
+    private mutating func forgetInputs() {
+        causeOfInput.removeAll(keepingCapacity: true)
+        causes.removeAll(keepingCapacity: true)
+        causeNumbers.removeAll(keepingCapacity: true)
+        currentInput = nil
+    }
+}
+
+/// Reads the causes header of consecutive messages, reusing the last reading when the bytes repeat (a stage's
+/// inputs mostly carry the same few causes).
+public struct ProvenanceHeaderReader: Sendable {
+    private var lastBytes: [UInt8] = []
+    private var last = Provenance()
+
+    public init() {}
+
+    public mutating func causes(_ headers: [(String, [UInt8])]) -> Provenance {
+        guard let bytes = headers.first(where: { $0.0 == Provenance.headerName })?.1 else { return Provenance() }
+        if bytes != lastBytes {
+            lastBytes = bytes
+            last = Provenance(headerValue: bytes)
+        }
+        return last
+    }
+}
+
+extension Provenance.Kind: JSONWireCodable {}
+
+/// A list of `Count`s, as `Codable` writes it (sorted keys).
+extension Provenance: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.array(list) { json, c in
+            json.object {
+                $0.field("cause", c.cause)
+                $0.field("count", c.count)
+                $0.field("institution", c.institution)
+            }
+        }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        self.init()
+        let entries = try json.array { (json) throws(JSONWireError) -> Count in
+            var cause: Kind?, count: Int?, institution: String?
+            try json.object { (key, json) throws(JSONWireError) in
+                switch key {
+                case "cause": cause = try json.decode()
+                case "count": count = try json.decode()
+                case "institution": institution = try json.decodeIfPresent()
+                default: try json.skipValue()
+                }
+            }
+            return Count(cause: try json.required(cause, "cause"), institution: institution, count: try json.required(count, "count"))
+        }
+        for c in entries { counts[Cause(c.cause, institution: c.institution), default: 0] += c.count }
     }
 }

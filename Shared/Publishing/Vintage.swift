@@ -17,9 +17,22 @@ public struct PublishedRevision: Codable, Sendable, Hashable {
     /// a value rebuilt after lost input).
     public var causes: Provenance
 
-    public init(key: String, eventId: Int, publishedAtMs: Int64, value: PublishedValue?, causes: Provenance = Provenance()) {
+    /// `publishedAt`: the moment as text when the caller has it (a flush formats its moment once for all its
+    /// entries: a date formatter is costly to make).
+    public init(key: String, eventId: Int, publishedAtMs: Int64, publishedAt: String? = nil, value: PublishedValue?,
+                causes: Provenance = Provenance()) {
         self.key = key; self.eventId = eventId; self.publishedAtMs = publishedAtMs; self.value = value; self.causes = causes
-        publishedAt = Vintage.isoText(milliseconds: publishedAtMs)
+        self.publishedAt = publishedAt ?? Vintage.isoText(milliseconds: publishedAtMs)
+    }
+
+    enum CodingKeys: String, CodingKey { case key, eventId, publishedAtMs, publishedAt, value, causes }
+
+    // A withdrawal is written with `"value": null` (the field is always there).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(key, forKey: .key); try c.encode(eventId, forKey: .eventId)
+        try c.encode(publishedAtMs, forKey: .publishedAtMs); try c.encode(publishedAt, forKey: .publishedAt)
+        try c.encode(value, forKey: .value); try c.encode(causes, forKey: .causes)
     }
 }
 

@@ -69,3 +69,34 @@ extension PublisherEngine.Slot: JSONWireCodable {
         self.updatedAt = updatedAt
     }
 }
+
+/// The publisher's history rows, one per publication event.
+extension PublishedRevision: JSONWireCodable {
+    public func write(to json: inout JSONWriter) {
+        json.object {
+            $0.field("causes", causes)
+            $0.field("eventId", eventId)
+            $0.field("key", key)
+            $0.field("publishedAt", publishedAt)
+            $0.field("publishedAtMs", Int(publishedAtMs))
+            $0.nullableField("value", value)
+        }
+    }
+    public init(from json: inout JSONReader) throws(JSONWireError) {
+        var causes: Provenance?, eventId: Int?, key: String?, publishedAt: String?, publishedAtMs: Int?, value: PublishedValue?
+        try json.object { (name, json) throws(JSONWireError) in
+            switch name {
+            case "causes": causes = try json.decode()
+            case "eventId": eventId = try json.decode()
+            case "key": key = try json.decode()
+            case "publishedAt": publishedAt = try json.decode()
+            case "publishedAtMs": publishedAtMs = try json.decode()
+            case "value": value = try json.decodeIfPresent()
+            default: try json.skipValue()
+            }
+        }
+        try self.init(key: json.required(key, "key"), eventId: json.required(eventId, "eventId"),
+                      publishedAtMs: Int64(json.required(publishedAtMs, "publishedAtMs")), publishedAt: json.required(publishedAt, "publishedAt"),
+                      value: value, causes: causes ?? Provenance())
+    }
+}

@@ -95,3 +95,40 @@ import Testing
         #expect(none.delayStatus == .undefined && none.endTypeStatus == .undefined && none.messages == 0)
     }
 }
+
+/// The episode's quality state rides in intake's ledger rows in the stream's JSON wire form: the same bytes
+/// as `JSONEncoder` with sorted keys, read back equal.
+@Suite struct EpisodeQualityWireTests {
+    @Test(arguments: [nil, EpisodeQuality?.some(.init(closedInpatient: true, missingEndType: false))])
+    func sameBytesAsJSONEncoderAndBack(current: EpisodeQuality?) throws {
+        var state = EpisodeQualityState()
+        state.revision = 3
+        state.current = current
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: state.wireJSON, as: UTF8.self) == String(decoding: try encoder.encode(state), as: UTF8.self))
+        #expect(try EpisodeQualityState(wireJSON: state.wireJSON) == state)
+    }
+}
+
+extension EpisodeQuality {
+    init(closedInpatient: Bool, missingEndType: Bool) {
+        self.init(Episode(institutionId: "1", episodeId: "e", unitId: "u", sector: "TSB", pseudonym: nil, sex: 1,
+                          birthDate: LocalDate(year: 1990, month: 1, day: 1)!, municipality: nil, careLevel: closedInpatient ? 1 : 3,
+                          start: LocalDateTime("2024-01-01T10:00")!, end: LocalDateTime("2024-01-02T10:00")!,
+                          endType: missingEndType ? nil : 1))
+    }
+}
+
+@Suite struct InstitutionQualityWireTests {
+    @Test func sameBytesAsJSONEncoderAndBack() throws {
+        var q = InstitutionQuality()
+        q.messages = 12; q.delayDays = [0: 1, 3: 4, 10: 2, 100: 5]; q.closedInpatient = 6; q.missingEndType = 1
+        q.lastMessageAt = "2025-03-01T10:00:00Z"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        #expect(String(decoding: q.wireJSON, as: UTF8.self) == String(decoding: try encoder.encode(q), as: UTF8.self))
+        #expect(try InstitutionQuality(wireJSON: q.wireJSON) == q)
+        #expect(try InstitutionQuality(wireJSON: InstitutionQuality().wireJSON) == InstitutionQuality())
+    }
+}

@@ -69,3 +69,20 @@ import Testing
         #expect(Vintage.isoText(milliseconds: 1_740_823_200_250) == "2025-03-01T10:00:00.250Z")
     }
 }
+
+/// History rows in the stream's JSON wire form: the same bytes as `JSONEncoder` with sorted keys (a withdrawal
+/// with `"value": null`), read back equal.
+@Suite struct PublishedRevisionWireTests {
+    @Test func sameBytesAsJSONEncoderAndBack() throws {
+        var causes = Provenance(.init(.correction, institution: "974589095"), count: 2)
+        causes.add(Provenance(.init(.death)))
+        let value = publishAll([makeCell()]).values.first!
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        for entry in [PublishedRevision(key: value.key, eventId: 7, publishedAtMs: 1_740_823_200_250, value: value, causes: causes),
+                      PublishedRevision(key: value.key, eventId: 8, publishedAtMs: 1_740_823_200_251, value: nil)] {
+            #expect(String(decoding: entry.wireJSON, as: UTF8.self) == String(decoding: try encoder.encode(entry), as: UTF8.self))
+            #expect(try PublishedRevision(wireJSON: entry.wireJSON) == entry)
+        }
+    }
+}
