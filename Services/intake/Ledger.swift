@@ -27,7 +27,7 @@ extension EpisodeRoute: JSONWireCodable {
         json.object {
             $0.field("buckets", entries: buckets.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) })
             $0.field("quality", quality)
-            $0.field("revisions", entries: revisions.map { (key: String($0.key), value: $0.value) }.sorted { $0.key < $1.key })
+            $0.field("revisions", intKeyed: revisions)
         }
     }
     init(from json: inout JSONReader) throws(JSONWireError) {
@@ -38,11 +38,7 @@ extension EpisodeRoute: JSONWireCodable {
             case "buckets":
                 try json.object { (bucket, json) throws(JSONWireError) in route.buckets[bucket.text] = try json.decode() }
             case "quality": route.quality = try json.decodeIfPresent()
-            case "revisions":
-                try json.object { (revision, json) throws(JSONWireError) in
-                    guard let r = Int(revision.text) else { throw JSONWireError("not a revision: \(revision.text)", at: 0) }
-                    route.revisions[r] = try json.decode()
-                }
+            case "revisions": route.revisions = try json.decodeIntKeyed()
             default: try json.skipValue()
             }
         }

@@ -196,7 +196,7 @@ extension InstitutionQuality: JSONWireCodable {
     public func write(to json: inout JSONWriter) {
         json.object {
             $0.field("closedInpatient", closedInpatient)
-            $0.field("delayDays", entries: delayDays.map { (key: String($0.key), value: $0.value) }.sorted { $0.key < $1.key })
+            $0.field("delayDays", intKeyed: delayDays)
             $0.field("lastMessageAt", lastMessageAt)
             $0.field("messages", messages)
             $0.field("missingEndType", missingEndType)
@@ -207,11 +207,7 @@ extension InstitutionQuality: JSONWireCodable {
         try json.object { (key, json) throws(JSONWireError) in
             switch key {
             case "closedInpatient": q.closedInpatient = try json.decode()
-            case "delayDays":
-                try json.object { (day, json) throws(JSONWireError) in
-                    guard let d = Int(day.text) else { throw JSONWireError("not a number of days: \(day.text)", at: 0) }
-                    q.delayDays[d] = try json.decode()
-                }
+            case "delayDays": q.delayDays = try json.decodeIntKeyed()
             case "lastMessageAt": q.lastMessageAt = try json.decodeIfPresent()
             case "messages": q.messages = try json.decode()
             case "missingEndType": q.missingEndType = try json.decode()

@@ -118,6 +118,12 @@ public struct JSONWriter {
         }
     }
 
+    /// A dictionary keyed by integers, as `JSONEncoder` with sorted keys writes it: an object whose keys are
+    /// the numbers as text, in text order.
+    public mutating func field<T: JSONWireEncodable>(_ name: StaticString, intKeyed dictionary: [Int: T]) {
+        field(name, entries: dictionary.map { (key: String($0.key), value: $0.value) }.sorted { $0.key < $1.key })
+    }
+
     /// An optional field written as `null` when nil, as `encode` (not `encodeIfPresent`) writes it.
     public mutating func nullableField<T: JSONWireEncodable>(_ name: StaticString, _ value: T?) {
         key(name)
@@ -267,6 +273,16 @@ public struct JSONReader {
     /// A value that may be `null` (read as nil), as `decodeIfPresent` reads it.
     public mutating func decodeIfPresent<T: JSONWireDecodable>(_ type: T.Type = T.self) throws(JSONWireError) -> T? {
         try null() ? nil : try T(from: &self)
+    }
+
+    /// A dictionary keyed by integers, written by `JSONWriter.field(_:intKeyed:)`.
+    public mutating func decodeIntKeyed<T: JSONWireDecodable>(_ type: T.Type = T.self) throws(JSONWireError) -> [Int: T] {
+        var out: [Int: T] = [:]
+        try object { (key, json) throws(JSONWireError) in
+            guard let k = Int(key.text) else { throw JSONWireError("not an integer key: \(key.text)", at: 0) }
+            out[k] = try json.decode()
+        }
+        return out
     }
 
     public mutating func decodeArray<T: JSONWireDecodable>(_ type: T.Type = T.self) throws(JSONWireError) -> [T] {

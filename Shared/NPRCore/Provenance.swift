@@ -90,12 +90,6 @@ public struct Provenance: Sendable, Hashable, Codable {
 
     private static let kindsByName: [([UInt8], Kind)] = Kind.allCases.map { (Array($0.rawValue.utf8), $0) }
 
-    /// The causes a message's headers carry (empty without the header).
-    public init(headers: [(String, [UInt8])]) {
-        self.init()
-        for (name, value) in headers where name == Self.headerName { add(Provenance(headerValue: value)) }
-    }
-
     // MARK: JSON
 
     /// One line of a published value's provenance.

@@ -43,23 +43,17 @@ public struct LabelCatalogue: Decodable, Sendable {
     public var regions: [String: Text]
     public var statuses: [String: StatusLabels]
 
-    /// The catalogue shipped with the module.
-    public static let shared: LabelCatalogue = {
-        do {
-            guard let url = Bundle.module.url(forResource: "labels", withExtension: "json") else {
-                fatalError("labels.json is missing from the Publishing resources")
-            }
-            return try JSONDecoder().decode(LabelCatalogue.self, from: Data(contentsOf: url))
-        } catch {
-            fatalError("labels.json does not decode: \(error)")
+    /// The catalogue's JSON as shipped (served at `GET /v1/labels`, embedded in the dashboard).
+    public static let json: Data = {
+        guard let url = Bundle.module.url(forResource: "labels", withExtension: "json"), let data = try? Data(contentsOf: url) else {
+            fatalError("labels.json is missing from the Publishing resources")
         }
+        return data
     }()
 
-    /// The catalogue's JSON as shipped (for `GET /v1/labels`).
-    public static let json: Data = {
-        guard let url = Bundle.module.url(forResource: "labels", withExtension: "json"),
-              let data = try? Data(contentsOf: url) else { return Data("{}".utf8) }
-        return data
+    /// The catalogue shipped with the module.
+    public static let shared: LabelCatalogue = {
+        do { return try JSONDecoder().decode(LabelCatalogue.self, from: json) } catch { fatalError("labels.json does not decode: \(error)") }
     }()
 
     func text(_ t: Text?, _ language: Language) -> String? { t?[language.rawValue] ?? t?[Language.nb.rawValue] }
