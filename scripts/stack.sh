@@ -9,12 +9,14 @@ cd "$(dirname "$0")/.."
 RUN=${NPR_STATE_DIR:-.run}
 BIN=${NPR_BIN:-$(swift build -c "${NPR_BUILD_CONFIG:-debug}" --show-bin-path)}
 SERVICES="intake episode-linker indicator-calculator mortality-linker publisher lag-exporter"
+# Exported so the publisher finds intake and the calculator (their quality reports) on the same ports.
 export NPR_STATE_DIR=$RUN INTAKE_PORT=${INTAKE_PORT:-8080} PUBLISHER_PORT=${PUBLISHER_PORT:-8081}
+export INDICATOR_CALCULATOR_PORT=${INDICATOR_CALCULATOR_PORT:-8083}
 
 port_of() {
   case $1 in
     intake) echo "$INTAKE_PORT" ;; publisher) echo "$PUBLISHER_PORT" ;;
-    episode-linker) echo "${EPISODE_LINKER_PORT:-8082}" ;; indicator-calculator) echo "${INDICATOR_CALCULATOR_PORT:-8083}" ;;
+    episode-linker) echo "${EPISODE_LINKER_PORT:-8082}" ;; indicator-calculator) echo "$INDICATOR_CALCULATOR_PORT" ;;
     mortality-linker) echo "${MORTALITY_LINKER_PORT:-8084}" ;; lag-exporter) echo "${LAG_EXPORTER_PORT:-8085}" ;;
   esac
 }

@@ -5,6 +5,7 @@ import Foundation
 import Kafka
 import NPRCore
 import ServiceRuntime
+import Synchronization
 
 final class CalculatorHandler: Republishing, @unchecked Sendable {
     // Touched only from the stream thread.
@@ -13,6 +14,8 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
     var asOf: LocalDate
     let inputTopics = Topic.inputs(of: "indicator-calculator")
     var headerReader = ProvenanceHeaderReader()
+    /// The stay end-type rows as of the last flush, for HTTP readers (the engine is the stream thread's).
+    let stayEndTypeRows = Mutex<[StayEndTypeRow]>([])
 
     init(evaluationDate: @escaping @Sendable () -> LocalDate) {
         self.evaluationDate = evaluationDate
@@ -28,6 +31,8 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
         engine.restore(episodes: episodes.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
                        heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) },
                        units: Array(units.values), population: Array(population.values))
+        let rows = engine.stayEndTypeRows
+        stayEndTypeRows.withLock { $0 = rows }
     }
 
     enum Input: Sendable { case unit(NPRCore.Unit), population(PopulationEvent), changelog(StayChangelog) }
@@ -70,6 +75,7 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
         rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.patient.rawValue, $0.head) }
         rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
         rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
+        if let quality = engine.takeStayEndTypeRowsIfChanged() { stayEndTypeRows.withLock { $0 = quality } }
         return StepResult(outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
                           rows: rows)
     }
@@ -79,7 +85,13 @@ let host = ServiceHost.start(service: "indicator-calculator")
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
 let evaluationDate: @Sendable () -> LocalDate = { [host] in host.evaluationDate() }
-let processor = try StreamProcessor(handler: CalculatorHandler(evaluationDate: evaluationDate), store: store,
+let handler = CalculatorHandler(evaluationDate: evaluationDate)
+/// Closed treatment stays without an end type per reporting institution, which the publisher joins to intake's
+/// reporting quality at its GET /v1/quality.
+host.router.get("/v1/quality/stays") { _, _ in
+    json(try JSONCodec.data(handler.stayEndTypeRows.withLock { $0 }))
+}
+let processor = try StreamProcessor(handler: handler, store: store,
                                     configuration: host.configuration, producer: try host.makeProducer(),
                                     readiness: host.readiness, logger: host.logger)
 await host.run(services: [processor])

@@ -229,7 +229,7 @@ let maxInFlight = try config.integer("NPR_INTAKE_MAX_REQUESTS", default: 64, in:
 func retryLater(_ detail: String) -> Response { problem(.serviceUnavailable, "Service Unavailable", detail, retryAfterSeconds: 5) }
 
 func receiptResponse(_ r: Receipt) throws -> Response {
-    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try JSONCodec.encode(r))))
+    json(try JSONCodec.encode(r))
 }
 
 func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws -> Response {
@@ -287,12 +287,12 @@ router.put("/v1/reference/units") { request, _ -> Response in
 /// suppressed where it rests on fewer than 5 episodes; the publisher serves it beside the indicators.
 router.get("/v1/quality") { _, _ -> Response in
     let body = try JSONCodec.data(ledger.qualityReport())
-    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    return json(body)
 }
 router.get("/v1/inflight") { _, _ -> Response in
     struct InFlight: Encodable { var inFlight: Int; var backpressure: Backpressure.Sample? }
     let body = try JSONCodec.data(InFlight(inFlight: inFlight.withLock { $0 }, backpressure: backpressure.current))
-    return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    return json(body)
 }
 
 /// Hospitals producing to npr.activities.inbound: the same validation, decided in the same rounds as HTTP

@@ -19,7 +19,6 @@ enum KafkaBench {
         return Array((s.dropLast() + "]}").utf8)
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 
     static func run(count: Int, binDir: URL) throws {
         let broker = Process()
@@ -47,7 +46,7 @@ enum KafkaBench {
         var t0 = ContinuousClock.now
         for (i, r) in records.enumerated() { try producer.send(OutgoingMessage(topic: "bench.binding", key: "k\(i % 5000)", value: r)) }
         try producer.flush(timeout: .seconds(600))
-        let bindingProduce = seconds(ContinuousClock.now - t0)
+        let bindingProduce = (ContinuousClock.now - t0).seconds
         producer.close()
 
         // kcat: the same records and settings, from a file.
@@ -59,7 +58,7 @@ enum KafkaBench {
         let settings = ["-X", "acks=all", "-X", "enable.idempotence=true", "-X", "compression.type=lz4", "-X", "linger.ms=5"]
         t0 = ContinuousClock.now
         try kcat(["-P", "-b", String(bootstrap), "-t", "bench.kcat", "-K", "\t", "-l"] + settings + [file.path])
-        let kcatProduce = seconds(ContinuousClock.now - t0)
+        let kcatProduce = (ContinuousClock.now - t0).seconds
 
         // Read to the end offsets (the mock drops a partition's oldest batches past 5 MiB, so count what is there).
         let admin = try KafkaAdmin(bootstrap: String(bootstrap), logger: logger)
@@ -80,11 +79,11 @@ enum KafkaBench {
         try consumer.assign(Dictionary(uniqueKeysWithValues: (0..<24).map { (TopicPartition("bench.binding", Int32($0)), KafkaOffset.beginning) }))
         var consumed = 0
         while consumed < count { consumed += try consumer.poll(maxMessages: 5000, timeout: .milliseconds(100)).count }
-        let bindingConsume = seconds(ContinuousClock.now - t0)
+        let bindingConsume = (ContinuousClock.now - t0).seconds
         consumer.close()
         t0 = ContinuousClock.now
         try kcat(["-C", "-b", String(bootstrap), "-t", "bench.kcat", "-o", "beginning", "-e", "-q", "-X", "fetch.wait.max.ms=10"])
-        let kcatConsume = seconds(ContinuousClock.now - t0)
+        let kcatConsume = (ContinuousClock.now - t0).seconds
 
         func line(_ what: String, _ binding: Double, _ kcat: Double) {
             print(String(format: "kafka %-8@ binding %9.0f msg/s %6.1f MB/s | kcat %9.0f msg/s %6.1f MB/s | binding/kcat %5.1f %%",

@@ -33,7 +33,7 @@ enum National {
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(expected.values.sorted { $0.key < $1.key }).write(to: URL(fileURLWithPath: out + "/expected.json"))
         print(String(format: "from-scratch reference: %d published values in %.1f s (generation %.1f s)", expected.count,
-                     seconds(ContinuousClock.now - reference), seconds(reference - started)))
+                     (ContinuousClock.now - reference).seconds, (reference - started).seconds))
     }
 
     /// One JSON document per line, encoded on every core.
@@ -53,7 +53,6 @@ enum National {
         }
     }
 
-    static func seconds(_ d: Duration) -> Double { Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18 }
 }
 
 /// What an independent batch engine needs to know of a municipality number (2024 numbering applied).

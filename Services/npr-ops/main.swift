@@ -95,7 +95,7 @@ struct LagExporter: AsyncParsableCommand {
         let exporter = ConsumerLagExporter(configuration: host.configuration, poll: .seconds(poll), readiness: host.readiness, logger: host.logger)
         host.exportMetrics { exporter.exposition }
         host.router.get("/v1/lag") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: try exporter.reportJSON())))
+            json(try exporter.reportJSON())
         }
         await host.run(services: [exporter])
     }

@@ -37,7 +37,7 @@ struct PipelineStatus: Codable, Sendable {
     /// stage produced before it reported no lag is visible to the downstream checks that follow.
     static func collect(admin: KafkaAdmin, intakeURL: String?, groupOf: (String) -> String) async -> PipelineStatus {
         var inFlight: Int? = nil
-        if let intakeURL, let data = await intake(intakeURL, "/v1/inflight"),
+        if let intakeURL, let data = await fetchOK(intakeURL + "/v1/inflight"),
            let obj = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
             inFlight = obj["inFlight"] as? Int
         }
@@ -62,9 +62,9 @@ struct PipelineStatus: Codable, Sendable {
     }
 }
 
-/// The body of a GET from intake, or nil when intake does not answer 200.
-func intake(_ base: String, _ path: String) async -> Data? {
-    guard let url = URL(string: base + path), let (data, response) = try? await URLSession.shared.data(from: url),
+/// The body of a GET from another service of the stack, or nil when it does not answer 200.
+func fetchOK(_ url: String) async -> Data? {
+    guard let url = URL(string: url), let (data, response) = try? await URLSession.shared.data(from: url),
           (response as? HTTPURLResponse)?.statusCode == 200 else { return nil }
     return data
 }

@@ -19,8 +19,8 @@ let handler = PublisherHandler(broadcaster: Broadcaster(
 let processor = try StreamProcessor(handler: handler, store: store, configuration: host.configuration,
                                     producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
 let admin = try KafkaAdmin(connection: host.configuration.kafka, logger: host.logger)
-let intakeURL = host.configuration.environment["NPR_INTAKE_URL"]
-    ?? "http://127.0.0.1:\(host.configuration.environment["INTAKE_PORT"] ?? "8080")"
+let intakeURL = host.configuration.baseURL(of: "intake")
+let calculatorURL = host.configuration.baseURL(of: "indicator-calculator")
 
 func query(_ request: Request) -> [String: String] {
     var q: [String: String] = [:]
@@ -28,9 +28,6 @@ func query(_ request: Request) -> [String: String] {
     return q
 }
 
-func json(_ data: Data, type: String = "application/json") -> Response {
-    Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data)))
-}
 
 func sseFrame(_ event: PublicationEvent) -> ByteBuffer {
     let payload: String
@@ -99,12 +96,22 @@ router.get("/v1/indicators/:indicator/jsonstat") { request, context -> Response 
     let dataset = JSONStat.dataset(indicator: indicator, cells: cells, revision: revision, language: Language(query: q["lang"]))
     return json(try dataset.jsonData())
 }
-/// Intake's reporting-quality report (it holds the arrivals), passed through for the dashboard and readers here.
+/// The data-quality report: intake's reporting figures per institution (it holds the arrivals), joined with the
+/// indicator-calculator's closed treatment stays without an end type (it holds the stays).
 router.get("/v1/quality") { _, _ -> Response in
-    guard let data = await intake(intakeURL, "/v1/quality") else {
-        return problem(.serviceUnavailable, "Intake unavailable", "intake's quality report could not be read; retry later", retryAfterSeconds: 5)
+    guard let report = await qualityReport() else {
+        return problem(.serviceUnavailable, "Quality report unavailable",
+                       "intake's or the indicator-calculator's part of the quality report could not be read; retry later", retryAfterSeconds: 5)
     }
-    return json(data)
+    return json(report)
+}
+func qualityReport() async -> Data? {
+    async let reporting = fetchOK(intakeURL + "/v1/quality")
+    async let stays = fetchOK(calculatorURL + "/v1/quality/stays")
+    guard let reporting = await reporting, let stays = await stays,
+          let rows = try? JSONDecoder().decode([QualityReportRow].self, from: reporting),
+          let stayRows = try? JSONDecoder().decode([StayEndTypeRow].self, from: stays) else { return nil }
+    return try? JSONCodec.data(QualityReportRow.joining(rows, stays: stayRows))
 }
 /// The label catalogue (bokmål and English) that the dashboard, JSON-stat and CSV use.
 router.get("/v1/labels") { _, _ -> Response in json(LabelCatalogue.json) }
@@ -177,8 +184,8 @@ router.get("/") { _, _ -> Response in
         }
     }
     let snapshot = try JSONEncoder().encode(DashboardSnapshot(lastEventId: lastEventId, values: cells.map(\.value), units: units))
-    // Intake's data-quality report as of now, so the page shows it at once (it refreshes it itself).
-    let quality = await intake(intakeURL, "/v1/quality").flatMap { (try? JSONSerialization.jsonObject(with: $0)) is [Any] ? $0 : nil }
+    // The data-quality report as of now, so the page shows it at once (it refreshes it itself).
+    let quality = await qualityReport()
     let page = dashboardTemplate.replacingOccurrences(
         of: "<!--INITIAL-DATA-->", with: scriptJSON(id: "initial-data", snapshot) + "\n" + scriptJSON(id: "labels", LabelCatalogue.json)
             + (quality.map { "\n" + scriptJSON(id: "quality-data", $0) } ?? ""))

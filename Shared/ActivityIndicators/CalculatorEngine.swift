@@ -20,11 +20,16 @@ public struct CalculatorEngine: Sendable {
         /// The §4 years the shares were computed with.
         var years: [Int: PatientContributions.PoliklinikkYear] = [:]
         var unitIds: Set<String> = []
+        /// The patient's part of `stayEndTypes`.
+        var stayEndTypes: [String: StayEndTypeCounts] = [:]
     }
 
     private var patients: [PatientKey: PatientEntry] = [:]
     private var units = UnitRegister()
     private var population = PopulationTable()
+    /// Closed treatment stays and those without an end type, per institution: a data-quality figure (not a
+    /// published cell) the service serves beside intake's reporting quality.
+    private var stayEndTypes = StayEndTypeTally()
     private var cells = CellDirectory()
     /// Totals by cell id; nil where no contribution is left.
     private var totals: [CellTotals?] = []
@@ -62,6 +67,7 @@ public struct CalculatorEngine: Sendable {
             markPersistedChanges(key, before: changelog.episodes.map { ($0.key, nil) }, after: entry.state)
             recompute(key, &entry)
             reindex(key, &entry)
+            updateStayEndTypes(&entry)
             patients[key] = entry
             return
         }
@@ -78,6 +84,7 @@ public struct CalculatorEngine: Sendable {
             unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
         applyAccumulated(to: &entry.shares)
         reindex(key, &entry, after: replaced)
+        updateStayEndTypes(&entry)
         patients.values[index] = entry
     }
 
@@ -224,6 +231,7 @@ public struct CalculatorEngine: Sendable {
             var entry = PatientEntry(state: state)
             recompute(key, &entry)
             reindex(key, &entry)
+            updateStayEndTypes(&entry)
             patients[key] = entry
         }
         for key in previousCells { markChanged(cells.id(key)) }
@@ -248,6 +256,22 @@ public struct CalculatorEngine: Sendable {
             patient: key, state: entry.state, unit: { register[$0] }, asOf: asOf, cells: &cells, into: &accumulator)
         applyAccumulated(to: &entry.shares)
     }
+
+    /// Replaces the patient's part of the per-institution stay end-type figures (they follow its stays and
+    /// their last episodes only, not the registers or the evaluation date).
+    private mutating func updateStayEndTypes(_ entry: inout PatientEntry) {
+        let counts = StayEndTypeCounts.of(entry.state)
+        stayEndTypes.replace(entry.stayEndTypes, with: counts)
+        entry.stayEndTypes = counts
+    }
+
+    /// Closed treatment stays and those without an end type per institution of the last episode, suppressed.
+    public var stayEndTypeRows: [StayEndTypeRow] { stayEndTypes.rows }
+    /// The same unsuppressed (tests).
+    var stayEndTypeTotals: [String: StayEndTypeTally.Totals] { stayEndTypes.institutions }
+
+    /// `stayEndTypeRows` when they changed since the last call (nil otherwise).
+    public mutating func takeStayEndTypeRowsIfChanged() -> [StayEndTypeRow]? { stayEndTypes.takeRowsIfChanged() }
 
     /// Moves a stored entry out, so that it is changed in place rather than copied (its slot holds an
     /// empty entry until it is put back).

@@ -85,65 +85,24 @@ public struct InstitutionQuality: Codable, Sendable, Hashable {
     }
 }
 
-/// One institution's row of the data-quality report, suppressed like the indicators: a figure that rests on
-/// fewer than 5 episodes is hidden (intake does not link patients, so episodes stand in for them; there are
-/// at least as many episodes as patients, never fewer).
-public struct QualityReportRow: Codable, Sendable, Hashable {
-    public var institutionId: String
-    public var institutionName: String?
-    public var messages: Int?
-    public var firstReports: Int?
-    public var delayDaysMedian: Int?
-    public var delayDaysP90: Int?
-    /// `ok`, `suppressed-primary`, or `undefined` (no first reports).
-    public var delayStatus: PublishedStatus
-    public var closedInpatientEpisodes: Int?
-    public var withoutEndType: Int?
-    public var shareWithoutEndType: Double?
-    /// `ok`, `suppressed-primary`, or `undefined` (no closed inpatient episodes).
-    public var endTypeStatus: PublishedStatus
-    public var lastMessageAt: String?
-
-    public static let minimumEpisodes = 5
-
-    enum CodingKeys: String, CodingKey {
-        case institutionId, institutionName, messages, firstReports, delayDaysMedian, delayDaysP90, delayStatus,
-             closedInpatientEpisodes, withoutEndType, shareWithoutEndType, endTypeStatus, lastMessageAt
-    }
-
-    // Every field is present, hidden ones as explicit null (as in PublishedValue).
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(institutionId, forKey: .institutionId); try c.encode(institutionName, forKey: .institutionName)
-        try c.encode(messages, forKey: .messages); try c.encode(firstReports, forKey: .firstReports)
-        try c.encode(delayDaysMedian, forKey: .delayDaysMedian); try c.encode(delayDaysP90, forKey: .delayDaysP90)
-        try c.encode(delayStatus, forKey: .delayStatus); try c.encode(closedInpatientEpisodes, forKey: .closedInpatientEpisodes)
-        try c.encode(withoutEndType, forKey: .withoutEndType); try c.encode(shareWithoutEndType, forKey: .shareWithoutEndType)
-        try c.encode(endTypeStatus, forKey: .endTypeStatus); try c.encode(lastMessageAt, forKey: .lastMessageAt)
-    }
-
+/// Intake's part of an institution's data-quality row: a figure that rests on fewer than 5 episodes is hidden
+/// (intake does not link patients, so episodes stand in for them; there are at least as many episodes as
+/// patients, never fewer).
+extension QualityReportRow {
     public init(institutionId: String, institutionName: String?, quality q: InstitutionQuality) {
-        self.institutionId = institutionId
-        self.institutionName = institutionName
-        lastMessageAt = q.lastMessageAt
         func shown(_ n: Int) -> Int? { (1..<Self.minimumEpisodes).contains(n) ? nil : n }
-        messages = shown(q.messages)
         let enoughReports = q.firstReports >= Self.minimumEpisodes
-        delayStatus = q.firstReports == 0 ? .undefined : enoughReports ? .ok : .suppressedPrimary
-        firstReports = enoughReports || q.firstReports == 0 ? q.firstReports : nil
-        delayDaysMedian = enoughReports ? q.delayPercentile(0.5) : nil
-        delayDaysP90 = enoughReports ? q.delayPercentile(0.9) : nil
-        if q.closedInpatient == 0 {
-            endTypeStatus = .undefined
-            closedInpatientEpisodes = 0; withoutEndType = 0; shareWithoutEndType = nil
-        } else if q.closedInpatient < Self.minimumEpisodes {
-            endTypeStatus = .suppressedPrimary
-        } else {
-            endTypeStatus = .ok
-            closedInpatientEpisodes = q.closedInpatient
-            withoutEndType = q.missingEndType
-            shareWithoutEndType = Double(q.missingEndType) / Double(q.closedInpatient)
-        }
+        let endType: (closed: Int?, without: Int?, share: Double?, status: PublishedStatus) =
+            q.closedInpatient == 0 ? (0, 0, nil, .undefined)
+            : q.closedInpatient < Self.minimumEpisodes ? (nil, nil, nil, .suppressedPrimary)
+            : (q.closedInpatient, q.missingEndType, Double(q.missingEndType) / Double(q.closedInpatient), .ok)
+        self.init(institutionId: institutionId, institutionName: institutionName, messages: shown(q.messages),
+                  firstReports: enoughReports || q.firstReports == 0 ? q.firstReports : nil,
+                  delayDaysMedian: enoughReports ? q.delayPercentile(0.5) : nil,
+                  delayDaysP90: enoughReports ? q.delayPercentile(0.9) : nil,
+                  delayStatus: q.firstReports == 0 ? .undefined : enoughReports ? .ok : .suppressedPrimary,
+                  closedInpatientEpisodes: endType.closed, withoutEndType: endType.without, shareWithoutEndType: endType.share,
+                  endTypeStatus: endType.status, lastMessageAt: q.lastMessageAt)
     }
 }
 

@@ -234,3 +234,8 @@ public enum Period: Hashable, Comparable, Sendable, Codable, CustomStringConvert
         try c.encode(description)
     }
 }
+
+extension Duration {
+    /// The duration in seconds, as a `Double` (for rates and timeouts given in seconds).
+    public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}

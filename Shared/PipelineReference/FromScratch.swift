@@ -12,15 +12,7 @@ import SyntheticData
 /// Person ids stand in for pseudonyms: the published values never show either.
 public enum FromScratch {
     public static func publishedValues(_ data: SyntheticDataset, asOf: LocalDate) -> [String: PublishedValue] {
-        var slots: [EpisodeKey: EpisodeSlot] = [:]
-        for m in data.activities {
-            let valid = m.patient.personId.map(PersonId.isValid) ?? false
-            let birth = valid ? (try! PersonId.birthDate(of: m.patient.personId!).get()) : m.patient.birthDate!
-            let event = ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? m.patient.personId : nil, birthDate: birth))
-            if slots[event.episodeKey] == nil { slots[event.episodeKey] = .initial(event) } else { slots[event.episodeKey]!.apply(event) }
-        }
-        let finals = slots.values.compactMap(\.episode).sorted { $0.key < $1.key }
-        slots = [:]
+        let finals = finalEpisodes(data)
         var linker = LinkerEngine()
         for u in data.units { _ = linker.apply(unit: u) }
         var calculator = CalculatorEngine(asOf: asOf)
@@ -43,6 +35,37 @@ public enum FromScratch {
         for (k, c) in mortality.allCells { publisher.apply(CellUpdate(key: k, cell: c)) }
         _ = publisher.publish(now: "batch")
         return Dictionary(uniqueKeysWithValues: publisher.values().map { ($0.key, $0) })
+    }
+
+    /// The final version of every episode (highest revision, annulments applied), by key.
+    static func finalEpisodes(_ data: SyntheticDataset) -> [Episode] {
+        var slots: [EpisodeKey: EpisodeSlot] = [:]
+        for m in data.activities {
+            let valid = m.patient.personId.map(PersonId.isValid) ?? false
+            let birth = valid ? (try! PersonId.birthDate(of: m.patient.personId!).get()) : m.patient.birthDate!
+            let event = ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? m.patient.personId : nil, birthDate: birth))
+            if slots[event.episodeKey] == nil { slots[event.episodeKey] = .initial(event) } else { slots[event.episodeKey]!.apply(event) }
+        }
+        return slots.values.compactMap(\.episode).sorted { $0.key < $1.key }
+    }
+
+    /// The data-quality report's stay figures from scratch: each patient's final TSB episodes linked into
+    /// treatment stays (§1), the closed ones counted by the institution of their last episode, with the
+    /// distinct patients behind them.
+    public static func stayEndTypeRows(_ data: SyntheticDataset) -> [StayEndTypeRow] {
+        let register = UnitRegister(data.units)
+        let byPatient = Dictionary(grouping: finalEpisodes(data).filter(\.isTSB), by: \.patientKey)
+        var totals: [String: (closed: Int, without: Int, patients: Set<PatientKey>)] = [:]
+        for (patient, episodes) in byPatient {
+            for stay in StayLinker.treatmentStays(patientKey: patient, episodes: episodes, unit: { register[$0] }) where stay.isClosed {
+                totals[stay.institutionId, default: (0, 0, [])].closed += 1
+                totals[stay.institutionId]!.without += stay.endType == nil ? 1 : 0
+                totals[stay.institutionId]!.patients.insert(patient)
+            }
+        }
+        return totals.sorted { $0.key < $1.key }.map {
+            StayEndTypeRow(institutionId: $0.key, closedStays: $0.value.closed, withoutEndType: $0.value.without, patients: $0.value.patients.count)
+        }
     }
 
     /// Differences between published values and the from-scratch ones: status, numerator, denominator,

@@ -13,12 +13,15 @@ import Synchronization
 /// changelogs) and half of what the broker currently retains of that partition once it has started to drop
 /// old data (log start above 0), so a broker with a smaller retention still never drops unread data.
 /// A request waits for admission up to `NPR_ADMISSION_WAIT_MS` (default 60 000, half a client's ordinary
-/// 2-minute timeout); past that it is refused with 503 and `Retry-After`.
+/// 2-minute timeout); past that it is refused with 503 and `Retry-After`. While the broker does not answer
+/// the lag queries (no sample newer than 5 s) nothing is held: publishing refuses at once what it cannot deliver.
 public final class Backpressure: Sendable {
     public struct Settings: Sendable {
         public var maxLagPerPartition: Int64 = 4_000
         public var maxWait: Duration = .seconds(60)
         public var sampleInterval: Duration = .milliseconds(100)
+        /// A sample older than this says nothing about the lag now (see `admission`).
+        public var staleAfter: Duration = .seconds(5)
         public init() {}
         public init(configuration: ServiceConfiguration) throws {
             maxLagPerPartition = Int64(try configuration.integer("NPR_MAX_PIPELINE_LAG", default: Int(maxLagPerPartition), in: 1...Int(Int32.max), unit: "messages"))
@@ -39,6 +42,10 @@ public final class Backpressure: Sendable {
         public var lag: Int64
         public var bound: Int64
         public var sampledAt: Double
+        public init(admitting: Bool, group: String, topic: String, partition: Int32, lag: Int64, bound: Int64, sampledAt: Double) {
+            self.admitting = admitting; self.group = group; self.topic = topic; self.partition = partition
+            self.lag = lag; self.bound = bound; self.sampledAt = sampledAt
+        }
     }
 
     public let settings: Settings
@@ -64,8 +71,7 @@ public final class Backpressure: Sendable {
         let thread = Thread { [self] in
             while true {
                 sampleOnce()
-                Thread.sleep(forTimeInterval: Double(settings.sampleInterval.components.attoseconds) / 1e18
-                             + Double(settings.sampleInterval.components.seconds))
+                Thread.sleep(forTimeInterval: settings.sampleInterval.seconds)
             }
         }
         thread.name = "backpressure"
@@ -97,17 +103,31 @@ public final class Backpressure: Sendable {
     /// A request that had to wait waits for a fresh sample taken after it arrived, so a burst of requests
     /// cannot all slip through on one old sample.
     public func admit() async -> Bool {
-        guard let s = current, !s.admitting || Date().timeIntervalSince1970 - s.sampledAt > 1 else { return true }
+        let arrived = Date().timeIntervalSince1970
+        guard Self.admission(current, now: arrived, waitingSince: nil, staleAfter: settings.staleAfter) == .wait else { return true }
         waits.increment()
         let deadline = ContinuousClock.now + settings.maxWait
-        let arrived = Date().timeIntervalSince1970
         while ContinuousClock.now < deadline {
-            // No sample (the broker does not answer) means no lag to judge: go on, as without a sample at all.
-            guard let s = current else { return true }
-            if s.sampledAt > arrived, s.admitting { return true }
             try? await Task.sleep(for: .milliseconds(20))
+            let now = Date().timeIntervalSince1970
+            if Self.admission(current, now: now, waitingSince: arrived, staleAfter: settings.staleAfter) == .admit { return true }
         }
         refusals.increment()
         return false
+    }
+
+    public enum Admission: Sendable, Equatable { case admit, wait }
+
+    /// The decision on the latest sample for a request that arrived now (`waitingSince` nil) or has waited
+    /// since then. No sample, or one older than `staleAfter` (the broker does not answer the lag queries, as
+    /// when it is down: each then takes its full timeout), means no lag to judge: the request goes on to
+    /// publishing, which refuses it at once while the broker does not acknowledge, instead of holding it for
+    /// nothing until `maxWait`. A new request passes on a recent (≤ 1 s) admitting sample; a waiting one
+    /// needs an admitting sample taken after it arrived.
+    public static func admission(_ sample: Sample?, now: Double, waitingSince: Double?, staleAfter: Duration) -> Admission {
+        guard let sample, now - sample.sampledAt <= staleAfter.seconds else { return .admit }
+        guard sample.admitting else { return .wait }
+        if let waitingSince { return sample.sampledAt > waitingSince ? .admit : .wait }
+        return now - sample.sampledAt <= 1 ? .admit : .wait
     }
 }

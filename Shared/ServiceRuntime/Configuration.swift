@@ -47,6 +47,14 @@ public struct ServiceConfiguration: Sendable {
         service.uppercased().replacingOccurrences(of: "-", with: "_") + "_PORT"
     }
 
+    /// Where another service of the stack answers HTTP: `NPR_<SERVICE>_URL` (e.g. `NPR_INTAKE_URL`), else the
+    /// loopback address on that service's port (its `<SERVICE>_PORT`, else its default), as `make up` runs them.
+    public func baseURL(of service: String) -> String {
+        let name = service.uppercased().replacingOccurrences(of: "-", with: "_")
+        if let url = environment["NPR_\(name)_URL"] { return url }
+        return "http://127.0.0.1:\(environment[Self.portVariable(service)] ?? String(Self.defaultPorts[service] ?? 0))"
+    }
+
     public init(service: String, environment env: [String: String] = ProcessInfo.processInfo.environment) throws {
         serviceName = service
         environment = env

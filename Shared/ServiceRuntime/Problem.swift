@@ -1,6 +1,11 @@
 import Foundation
 import Hummingbird
 
+/// A 200 response with a body already encoded (JSON unless `type` says otherwise).
+public func json<Body: Sequence<UInt8>>(_ body: Body, type: String = "application/json") -> Response {
+    Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: body)))
+}
+
 /// An RFC 9457 problem-details response, as every service answers errors.
 public func problem(_ status: HTTPResponse.Status, _ title: String, _ detail: String, retryAfterSeconds: Int? = nil) -> Response {
     let body = try! JSONSerialization.data(withJSONObject: ["type": "about:blank", "title": title, "status": status.code, "detail": detail],

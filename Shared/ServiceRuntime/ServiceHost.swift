@@ -76,7 +76,7 @@ public final class ServiceHost: @unchecked Sendable {
         }
         openAPI.withLock { $0 = data }
         router.get("/openapi.json") { _, _ -> Response in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: data)))
+            json(data)
         }
     }
 

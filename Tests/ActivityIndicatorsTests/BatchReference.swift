@@ -26,4 +26,20 @@ enum BatchReference {
         for (key, t) in totals { cells[key] = CellAssembly.cell(key, totals: t, units: register, population: table, asOf: asOf) }
         return cells
     }
+
+    /// Closed treatment stays per institution of their last episode, those without an end type, and the
+    /// distinct buckets behind them, counted from each bucket's stays linked from scratch.
+    static func stayEndTypeTotals(buckets: [PatientKey: [Episode]], units: UnitRegister) -> [String: StayEndTypeTally.Totals] {
+        var totals: [String: StayEndTypeTally.Totals] = [:]
+        for (patient, episodes) in buckets {
+            var institutions = Set<String>()
+            for stay in stays(of: patient, episodes, units: units) where stay.kind == .treatment && stay.end != nil {
+                totals[stay.institutionId, default: .init()].closedStays += 1
+                if stay.endType == nil { totals[stay.institutionId]!.withoutEndType += 1 }
+                institutions.insert(stay.institutionId)
+            }
+            for institution in institutions { totals[institution]!.patients += 1 }
+        }
+        return totals
+    }
 }

@@ -8,7 +8,8 @@ import StayLinking
 /// shuffled order, interleaved with unit, population and evaluation-date changes. The changelogs are built
 /// here from each bucket's resolved episodes at that moment (StayLinker for the stays), as the linker would.
 /// The engine's cells must equal a from-scratch batch computation, cell for cell; so must the consumer view
-/// built from `takeChangedCells`, and an engine restored from `takeDirty`.
+/// built from `takeChangedCells`, and an engine restored from `takeDirty`; and so must its per-institution
+/// stay end-type figures.
 @Suite struct PropertyTests {
     static let institutions = [Fx.instA, Fx.instB, Fx.instC]
     static let units: [Unit] = [
@@ -219,10 +220,14 @@ import StayLinking
         drainCells(&engine)
         #expect(consumerView == cells)
 
+        let stayReference = BatchReference.stayEndTypeTotals(buckets: buckets, units: UnitRegister(Self.units))
+        #expect(engine.stayEndTypeTotals == stayReference)
+
         persist(&engine)
         var restored = CalculatorEngine(asOf: asOf)
         restored.restore(patients: persisted.patients, units: Array(persisted.units.values), population: Array(persisted.population.values))
         #expect(restored.allCells == cells)
+        #expect(restored.stayEndTypeTotals == stayReference)
     }
 
     static func differences(_ a: [CellKey: Cell], _ b: [CellKey: Cell]) -> String {

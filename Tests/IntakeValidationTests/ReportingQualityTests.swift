@@ -94,6 +94,38 @@ import Testing
         let none = QualityReportRow(institutionId: "1", institutionName: nil, quality: InstitutionQuality())
         #expect(none.delayStatus == .undefined && none.endTypeStatus == .undefined && none.messages == 0)
     }
+
+    /// Stay figures are hidden below 5 distinct patients (not stays), undefined without closed stays.
+    @Test func stayFiguresAreSuppressedByPatients() {
+        let few = StayEndTypeRow(institutionId: "1", closedStays: 12, withoutEndType: 3, patients: 4)
+        #expect(few.status == .suppressedPrimary && few.closedStays == nil && few.withoutEndType == nil && few.shareWithoutEndType == nil)
+        let shown = StayEndTypeRow(institutionId: "1", closedStays: 8, withoutEndType: 2, patients: 5)
+        #expect(shown.status == .ok && shown.closedStays == 8 && shown.withoutEndType == 2 && shown.shareWithoutEndType == 0.25)
+        let none = StayEndTypeRow(institutionId: "1", closedStays: 0, withoutEndType: 0, patients: 0)
+        #expect(none.status == .undefined && none.closedStays == 0 && none.shareWithoutEndType == nil)
+    }
+
+    /// The publisher's join keeps every institution of either side; intake's own rows leave the stay fields
+    /// out, joined rows write all four, and they read back equal.
+    @Test func joinedRowsCarryTheStayFigures() throws {
+        var q = InstitutionQuality()
+        q.messages = 20; q.delayDays = [2: 5]; q.closedInpatient = 8; q.missingEndType = 2
+        let reporting = [QualityReportRow(institutionId: "2", institutionName: "B", quality: q),
+                         QualityReportRow(institutionId: "3", institutionName: "C", quality: q)]
+        let intakeOnly = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(reporting[0])) as? [String: Any])
+        #expect(intakeOnly.count == 12 && intakeOnly["stayEndTypeStatus"] == nil)
+
+        let stays = [StayEndTypeRow(institutionId: "1", closedStays: 6, withoutEndType: 1, patients: 6),
+                     StayEndTypeRow(institutionId: "2", closedStays: 9, withoutEndType: 3, patients: 7)]
+        let joined = QualityReportRow.joining(reporting, stays: stays)
+        #expect(joined.map(\.institutionId) == ["1", "2", "3"])
+        #expect(joined[0].messages == 0 && joined[0].delayStatus == .undefined && joined[0].stays == stays[0])
+        #expect(joined[1].messages == 20 && joined[1].stays?.shareWithoutEndType == 1.0 / 3)
+        #expect(joined[2].stays?.status == .undefined && joined[2].stays?.closedStays == 0)
+        let written = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(joined[1])) as? [String: Any])
+        #expect(written.count == 16 && written["closedInpatientStays"] as? Int == 9 && written["stayEndTypeStatus"] as? String == "ok")
+        #expect(try JSONDecoder().decode([QualityReportRow].self, from: JSONEncoder().encode(joined)) == joined)
+    }
 }
 
 /// The episode's quality state rides in intake's ledger rows in the stream's JSON wire form: the same bytes

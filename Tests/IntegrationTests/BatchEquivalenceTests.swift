@@ -125,7 +125,7 @@ import Testing
         #expect(mismatches.isEmpty, "\(mismatches.count) differences, first: \(mismatches.prefix(5))")
         if killsPerService == 0 && !brokerFaults {
             try checkStatisticalViews(publisher)
-            try await checkReportingQuality(publisher, sent: shuffled, units: data.units)
+            try await checkReportingQuality(publisher, sent: shuffled, data: data)
         }
         if killsPerService > 0 { try await privacyScan(pipeline, data) }
         if brokerFaults {

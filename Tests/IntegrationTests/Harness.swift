@@ -157,7 +157,8 @@ enum HTTP {
         var r = URLRequest(url: URL(string: url)!)
         r.httpMethod = method
         r.httpBody = body
-        r.timeoutInterval = 60
+        // An ordinary client's budget: intake may hold a request up to NPR_ADMISSION_WAIT_MS (60 s) before answering.
+        r.timeoutInterval = 120
         if body != nil { r.setValue(contentType, forHTTPHeaderField: "Content-Type") }
         if let token { r.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
         let (data, response) = try await URLSession.shared.data(for: r)
@@ -198,7 +199,9 @@ struct Pipeline {
         let broker = try BrokerProcess()
         let state = temporaryDirectory()
         let ports = freePorts(names.count)
-        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "INTAKE_PORT": String(ports[0])]
+        // Intake's and the calculator's ports for the publisher, which reads their quality reports.
+        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "INTAKE_PORT": String(ports[0]),
+                   "INDICATOR_CALCULATOR_PORT": String(ports[2])]
             .merging(extra) { $1 }
         let services = try names.enumerated().map { try ServiceProcess($0.element, port: ports[$0.offset], environment: env) }
         for s in services {
