@@ -212,9 +212,9 @@ def asyncapi_document() -> dict:
                     "type": "string", "pattern": "^[a-z-]+(@[0-9]{9})?=[1-9][0-9]*(,[a-z-]+(@[0-9]{9})?=[1-9][0-9]*)*$",
                     "examples": ["correction@974589095=2,death=1"],
                     "description": "What caused this record: counts of input messages by kind (new-episode, correction, annulment, death, "
-                                   "death-annulment, population, unit-register, municipality-register, evaluation-date), activity "
+                                   "death-annulment, population, unit-register, municipality-register, evaluation-date, rebuild), activity "
                                    "kinds by reporting institution; each stage adds up the causes of the inputs that touched the "
-                                   "record since its previous flush. Absent when there is nothing to say (e.g. a republished cell)."}},
+                                   "record since its previous flush. A republished cell (resync) says rebuild. Absent when there is nothing to say."}},
             }
         channel_messages = {value_name: value_message}
         if t.get("markerSchema"):

@@ -15,6 +15,8 @@ public struct Provenance: Sendable, Hashable, Codable {
         case unitRegister = "unit-register"
         case municipalityRegister = "municipality-register"
         case evaluationDate = "evaluation-date"
+        /// A producer republished its current values for a consumer that lost input: what changed them is unknown.
+        case rebuild
 
         public static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
     }

@@ -42,6 +42,8 @@ public struct LabelCatalogue: Decodable, Sendable {
     public var periods: [String: Text]
     public var regions: [String: Text]
     public var statuses: [String: StatusLabels]
+    /// Provenance kinds (`Provenance.Kind`), as /v1/history and the SSE events name them.
+    public var causes: [String: Text]
 
     /// The catalogue's JSON as shipped (served at `GET /v1/labels`, embedded in the dashboard).
     public static let json: Data = {

@@ -29,7 +29,9 @@ extension OutgoingMessage {
 
     /// Every current cell of an engine as updates (a `Republishing` producer's answer), encoded on every core.
     public static func cells(_ all: [CellKey: Cell]) throws -> [OutgoingMessage] {
-        try BatchCodec.map(all.map { CellUpdate(key: $0.key, cell: $0.value) }) { try OutgoingMessage.cell($0) }
+        // A value they change had lost its own causes with the input the consumer lost.
+        let rebuilt = Provenance(.init(.rebuild))
+        return try BatchCodec.map(all.map { CellUpdate(key: $0.key, cell: $0.value) }) { try OutgoingMessage.cell($0, causes: rebuilt) }
     }
 }
 

@@ -148,6 +148,10 @@ import Testing
         #expect(metrics.contains("npr_input_offsets_lost_total{service=\"publisher\"}"))
         let log = try String(contentsOfFile: pipeline.state + "/publisher.log", encoding: .utf8)
         #expect(log.contains("input lost: skipped to the end of the partition and asked its producers to republish"))
+        // Provenance says so: values published from the republished cells name the rebuild as their cause.
+        let reply = try await HTTP.request("GET", pipeline.publisher + "/v1/history?indicator=tsb-nokkeltall")
+        let history = try #require(reply.json as? [[String: Any]])
+        #expect(history.contains { ($0["causes"] as? [[String: Any]])?.contains { $0["cause"] as? String == "rebuild" } == true })
     }
 
     /// The source log itself is gone (activities never processed, dropped by the broker): nothing upstream

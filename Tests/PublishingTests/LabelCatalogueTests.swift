@@ -53,6 +53,7 @@ import Testing
             for l in Level.allCases { #expect(labels.level(l.rawValue, language) != l.rawValue) }
             for s in Sex.allCases { #expect(labels.sex(s.rawValue, language) != s.rawValue) }
             for c in JSONStat.contentIds { #expect(labels.content(c, language) != c) }
+            for k in Provenance.Kind.allCases { #expect(labels.causes[k.rawValue]?[language.rawValue]?.isEmpty == false, "cause \(k)") }
             for s in [PublishedStatus.ok, .suppressedPrimary, .suppressedSecondary, .undefined] {
                 #expect(labels.status(s, language) != s.rawValue)
             }
