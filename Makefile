@@ -1,10 +1,11 @@
 # make run   — the main job on the embedded broker: build, start everything, load the synthetic year, show results
 # make test  — install what is missing, build, run every test (unit and integration against a real broker process)
 # make up / make down — start the stack in the background (no data) / stop it and remove its state
+# make format — lay out the Swift sources as .swift-format says (make test checks it with `make lint`)
 SHELL := /bin/bash
 SWIFT_BUILD := swift build
 
-.PHONY: deps build test up down run bench contracts compose-check
+.PHONY: deps build test up down run bench contracts compose-check format lint
 
 deps:
 	@missing=""; \
@@ -34,12 +35,20 @@ contracts:
 	python3 contracts/check.py
 	python3 deploy/check.py
 
+# The toolchain's swift-format: layout, import order and a few rules it can apply itself (.swift-format).
+SWIFT_SOURCES := Package.swift Shared Services Tests
+format:
+	swift format format --in-place --recursive --parallel $(SWIFT_SOURCES)
+
+lint:
+	swift format lint --strict --recursive --parallel $(SWIFT_SOURCES) && echo "swift format: clean"
+
 compose-check:
 	docker-compose -f compose.yaml config -q && echo "compose.yaml: valid"
 
 # Unit tests first, then the integration tests on their own: CPU-bound property tests running beside them
 # would hold the test process's few cooperative threads and starve the integration tests' HTTP waits.
-test: deps contracts compose-check
+test: deps lint contracts compose-check
 	$(SWIFT_BUILD) --build-tests
 	swift test --skip-build --skip IntegrationTests
 	swift test --skip-build --filter IntegrationTests

@@ -30,73 +30,99 @@ let package = Package(
         // librdkafka from Debian (librdkafka-dev), and a small C shim over its vararg produce API.
         .systemLibrary(name: "CRdKafka", path: "Shared/CRdKafka", pkgConfig: "rdkafka", providers: [.apt(["librdkafka-dev"])]),
         .target(name: "CKafkaShim", dependencies: ["CRdKafka"], path: "Shared/CKafkaShim"),
-        .target(name: "Kafka", dependencies: [
-            "CRdKafka", "CKafkaShim",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-        ], path: "Shared/Kafka", swiftSettings: swiftSettings),
+        .target(
+            name: "Kafka",
+            dependencies: [
+                "CRdKafka", "CKafkaShim",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ], path: "Shared/Kafka", swiftSettings: swiftSettings),
 
         // Pure domain core: events in, state and cells out, no I/O.
         .target(name: "NPRCore", path: "Shared/NPRCore", swiftSettings: swiftSettings),
         .target(name: "StayLinking", dependencies: ["NPRCore"], path: "Shared/StayLinking", swiftSettings: swiftSettings),
         .target(name: "ActivityIndicators", dependencies: ["NPRCore", "StayLinking"], path: "Shared/ActivityIndicators", swiftSettings: swiftSettings),
         .target(name: "MortalityIndicators", dependencies: ["NPRCore"], path: "Shared/MortalityIndicators", swiftSettings: swiftSettings),
-        .target(name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", resources: [.copy("Resources/labels.json")],
-                swiftSettings: swiftSettings),
+        .target(
+            name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", resources: [.copy("Resources/labels.json")],
+            swiftSettings: swiftSettings),
         .target(name: "IntakeValidation", dependencies: ["NPRCore"], path: "Shared/IntakeValidation", swiftSettings: swiftSettings),
         .target(name: "SyntheticData", dependencies: ["NPRCore"], path: "Shared/SyntheticData", swiftSettings: swiftSettings),
         .target(name: "StreamCodec", dependencies: ["NPRCore"], path: "Shared/StreamCodec", swiftSettings: swiftSettings),
         // The published values computed from scratch, for tests and benchmarks.
-        .target(name: "PipelineReference", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "SyntheticData"],
-                path: "Shared/PipelineReference", swiftSettings: swiftSettings),
+        .target(
+            name: "PipelineReference", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "SyntheticData"],
+            path: "Shared/PipelineReference", swiftSettings: swiftSettings),
 
         // Service runtime: configuration, logging, metrics, health, HTTP, lifecycle, state store, pipeline.
-        .target(name: "ServiceRuntime", dependencies: [
-            "Kafka", "NPRCore", "StreamCodec",
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Metrics", package: "swift-metrics"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdCore", package: "hummingbird"),
-            .product(name: "GRDB", package: "GRDB.swift"),
-        ], path: "Shared/ServiceRuntime", swiftSettings: swiftSettings),
+        .target(
+            name: "ServiceRuntime",
+            dependencies: [
+                "Kafka", "NPRCore", "StreamCodec",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ], path: "Shared/ServiceRuntime", swiftSettings: swiftSettings),
 
-        .executableTarget(name: "intake", dependencies: [
-            "ServiceRuntime", "IntakeValidation", .product(name: "Crypto", package: "swift-crypto"),
-        ], path: "Services/intake", resources: [.copy("openapi.json")], swiftSettings: swiftSettings),
-        .executableTarget(name: "episode-linker", dependencies: ["ServiceRuntime", "StayLinking"],
-                          path: "Services/episode-linker", swiftSettings: swiftSettings),
-        .executableTarget(name: "indicator-calculator", dependencies: ["ServiceRuntime", "ActivityIndicators"],
-                          path: "Services/indicator-calculator", swiftSettings: swiftSettings),
-        .executableTarget(name: "mortality-linker", dependencies: ["ServiceRuntime", "MortalityIndicators"],
-                          path: "Services/mortality-linker", swiftSettings: swiftSettings),
-        .executableTarget(name: "publisher", dependencies: ["ServiceRuntime", "Publishing"],
-                          path: "Services/publisher", resources: [.copy("Dashboard"), .copy("openapi.json")], swiftSettings: swiftSettings),
-        .executableTarget(name: "kafka-dev-broker", dependencies: ["Kafka", "NPRCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
-                          path: "Services/kafka-dev-broker", swiftSettings: swiftSettings),
-        .executableTarget(name: "npr-ops", dependencies: [
-            "ServiceRuntime", "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Services/npr-ops", swiftSettings: swiftSettings),
-        .executableTarget(name: "npr-bench", dependencies: [
-            "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec", "PipelineReference", "Publishing",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Services/npr-bench", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "intake",
+            dependencies: [
+                "ServiceRuntime", "IntakeValidation", .product(name: "Crypto", package: "swift-crypto"),
+            ], path: "Services/intake", resources: [.copy("openapi.json")], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "episode-linker", dependencies: ["ServiceRuntime", "StayLinking"],
+            path: "Services/episode-linker", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "indicator-calculator", dependencies: ["ServiceRuntime", "ActivityIndicators"],
+            path: "Services/indicator-calculator", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "mortality-linker", dependencies: ["ServiceRuntime", "MortalityIndicators"],
+            path: "Services/mortality-linker", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "publisher", dependencies: ["ServiceRuntime", "Publishing"],
+            path: "Services/publisher", resources: [.copy("Dashboard"), .copy("openapi.json")], swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "kafka-dev-broker", dependencies: ["Kafka", "NPRCore", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            path: "Services/kafka-dev-broker", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "npr-ops",
+            dependencies: [
+                "ServiceRuntime", "SyntheticData", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Services/npr-ops", swiftSettings: swiftSettings),
+        .executableTarget(
+            name: "npr-bench",
+            dependencies: [
+                "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec", "PipelineReference", "Publishing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Services/npr-bench", swiftSettings: swiftSettings),
 
         .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking", "SyntheticData"], path: "Tests/StayLinkingTests"),
-        .testTarget(name: "ActivityIndicatorsTests", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "SyntheticData"], path: "Tests/ActivityIndicatorsTests"),
-        .testTarget(name: "MortalityIndicatorsTests", dependencies: ["NPRCore", "MortalityIndicators", "SyntheticData"], path: "Tests/MortalityIndicatorsTests"),
-        .testTarget(name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData", "ActivityIndicators", "MortalityIndicators"], path: "Tests/PublishingTests"),
+        .testTarget(
+            name: "ActivityIndicatorsTests", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "SyntheticData"],
+            path: "Tests/ActivityIndicatorsTests"),
+        .testTarget(
+            name: "MortalityIndicatorsTests", dependencies: ["NPRCore", "MortalityIndicators", "SyntheticData"], path: "Tests/MortalityIndicatorsTests"),
+        .testTarget(
+            name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData", "ActivityIndicators", "MortalityIndicators"],
+            path: "Tests/PublishingTests"),
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation", "SyntheticData"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
-        .testTarget(name: "WireFormTests", dependencies: [
-            "NPRCore", "StreamCodec", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "Publishing",
-        ], path: "Tests/WireFormTests"),
+        .testTarget(
+            name: "WireFormTests",
+            dependencies: [
+                "NPRCore", "StreamCodec", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "Publishing",
+            ], path: "Tests/WireFormTests"),
         .testTarget(name: "OperationsTests", dependencies: ["Kafka", "ServiceRuntime"], path: "Tests/OperationsTests"),
-        .testTarget(name: "IntegrationTests", dependencies: [
-            "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
-            "IntakeValidation",
-            "PipelineReference", .product(name: "Crypto", package: "swift-crypto"),
-        ], path: "Tests/IntegrationTests"),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
+                "IntakeValidation",
+                "PipelineReference", .product(name: "Crypto", package: "swift-crypto"),
+            ], path: "Tests/IntegrationTests"),
     ]
 )

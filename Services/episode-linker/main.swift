@@ -15,8 +15,9 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
         let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)
         let heads = try StateRows.load(PatientStaysHead.self, namespace: "head", from: store)
         let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
-        engine.restore(slots: slots.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
-                       heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) }, units: Array(units.values))
+        engine.restore(
+            slots: slots.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
+            heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) }, units: Array(units.values))
     }
 
     enum Input: Sendable { case unit(NPRCore.Unit), activity(ActivityEvent) }
@@ -61,9 +62,15 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     }
 }
 
-let host = ServiceHost.start(service: "episode-linker")
+let host: ServiceHost
+do { host = try ServiceHost.start(service: "episode-linker") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "episode-linker")) }
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
-let processor = try StreamProcessor(handler: LinkerHandler(), store: store, configuration: host.configuration,
-                                    producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
-await host.run(services: [processor])
+let processor = try StreamProcessor(
+    handler: LinkerHandler(), store: store, configuration: host.configuration,
+    producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
+do {
+    try await host.run(services: [processor])
+} catch {
+    exit(ServiceHost.exitStatus(reporting: error, service: "episode-linker"))
+}

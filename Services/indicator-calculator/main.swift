@@ -28,9 +28,10 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
         let heads = try StateRows.load(PatientStaysHead.self, namespace: "head", from: store)
         let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
         let population = try StateRows.load(PopulationEvent.self, namespace: "population", from: store)
-        engine.restore(episodes: episodes.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
-                       heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) },
-                       units: Array(units.values), population: Array(population.values))
+        engine.restore(
+            episodes: episodes.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
+            heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) },
+            units: Array(units.values), population: Array(population.values))
         let rows = engine.stayEndTypeRows
         stayEndTypeRows.withLock { $0 = rows }
     }
@@ -76,12 +77,14 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
         rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
         rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
         if let quality = engine.takeStayEndTypeRowsIfChanged() { stayEndTypeRows.withLock { $0 = quality } }
-        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
-                          rows: rows)
+        return StepResult(
+            outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
+            rows: rows)
     }
 }
 
-let host = ServiceHost.start(service: "indicator-calculator")
+let host: ServiceHost
+do { host = try ServiceHost.start(service: "indicator-calculator") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "indicator-calculator")) }
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
 let evaluationDate: @Sendable () -> LocalDate = { [host] in host.evaluationDate() }
@@ -91,7 +94,12 @@ let handler = CalculatorHandler(evaluationDate: evaluationDate)
 host.router.get("/v1/quality/stays") { _, _ in
     json(try JSONCodec.data(handler.stayEndTypeRows.withLock { $0 }))
 }
-let processor = try StreamProcessor(handler: handler, store: store,
-                                    configuration: host.configuration, producer: try host.makeProducer(),
-                                    readiness: host.readiness, logger: host.logger)
-await host.run(services: [processor])
+let processor = try StreamProcessor(
+    handler: handler, store: store,
+    configuration: host.configuration, producer: try host.makeProducer(),
+    readiness: host.readiness, logger: host.logger)
+do {
+    try await host.run(services: [processor])
+} catch {
+    exit(ServiceHost.exitStatus(reporting: error, service: "indicator-calculator"))
+}

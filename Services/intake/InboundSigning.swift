@@ -34,10 +34,10 @@ struct InboundSigners: Sendable {
     /// The institutions the signer of `message` may report for (`*`: any); empty when unsigned or forged.
     func institutions(of message: ConsumedMessage) -> Set<String> {
         guard let header = message.headers.last(where: { $0.0 == Self.header }).map({ String(decoding: $0.1, as: UTF8.self) }),
-              let colon = header.firstIndex(of: ":"),
-              let signer = byKeyId[String(header[..<colon])],
-              let mac = hexBytes(String(header[header.index(after: colon)...])),
-              HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message.value ?? [], using: SymmetricKey(data: signer.token))
+            let colon = header.firstIndex(of: ":"),
+            let signer = byKeyId[String(header[..<colon])],
+            let mac = hexBytes(String(header[header.index(after: colon)...])),
+            HMAC<SHA256>.isValidAuthenticationCode(mac, authenticating: message.value ?? [], using: SymmetricKey(data: signer.token))
         else { return [] }
         return signer.institutions
     }

@@ -53,7 +53,11 @@ enum RecordKind: String, Sendable { case activity, death, population, unit }
 struct Decision: Sendable {
     /// Per record: the institution it reports for ("register" for deaths, population and units), its
     /// outcome and, when rejected, the error codes — for the per-institution metrics.
-    struct Outcome: Sendable { var institution: String; var outcome: String; var codes: [String] = [] }
+    struct Outcome: Sendable {
+        var institution: String
+        var outcome: String
+        var codes: [String] = []
+    }
     var outcomes: [Outcome] = []
     var outputs: [OutgoingMessage] = []
     var rows: [StateStore.Row] = []
@@ -93,7 +97,9 @@ struct Submitter: Sendable {
     var origins: [DeadLetter.Origin] = []
 
     init(channel: String, reporter: String, origins: [DeadLetter.Origin] = []) {
-        self.channel = channel; self.reporter = reporter; self.origins = origins
+        self.channel = channel
+        self.reporter = reporter
+        self.origins = origins
     }
 
     func origin(of index: Int) -> DeadLetter.Origin? { origins.indices.contains(index) ? origins[index] : nil }
@@ -134,8 +140,18 @@ enum Prepared: Sendable {
 }
 
 struct Receipt: Codable, Sendable {
-    struct Rejected: Codable, Sendable { var index: Int; var messageId: String?; var errors: [FieldError] }
-    struct WarningEntry: Codable, Sendable { var index: Int; var messageId: String?; var field: String; var code: String; var message: String }
+    struct Rejected: Codable, Sendable {
+        var index: Int
+        var messageId: String?
+        var errors: [FieldError]
+    }
+    struct WarningEntry: Codable, Sendable {
+        var index: Int
+        var messageId: String?
+        var field: String
+        var code: String
+        var message: String
+    }
     var accepted = 0
     var duplicates = 0
     var rejected: [Rejected] = []
@@ -146,7 +162,11 @@ struct Receipt: Codable, Sendable {
 /// the hospital's producer wrote it (its delivery report names partition and offset) and the keyed hash of
 /// its `messageId`, so no clear id travels on a shared topic.
 struct InboundReceipt: Codable, Sendable {
-    struct Remark: Codable, Sendable { var field: String; var code: String; var message: String }
+    struct Remark: Codable, Sendable {
+        var field: String
+        var code: String
+        var message: String
+    }
     var origin: DeadLetter.Origin
     var messageIdHash: String?
     /// `accepted`, `duplicate` or `rejected`.
@@ -157,10 +177,10 @@ struct InboundReceipt: Codable, Sendable {
 
 final class Ledger: @unchecked Sendable {
     private struct State {
-        var messages: [String: String] = [:]       // `messageKey` → content hash
-        var routes: [String: EpisodeRoute] = [:]   // "<institutionId>|<episodeId>" → route
+        var messages: [String: String] = [:]  // `messageKey` → content hash
+        var routes: [String: EpisodeRoute] = [:]  // "<institutionId>|<episodeId>" → route
         var units: [String: NPRCore.Unit] = [:]
-        var quality: [String: InstitutionQuality] = [:]   // institutionId → reporting quality
+        var quality: [String: InstitutionQuality] = [:]  // institutionId → reporting quality
     }
     private let state = Mutex(State())
     let pseudonymKey: SymmetricKey
@@ -198,10 +218,13 @@ final class Ledger: @unchecked Sendable {
     func redacted(_ record: JSONValue) -> String {
         let redacted = record.redactingPersonIds()
         guard case .object(let o) = redacted else { return redacted.canonical }
-        return JSONValue.object(JSONObject(o.members.map { m in
-            guard m.key == "messageId", case .string(let id) = m.value else { return m }
-            return JSONObject.Member(key: m.key, value: .string(keyedHash(id)))
-        })).canonical
+        return JSONValue.object(
+            JSONObject(
+                o.members.map { m in
+                    guard m.key == "messageId", case .string(let id) = m.value else { return m }
+                    return JSONObject.Member(key: m.key, value: .string(keyedHash(id)))
+                })
+        ).canonical
     }
 
     static func hash(_ v: JSONValue) -> String { digest(v.canonicalUTF8) }
@@ -219,8 +242,10 @@ final class Ledger: @unchecked Sendable {
         }
     }
 
-    private func prepare(kind: RecordKind, index: Int, _ parsed: Result<JSONValue, JSONParseError>, units: [String: NPRCore.Unit],
-                         mayReport: (Int, String) -> Bool) -> Prepared {
+    private func prepare(
+        kind: RecordKind, index: Int, _ parsed: Result<JSONValue, JSONParseError>, units: [String: NPRCore.Unit],
+        mayReport: (Int, String) -> Bool
+    ) -> Prepared {
         let record: JSONValue
         switch parsed {
         case .failure(let e): return .rejected(Rejection(index: index, errors: [.invalidJSON(e)], record: nil))
@@ -237,13 +262,18 @@ final class Ledger: @unchecked Sendable {
             case .rejected(let errors): return rejected(errors)
             case .accepted(let m, let birthDate, let personIdValid, let warnings):
                 guard mayReport(index, m.institutionId) else {
-                    return rejected([FieldError(field: "institutionId", code: .forbiddenInstitution,
-                                                message: "the submitter's token may not report for this institution (inbound records: signed with it)")])
+                    return rejected([
+                        FieldError(
+                            field: "institutionId", code: .forbiddenInstitution,
+                            message: "the submitter's token may not report for this institution (inbound records: signed with it)")
+                    ])
                 }
                 let (whole, version) = record.canonicalUTF8(alsoWithout: ["messageId", "status"])
                 let episode = Episode(m, pseudonym: personIdValid ? m.patient.personId.map(keyedHash) : nil, birthDate: birthDate)
-                return .activity(PreparedActivity(index: index, record: record, message: m, episode: episode, warnings: warnings,
-                                                  hash: Self.digest(whole), versionHash: Self.digest(version)))
+                return .activity(
+                    PreparedActivity(
+                        index: index, record: record, message: m, episode: episode, warnings: warnings,
+                        hash: Self.digest(whole), versionHash: Self.digest(version)))
             }
         case .death:
             switch validateDeath(record) {
@@ -257,8 +287,9 @@ final class Ledger: @unchecked Sendable {
             switch validatePopulation(record) {
             case .rejected(let errors): return rejected(errors)
             case .accepted(let c):
-                return .population(index: index, record: record, messageId: c.messageId, hash: Self.hash(record),
-                                   event: PopulationEvent(year: c.year, municipality: c.municipality, sex: c.sex, age: c.age, count: c.count))
+                return .population(
+                    index: index, record: record, messageId: c.messageId, hash: Self.hash(record),
+                    event: PopulationEvent(year: c.year, municipality: c.municipality, sex: c.sex, age: c.age, count: c.count))
             }
         case .unit:
             switch validateUnit(record) {
@@ -304,9 +335,10 @@ final class Ledger: @unchecked Sendable {
     private func reject(_ d: inout Decision, _ r: Rejection, _ kind: RecordKind, _ submitter: Submitter) {
         d.receipt.rejected.append(.init(index: r.index, messageId: r.messageId, errors: r.errors))
         d.outcomes.append(.init(institution: submitter.reporter, outcome: "rejected", codes: r.errors.map(\.code.rawValue)))
-        let letter = DeadLetter(service: "intake", channel: submitter.channel, kind: kind.rawValue, origin: submitter.origin(of: r.index),
-                                messageIdHash: r.messageId.map(keyedHash), reporter: submitter.reporter,
-                                errors: r.errors.map { .init(field: $0.field, code: $0.code.rawValue, message: $0.message) }, record: r.record)
+        let letter = DeadLetter(
+            service: "intake", channel: submitter.channel, kind: kind.rawValue, origin: submitter.origin(of: r.index),
+            messageIdHash: r.messageId.map(keyedHash), reporter: submitter.reporter,
+            errors: r.errors.map { .init(field: $0.field, code: $0.code.rawValue, message: $0.message) }, record: r.record)
         if let m = try? OutgoingMessage.json(topic: Topic.deadLetter, key: submitter.reporter, letter) { d.outputs.append(m) }
     }
 
@@ -342,23 +374,34 @@ final class Ledger: @unchecked Sendable {
         d.rows.append(StateStore.Row(namespace: "message", key: k, value: Data(hash.utf8)))
     }
 
-    private func decideActivity(_ s: inout State, _ d: inout Decision, _ a: PreparedActivity, _ submitter: Submitter,
-                                arrival: LocalDate, at timestamp: String) {
+    private func decideActivity(
+        _ s: inout State, _ d: inout Decision, _ a: PreparedActivity, _ submitter: Submitter,
+        arrival: LocalDate, at timestamp: String
+    ) {
         let m = a.message, index = a.index
         func rejected(_ errors: [FieldError]) -> Rejection {
             Rejection(index: index, messageId: m.messageId, errors: errors, record: redacted(a.record))
         }
         let ledgerKey = messageKey(.activity, m.messageId, institution: m.institutionId)
         switch checkMessage(&s, ledgerKey, a.hash) {
-        case true?: duplicate(&d, institution: m.institutionId); return
-        case false?: reject(&d, rejected([.conflict]), .activity, submitter); return
+        case true?:
+            duplicate(&d, institution: m.institutionId)
+            return
+        case false?:
+            reject(&d, rejected([.conflict]), .activity, submitter)
+            return
         case nil: break
         }
         let episodeKey = EpisodeKey(institutionId: m.institutionId, episodeId: m.episodeId)
         var route = s.routes[episodeKey.description] ?? EpisodeRoute()
         if m.status != .annulment, let existing = route.revisions[m.revision], existing != a.versionHash {
-            reject(&d, rejected([FieldError(field: "revision", code: .revisionConflict,
-                message: "a different version of this episode was already accepted at this revision; send a higher revision")]),
+            reject(
+                &d,
+                rejected([
+                    FieldError(
+                        field: "revision", code: .revisionConflict,
+                        message: "a different version of this episode was already accepted at this revision; send a higher revision")
+                ]),
                 .activity, submitter)
             return
         }
@@ -392,15 +435,23 @@ final class Ledger: @unchecked Sendable {
             if let o = try? OutgoingMessage.json(topic: Topic.activities, key: e.patientKey.rawValue, e, causes: causes) { d.outputs.append(o) }
         }
         accept(&d, institution: m.institutionId)
-        for w in a.warnings { d.receipt.warnings.append(.init(index: index, messageId: m.messageId, field: w.field, code: w.code.rawValue, message: w.message)) }
+        for w in a.warnings {
+            d.receipt.warnings.append(.init(index: index, messageId: m.messageId, field: w.field, code: w.code.rawValue, message: w.message))
+        }
     }
 
-    private func decideDeath(_ s: inout State, _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String, _ hash: String,
-                             _ event: DeathEvent, _ submitter: Submitter) {
+    private func decideDeath(
+        _ s: inout State, _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String, _ hash: String,
+        _ event: DeathEvent, _ submitter: Submitter
+    ) {
         let key = messageKey(.death, messageId, institution: nil)
         switch checkMessage(&s, key, hash) {
-        case true?: duplicate(&d, institution: "register"); return
-        case false?: reject(&d, Rejection(index: index, messageId: messageId, errors: [.conflict], record: redacted(record)), .death, submitter); return
+        case true?:
+            duplicate(&d, institution: "register")
+            return
+        case false?:
+            reject(&d, Rejection(index: index, messageId: messageId, errors: [.conflict], record: redacted(record)), .death, submitter)
+            return
         case nil: break
         }
         let causes = Provenance(.init(event.status == .annulment ? .deathAnnulment : .death))
@@ -409,13 +460,19 @@ final class Ledger: @unchecked Sendable {
         accept(&d, institution: "register")
     }
 
-    private func decidePopulation(_ s: inout State, _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String?, _ hash: String,
-                                  _ event: PopulationEvent, _ submitter: Submitter) {
+    private func decidePopulation(
+        _ s: inout State, _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String?, _ hash: String,
+        _ event: PopulationEvent, _ submitter: Submitter
+    ) {
         if let id = messageId {
             let key = messageKey(.population, id, institution: nil)
             switch checkMessage(&s, key, hash) {
-            case true?: duplicate(&d, institution: "register"); return
-            case false?: reject(&d, Rejection(index: index, messageId: id, errors: [.conflict], record: redacted(record)), .population, submitter); return
+            case true?:
+                duplicate(&d, institution: "register")
+                return
+            case false?:
+                reject(&d, Rejection(index: index, messageId: id, errors: [.conflict], record: redacted(record)), .population, submitter)
+                return
             case nil: break
             }
             remember(&s, &d, key, hash)
@@ -441,7 +498,10 @@ func lowercaseHex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
     let digits = Array("0123456789abcdef".utf8)
     var out: [UInt8] = []
     out.reserveCapacity(64)
-    for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }
+    for b in bytes {
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0x0F)])
+    }
     return String(decoding: out, as: UTF8.self)
 }
 

@@ -16,7 +16,8 @@ enum Limits {
     static let maxRecords = JSONLimits.default.maxRecords
 }
 
-let host = ServiceHost.start(service: "intake")
+let host: ServiceHost
+do { host = try ServiceHost.start(service: "intake") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "intake")) }
 let config = host.configuration
 
 /// Pseudonym key: explicit in production (`PseudonymKey.parse`); generated once under the state directory in
@@ -73,7 +74,7 @@ do {
     exit(2)
 }
 host.ensureTopics()
-host.serveOpenAPI(from: .module)
+do { try host.serveOpenAPI(from: .module) } catch { exit(ServiceHost.exitStatus(reporting: error, service: "intake")) }
 let store = try StateStore(path: config.storePath, durable: true)
 try ledger.restore(from: store)
 let producer = try host.makeProducer(deliveryTimeoutMs: Int(config.environment["INTAKE_DELIVERY_TIMEOUT_MS"] ?? "") ?? 10000)
@@ -123,7 +124,10 @@ struct DeadlinePassed: Error {}
 func within<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T.self) { group in
         group.addTask { try await work() }
-        group.addTask { try await Task.sleep(for: limit); throw DeadlinePassed() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw DeadlinePassed()
+        }
         defer { group.cancelAll() }
         return try await group.next()!
     }
@@ -162,9 +166,10 @@ func readRecords(_ request: Request) async -> Outcome<[Result<JSONValue, JSONPar
 }
 
 /// Time spent per phase of a round (decide, deliver to the broker, commit the ledger).
-let phaseTimers = Dictionary(uniqueKeysWithValues: ["decide", "deliver", "commit"].map {
-    ($0, Metrics.Timer(label: "intake_phase_seconds", dimensions: [("phase", $0)]))
-})
+let phaseTimers = Dictionary(
+    uniqueKeysWithValues: ["decide", "deliver", "commit"].map {
+        ($0, Metrics.Timer(label: "intake_phase_seconds", dimensions: [("phase", $0)]))
+    })
 func timed<T>(_ phase: String, _ work: () async throws -> T) async rethrows -> T {
     let started = ContinuousClock.now
     defer {
@@ -179,7 +184,12 @@ func timed<T>(_ phase: String, _ work: () async throws -> T) async rethrows -> T
 /// one transaction; each gets its own receipt. If the broker or the store fails, every decision of the round
 /// is rolled back and every request of it answered 503: nothing of a refused request was acknowledged.
 actor Rounds {
-    struct Submission { var kind: RecordKind; var prepared: [Prepared]; var submitter: Submitter; var reply: CheckedContinuation<Outcome<Decision>, Never> }
+    struct Submission {
+        var kind: RecordKind
+        var prepared: [Prepared]
+        var submitter: Submitter
+        var reply: CheckedContinuation<Outcome<Decision>, Never>
+    }
     private var queue: [Submission] = []
     private var running = false
     /// Records per round at most (a round's outputs are held in memory until acknowledged).
@@ -213,8 +223,9 @@ actor Rounds {
                 host.logger.error("broker or ledger unavailable, requests refused", metadata: ["error": "\(error)", "requests": "\(round.count)"])
                 // Some records may have reached the broker: none is remembered, and a resent record repeats an
                 // event the services apply idempotently (same version, same registration, same count).
-                let refused = problem(.serviceUnavailable, "Service Unavailable",
-                                      "the broker did not acknowledge every record; none was accepted: resend the request")
+                let refused = problem(
+                    .serviceUnavailable, "Service Unavailable",
+                    "the broker did not acknowledge every record; none was accepted: resend the request")
                 for s in round { s.reply.resume(returning: .failure(refused)) }
             }
         }
@@ -239,15 +250,20 @@ func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws 
         requestTimer("/v1/\(kind.rawValue)").recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
     let caller: Caller
-    switch authenticate(request) { case .failure(let r): return r; case .success(let c): caller = c }
+    switch authenticate(request) {
+    case .failure(let r): return r
+    case .success(let c): caller = c
+    }
     if adminOnly && !caller.isAdmin { return problem(.forbidden, "Forbidden", "only the admin token may submit \(kind.rawValue) records") }
     // Admission before the body is read: a waiting request holds its body in the socket, not in memory, and
     // at most `maxInFlight` requests are inside at once.
-    guard inFlight.withLock({ n -> Bool in
-        guard n < maxInFlight else { return false }
-        n += 1
-        return true
-    }) else {
+    guard
+        inFlight.withLock({ n -> Bool in
+            guard n < maxInFlight else { return false }
+            n += 1
+            return true
+        })
+    else {
         return retryLater("\(maxInFlight) requests are already being handled; nothing was accepted, retry after the delay")
     }
     defer { inFlight.withLock { $0 -= 1 } }
@@ -255,7 +271,10 @@ func submit(_ request: Request, kind: RecordKind, adminOnly: Bool) async throws 
         return retryLater("the pipeline is too far behind to accept more now; nothing was accepted, retry after the delay")
     }
     let records: [Result<JSONValue, JSONParseError>]
-    switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
+    switch await readRecords(request) {
+    case .failure(let r): return r
+    case .success(let rs): records = rs
+    }
     let prepared = try ledger.prepare(kind: kind, records: records, mayReport: { _, institution in caller.mayReport(for: institution) })
     switch await rounds.submit(kind: kind, prepared: prepared, submitter: Submitter(httpCaller: caller.institutions)) {
     case .failure(let response): return response
@@ -271,12 +290,20 @@ router.post("/v1/deaths") { request, _ in try await submit(request, kind: .death
 router.post("/v1/population") { request, _ in try await submit(request, kind: .population, adminOnly: true) }
 router.put("/v1/reference/units") { request, _ -> Response in
     let caller: Caller
-    switch authenticate(request) { case .failure(let r): return r; case .success(let c): caller = c }
+    switch authenticate(request) {
+    case .failure(let r): return r
+    case .success(let c): caller = c
+    }
     guard caller.isAdmin else { return problem(.forbidden, "Forbidden", "only the admin token may change the unit register") }
     let records: [Result<JSONValue, JSONParseError>]
-    switch await readRecords(request) { case .failure(let r): return r; case .success(let rs): records = rs }
-    switch await rounds.submit(kind: .unit, prepared: try ledger.prepare(kind: .unit, records: records, mayReport: { _, _ in true }),
-                               submitter: Submitter(httpCaller: caller.institutions)) {
+    switch await readRecords(request) {
+    case .failure(let r): return r
+    case .success(let rs): records = rs
+    }
+    switch await rounds.submit(
+        kind: .unit, prepared: try ledger.prepare(kind: .unit, records: records, mayReport: { _, _ in true }),
+        submitter: Submitter(httpCaller: caller.institutions))
+    {
     case .failure(let response): return response
     case .success(let decision):
         recordMetrics(decision, kind: RecordKind.unit.rawValue)
@@ -290,7 +317,10 @@ router.get("/v1/quality") { _, _ -> Response in
     return json(body)
 }
 router.get("/v1/inflight") { _, _ -> Response in
-    struct InFlight: Encodable { var inFlight: Int; var backpressure: Backpressure.Sample? }
+    struct InFlight: Encodable {
+        var inFlight: Int
+        var backpressure: Backpressure.Sample?
+    }
     let body = try JSONCodec.data(InFlight(inFlight: inFlight.withLock { $0 }, backpressure: backpressure.current))
     return json(body)
 }
@@ -329,8 +359,9 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
         let records = received
         received = []
         let signers = records.map { Caller(institutions: $0.mayReportFor) }
-        let prepared = try ledger.prepare(kind: .activity, records: records.map(\.record),
-                                          mayReport: { i, institution in signers[i].mayReport(for: institution) })
+        let prepared = try ledger.prepare(
+            kind: .activity, records: records.map(\.record),
+            mayReport: { i, institution in signers[i].mayReport(for: institution) })
         let submitter = Submitter(channel: "kafka", reporter: "inbound", origins: records.map(\.origin))
         // The broker or the ledger unavailable: wait and decide again (nothing of a failed round was kept).
         // Past two minutes the service stops instead, so a shutdown is never held; its inbound offsets were
@@ -355,12 +386,14 @@ final class InboundHandler: StreamHandler, @unchecked Sendable {
             let origin = input.origin, record = input.record
             let outcome = decision.outcomes[index]
             let messageId = (try? record.get())?["messageId"].flatMap { if case .string(let s) = $0 { return s } else { return nil } }
-            let receipt = InboundReceipt(origin: origin, messageIdHash: messageId.map(ledger.keyedHash), outcome: outcome.outcome,
-                                         errors: (errors[index] ?? []).flatMap(\.errors),
-                                         warnings: (warnings[index] ?? []).map { .init(field: $0.field, code: $0.code, message: $0.message) })
+            let receipt = InboundReceipt(
+                origin: origin, messageIdHash: messageId.map(ledger.keyedHash), outcome: outcome.outcome,
+                errors: (errors[index] ?? []).flatMap(\.errors),
+                warnings: (warnings[index] ?? []).map { .init(field: $0.field, code: $0.code, message: $0.message) })
             // Keyed by the institution once the record proved it may report for it; rejected records by the
             // inbound partition (hospitals find them by partition and offset).
-            receipts.append(try .json(topic: Topic.receipts, key: outcome.outcome == "rejected" ? "partition-\(origin.partition)" : outcome.institution, receipt))
+            receipts.append(
+                try .json(topic: Topic.receipts, key: outcome.outcome == "rejected" ? "partition-\(origin.partition)" : outcome.institution, receipt))
         }
         return StepResult(outputs: receipts)
     }
@@ -395,6 +428,11 @@ func publishMunicipalities() async {
 }
 await publishMunicipalities()
 
-let inbound = try StreamProcessor(handler: InboundHandler(signers: InboundSigners(tokens: tokens)), store: store, configuration: config, producer: producer,
-                                  readiness: host.readiness, logger: host.logger)
-await host.run(services: [inbound])
+let inbound = try StreamProcessor(
+    handler: InboundHandler(signers: InboundSigners(tokens: tokens)), store: store, configuration: config, producer: producer,
+    readiness: host.readiness, logger: host.logger)
+do {
+    try await host.run(services: [inbound])
+} catch {
+    exit(ServiceHost.exitStatus(reporting: error, service: "intake"))
+}

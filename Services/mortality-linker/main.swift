@@ -18,8 +18,9 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
         let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)
         let heads = try StateRows.load(PersonMortalityHead.self, namespace: "head", from: store)
         let population = try StateRows.load(PopulationEvent.self, namespace: "population", from: store)
-        engine.restore(slots: slots.map { ($0.owner, $0.episode, $0.content) }, heads: heads.map { ($0.key, $0.value) },
-                       population: Array(population.values))
+        engine.restore(
+            slots: slots.map { ($0.owner, $0.episode, $0.content) }, heads: heads.map { ($0.key, $0.value) },
+            population: Array(population.values))
     }
 
     enum Input: Sendable { case population(PopulationEvent), death(DeathEvent), activity(ActivityEvent) }
@@ -53,15 +54,22 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
         var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.person, episode: $0.episode, $0.slot) }
         rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.person, $0.head.death == nil ? nil : $0.head) }
         rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
-        return StepResult(outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
-                          rows: rows)
+        return StepResult(
+            outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
+            rows: rows)
     }
 }
 
-let host = ServiceHost.start(service: "mortality-linker")
+let host: ServiceHost
+do { host = try ServiceHost.start(service: "mortality-linker") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "mortality-linker")) }
 host.ensureTopics()
 let store = try StateStore(path: host.configuration.storePath)
-let processor = try StreamProcessor(handler: MortalityHandler(asOf: host.evaluationDate()), store: store,
-                                    configuration: host.configuration, producer: try host.makeProducer(),
-                                    readiness: host.readiness, logger: host.logger)
-await host.run(services: [processor])
+let processor = try StreamProcessor(
+    handler: MortalityHandler(asOf: host.evaluationDate()), store: store,
+    configuration: host.configuration, producer: try host.makeProducer(),
+    readiness: host.readiness, logger: host.logger)
+do {
+    try await host.run(services: [processor])
+} catch {
+    exit(ServiceHost.exitStatus(reporting: error, service: "mortality-linker"))
+}

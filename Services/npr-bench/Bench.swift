@@ -18,21 +18,25 @@ import SyntheticData
 
 func peakMemoryMiB() -> Double {
     guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-          let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-          let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+        let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return 0 }
     return kb / 1024
 }
 
 func report(_ name: String, _ count: Int, _ elapsed: Duration) {
     let seconds = elapsed.seconds
-    print(String(format: "%-22@ %9d msgs  %7.2f s  %10.0f msg/s  peak RSS %7.1f MiB", name as NSString, count, seconds, Double(count) / seconds, peakMemoryMiB()))
+    print(
+        String(format: "%-22@ %9d msgs  %7.2f s  %10.0f msg/s  peak RSS %7.1f MiB", name as NSString, count, seconds, Double(count) / seconds, peakMemoryMiB()))
 }
 
 /// Processes `inputs` in service-sized batches: decode on all cores while `apply` takes them in order, then `finish`
 /// encodes the batch's state rows and outputs as the service does and hands the outputs to `emit` (a
 /// service sends them and lets them go; the bench keeps only what a next stage reads).
-func run<Input: Sendable>(_ inputs: [[UInt8]], decode: @escaping @Sendable ([UInt8]) throws -> Input, apply: (Input) -> Void,
-                          finish: () throws -> [[UInt8]], emit: ([[UInt8]]) -> Void) throws {
+func run<Input: Sendable>(
+    _ inputs: [[UInt8]], decode: @escaping @Sendable ([UInt8]) throws -> Input, apply: (Input) -> Void,
+    finish: () throws -> [[UInt8]], emit: ([[UInt8]]) -> Void
+) throws {
     for start in stride(from: 0, to: inputs.count, by: 2000) {
         try BatchCodec.forEach(Array(inputs[start..<min(start + 2000, inputs.count)]), decode) { apply($0) }
         emit(try finish())
@@ -50,14 +54,17 @@ func activityEvents(_ activities: [ActivityMessage]) -> [[UInt8]] {
     activities.map { m in
         let birth = m.patient.personId.flatMap { try? PersonId.birthDate(of: $0).get() } ?? m.patient.birthDate ?? LocalDate(year: 1980, month: 1, day: 1)!
         let valid = m.patient.personId.map(PersonId.isValid) ?? false
-        return try! JSONCodec.encode(ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? m.patient.personId : nil, birthDate: birth)))
+        return try! JSONCodec.encode(
+            ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? m.patient.personId : nil, birthDate: birth)))
     }
 }
 
 func populationEvents(_ counts: [PopulationCount]) -> [[UInt8]] {
     counts.map { p in
-        try! JSONCodec.encode(PopulationEvent(year: p.year, municipality: MunicipalityRegister.resolve(p.municipality).single2024 ?? p.municipality,
-                                              sex: p.sex, age: p.age, count: p.count))
+        try! JSONCodec.encode(
+            PopulationEvent(
+                year: p.year, municipality: MunicipalityRegister.resolve(p.municipality).single2024 ?? p.municipality,
+                sex: p.sex, age: p.age, count: p.count))
     }
 }
 
@@ -82,8 +89,10 @@ func benchMortality(_ config: SyntheticConfig) throws {
         if year == 2024 {
             inputs += populationEvents(data.population)
             inputs += data.deaths.map { d in
-                try! JSONCodec.encode(DeathEvent(status: d.status, pseudonym: d.personId, deathDate: d.deathDate, sex: d.sex,
-                                                 birthDate: try! PersonId.birthDate(of: d.personId).get(), municipality: d.municipality))
+                try! JSONCodec.encode(
+                    DeathEvent(
+                        status: d.status, pseudonym: d.personId, deathDate: d.deathDate, sex: d.sex,
+                        birthDate: try! PersonId.birthDate(of: d.personId).get(), municipality: d.municipality))
             }
         }
     }
@@ -92,23 +101,27 @@ func benchMortality(_ config: SyntheticConfig) throws {
     var engine = MortalityEngine(asOf: asOf)
     let t0 = ContinuousClock.now
     var cellUpdates = 0
-    try run(inputs, decode: { bytes -> Input in
-        // The service knows the topic; here the shape tells.
-        if bytes.starts(with: Array(#"{"age""#.utf8)) { return .population(try JSONCodec.decode(PopulationEvent.self, from: bytes)) }
-        if let e = try? JSONCodec.decode(ActivityEvent.self, from: bytes) { return .activity(e) }
-        return .death(try JSONCodec.decode(DeathEvent.self, from: bytes))
-    }, apply: { input in
-        switch input {
-        case .activity(let e): engine.apply(e)
-        case .death(let d): engine.apply(death: d)
-        case .population(let p): engine.apply(population: p)
-        }
-    }, finish: {
-        let changes = engine.takeStateChanges()
-        try encodeRows(changes.slots) { $0.slot }
-        try encodeRows(changes.heads) { $0.head }
-        return try BatchCodec.map(engine.takeChangedCells()) { try JSONCodec.encode($0) }
-    }, emit: { cellUpdates += $0.count })
+    try run(
+        inputs,
+        decode: { bytes -> Input in
+            // The service knows the topic; here the shape tells.
+            if bytes.starts(with: Array(#"{"age""#.utf8)) { return .population(try JSONCodec.decode(PopulationEvent.self, from: bytes)) }
+            if let e = try? JSONCodec.decode(ActivityEvent.self, from: bytes) { return .activity(e) }
+            return .death(try JSONCodec.decode(DeathEvent.self, from: bytes))
+        },
+        apply: { input in
+            switch input {
+            case .activity(let e): engine.apply(e)
+            case .death(let d): engine.apply(death: d)
+            case .population(let p): engine.apply(population: p)
+            }
+        },
+        finish: {
+            let changes = engine.takeStateChanges()
+            try encodeRows(changes.slots) { $0.slot }
+            try encodeRows(changes.heads) { $0.head }
+            return try BatchCodec.map(engine.takeChangedCells()) { try JSONCodec.encode($0) }
+        }, emit: { cellUpdates += $0.count })
     report("mortality-linker", inputs.count, ContinuousClock.now - t0)
     print("cell updates: \(cellUpdates)")
 }
@@ -124,15 +137,18 @@ func benchLinker(_ config: SyntheticConfig, withCalculator: Bool) throws {
     var pending: [StayChangelog] = []
     let t0 = ContinuousClock.now
     var changelogs: [[UInt8]] = []
-    try run(inputs, decode: { try JSONCodec.decode(ActivityEvent.self, from: $0) }, apply: { event in
-        if let c = linker.apply(event) { pending.append(c) }
-    }, finish: {
-        defer { pending = [] }
-        let changes = linker.takeStateChanges()
-        try encodeRows(changes.slots) { $0.slot }
-        try encodeRows(changes.heads) { $0.head }
-        return try BatchCodec.map(pending) { try JSONCodec.encode($0) }
-    }, emit: { changelogs += $0 })
+    try run(
+        inputs, decode: { try JSONCodec.decode(ActivityEvent.self, from: $0) },
+        apply: { event in
+            if let c = linker.apply(event) { pending.append(c) }
+        },
+        finish: {
+            defer { pending = [] }
+            let changes = linker.takeStateChanges()
+            try encodeRows(changes.slots) { $0.slot }
+            try encodeRows(changes.heads) { $0.head }
+            return try BatchCodec.map(pending) { try JSONCodec.encode($0) }
+        }, emit: { changelogs += $0 })
     report("episode-linker", inputs.count, ContinuousClock.now - t0)
 
     if withCalculator {
@@ -140,12 +156,14 @@ func benchLinker(_ config: SyntheticConfig, withCalculator: Bool) throws {
         for u in dataset.units { calculator.apply(unit: u) }
         let t1 = ContinuousClock.now
         var cellUpdates = 0
-        try run(changelogs, decode: { try JSONCodec.decode(StayChangelog.self, from: $0) }, apply: { calculator.apply($0) }, finish: {
-            let changes = calculator.takeStateChanges()
-            try encodeRows(changes.episodes) { $0.content }
-            try encodeRows(changes.heads) { $0.head }
-            return try BatchCodec.map(calculator.takeChangedCells()) { try JSONCodec.encode($0) }
-        }, emit: { cellUpdates += $0.count })
+        try run(
+            changelogs, decode: { try JSONCodec.decode(StayChangelog.self, from: $0) }, apply: { calculator.apply($0) },
+            finish: {
+                let changes = calculator.takeStateChanges()
+                try encodeRows(changes.episodes) { $0.content }
+                try encodeRows(changes.heads) { $0.head }
+                return try BatchCodec.map(calculator.takeChangedCells()) { try JSONCodec.encode($0) }
+            }, emit: { cellUpdates += $0.count })
         report("indicator-calculator", changelogs.count, ContinuousClock.now - t1)
         print("cell updates: \(cellUpdates)")
     }
@@ -195,7 +213,12 @@ struct Bench: ParsableCommand {
         @Flag(help: "Skip the from-scratch reference values.") var noReference = false
         func run() throws {
             var h = SyntheticHistory()
-            h.years = years; h.lastYear = lastYear; h.scale = scale; h.duplicates = duplicates; h.window = window; h.seed = seed
+            h.years = years
+            h.lastYear = lastYear
+            h.scale = scale
+            h.duplicates = duplicates
+            h.window = window
+            h.seed = seed
             try National.generate(h, out: out, reference: !noReference)
         }
     }

@@ -11,14 +11,19 @@ enum KafkaBench {
     /// compresses it about as much as real traffic.
     static func record(_ i: Int) -> [UInt8] {
         var x = UInt64(i) &* 0x9E3779B97F4A7C15
-        func next() -> UInt64 { x ^= x << 13; x ^= x >> 7; x ^= x << 17; return x }
+        func next() -> UInt64 {
+            x ^= x << 13
+            x ^= x >> 7
+            x ^= x << 17
+            return x
+        }
         var s = "{\"messageId\":\"bench-\(i)\",\"institutionId\":\"974589095\",\"episodes\":["
         while s.utf8.count < 960 {
-            s += "{\"episodeId\":\"E\(next() % 1_000_000)\",\"unitId\":\"TSB-\(next() % 60)\",\"start\":\"2024-\(10 + next() % 3)-\(10 + next() % 18)T\(10 + next() % 12):00\",\"careLevel\":\(1 + next() % 3)},"
+            s +=
+                "{\"episodeId\":\"E\(next() % 1_000_000)\",\"unitId\":\"TSB-\(next() % 60)\",\"start\":\"2024-\(10 + next() % 3)-\(10 + next() % 18)T\(10 + next() % 12):00\",\"careLevel\":\(1 + next() % 3)},"
         }
         return Array((s.dropLast() + "]}").utf8)
     }
-
 
     static func run(count: Int, binDir: URL) throws {
         let broker = Process()
@@ -28,7 +33,10 @@ enum KafkaBench {
         broker.standardOutput = output
         broker.standardError = FileHandle.nullDevice
         try broker.run()
-        defer { broker.terminate(); broker.waitUntilExit() }
+        defer {
+            broker.terminate()
+            broker.waitUntilExit()
+        }
         var text = ""
         while !text.contains("READY\n") { text += String(decoding: output.fileHandleForReading.availableData, as: UTF8.self) }
         let bootstrap = text.split(separator: "\n").first { $0.hasPrefix("BOOTSTRAP ") }!.dropFirst(10)
@@ -86,8 +94,10 @@ enum KafkaBench {
         let kcatConsume = (ContinuousClock.now - t0).seconds
 
         func line(_ what: String, _ binding: Double, _ kcat: Double) {
-            print(String(format: "kafka %-8@ binding %9.0f msg/s %6.1f MB/s | kcat %9.0f msg/s %6.1f MB/s | binding/kcat %5.1f %%",
-                         what as NSString, Double(count) / binding, megabytes / binding, Double(count) / kcat, megabytes / kcat, 100 * kcat / binding))
+            print(
+                String(
+                    format: "kafka %-8@ binding %9.0f msg/s %6.1f MB/s | kcat %9.0f msg/s %6.1f MB/s | binding/kcat %5.1f %%",
+                    what as NSString, Double(count) / binding, megabytes / binding, Double(count) / kcat, megabytes / kcat, 100 * kcat / binding))
         }
         print("kafka: \(count) messages of ~1 KB (\(String(format: "%.0f", megabytes)) MB), acks=all, idempotence, lz4, linger 5 ms, kafka-dev-broker")
         line("produce", bindingProduce, kcatProduce)

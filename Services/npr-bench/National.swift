@@ -24,7 +24,9 @@ enum National {
         try JSONEncoder().encode(units).write(to: URL(fileURLWithPath: out + "/units.json"))
         try write(MunicipalityRegister.knownNumbers.map(MunicipalityFacts.init), to: out + "/municipalities.ndjson")
         try Data(asOf.description.utf8).write(to: URL(fileURLWithPath: out + "/as-of.txt"))
-        print("wrote \(arrival.count) activity messages (\(arrival.count - all.activities.count) duplicates), \(all.deaths.count) deaths, \(all.population.count) population counts to \(out)")
+        print(
+            "wrote \(arrival.count) activity messages (\(arrival.count - all.activities.count) duplicates), \(all.deaths.count) deaths, \(all.population.count) population counts to \(out)"
+        )
 
         guard computeReference else { return }
         let reference = ContinuousClock.now
@@ -32,8 +34,10 @@ enum National {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(expected.values.sorted { $0.key < $1.key }).write(to: URL(fileURLWithPath: out + "/expected.json"))
-        print(String(format: "from-scratch reference: %d published values in %.1f s (generation %.1f s)", expected.count,
-                     (ContinuousClock.now - reference).seconds, (reference - started).seconds))
+        print(
+            String(
+                format: "from-scratch reference: %d published values in %.1f s (generation %.1f s)", expected.count,
+                (ContinuousClock.now - reference).seconds, (reference - started).seconds))
     }
 
     /// One JSON document per line, encoded on every core.

@@ -7,14 +7,15 @@
 import ArgumentParser
 import Foundation
 import Hummingbird
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import Logging
 import NPRCore
 import ServiceRuntime
 import SyntheticData
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The cluster and naming settings every command shares with the services (KAFKA_*, NPR_GROUP_PREFIX, …).
 func opsConfiguration() throws -> ServiceConfiguration { try ServiceConfiguration(service: "npr-ops") }
@@ -28,16 +29,19 @@ let quietLogger = Logger(label: "npr-ops", factory: { _ in SwiftLogNoOpLogHandle
 
 @main
 struct Ops: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "npr-ops", abstract: "Operator commands for the NPR TSB stream.",
-                                                    subcommands: [Lag.self, LagExporter.self, Topics.self, Load.self, Replay.self])
+    static let configuration = CommandConfiguration(
+        commandName: "npr-ops", abstract: "Operator commands for the NPR TSB stream.",
+        subcommands: [Lag.self, LagExporter.self, Topics.self, Load.self, Replay.self])
 }
 
 struct Lag: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Consumer lag per group and partition, evaluated the way Burrow does.", discussion: """
-        Samples every group's committed offsets over a sliding window (--samples, --interval) and rates each \
-        partition OK, WARN, REWIND, STALL or STOP and each group OK, WARN or ERR (rules in README.md, \
-        "Reading lag"). Exits 2 when a group is ERR (not with --watch).
-        """)
+    static let configuration = CommandConfiguration(
+        abstract: "Consumer lag per group and partition, evaluated the way Burrow does.",
+        discussion: """
+            Samples every group's committed offsets over a sliding window (--samples, --interval) and rates each \
+            partition OK, WARN, REWIND, STALL or STOP and each group OK, WARN or ERR (rules in README.md, \
+            "Reading lag"). Exits 2 when a group is ERR (not with --watch).
+            """)
     @Option(help: "Samples in the window.") var samples = 5
     @Option(help: "Seconds between samples.") var interval = 1.0
     @Option(help: "No progress is a stall once the oldest unprocessed message is this many seconds old.") var stallAfter = 60.0
@@ -68,15 +72,20 @@ struct Lag: ParsableCommand {
     }
 
     static func table(_ report: LagMonitor.Report) -> String {
-        var lines = ["cluster \(report.clusterName), \(report.samples) samples over \(Int(report.windowSeconds.rounded())) s, \(report.sampledAt)",
-                     "group                          topic                       part  committed        end     lag  lag(s)  status  reason"]
+        var lines = [
+            "cluster \(report.clusterName), \(report.samples) samples over \(Int(report.windowSeconds.rounded())) s, \(report.sampledAt)",
+            "group                          topic                       part  committed        end     lag  lag(s)  status  reason",
+        ]
         func left(_ s: String, _ width: Int) -> String { s.padding(toLength: max(width, s.count), withPad: " ", startingAt: 0) }
         func right(_ s: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - s.count)) + s }
         for g in report.groups {
             for p in g.partitions {
-                lines.append([left(g.group, 30), left(p.topic, 27), right(String(p.partition), 4), right(p.committedOffset.map(String.init) ?? "-", 10),
-                              right(String(p.endOffset), 10), right(String(p.lagMessages), 7), right(String(format: "%.1f", p.lagSeconds), 7),
-                              " " + left(p.status.rawValue, 6), " " + p.reason].joined(separator: " "))
+                lines.append(
+                    [
+                        left(g.group, 30), left(p.topic, 27), right(String(p.partition), 4), right(p.committedOffset.map(String.init) ?? "-", 10),
+                        right(String(p.endOffset), 10), right(String(p.lagMessages), 7), right(String(format: "%.1f", p.lagSeconds), 7),
+                        " " + left(p.status.rawValue, 6), " " + p.reason,
+                    ].joined(separator: " "))
             }
             lines.append("\(g.group): \(g.status.rawValue)  (lag \(g.sumLag) messages, max \(String(format: "%.1f", g.maxLagSeconds)) s)")
         }
@@ -85,27 +94,31 @@ struct Lag: ParsableCommand {
 }
 
 struct LagExporter: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "lag-exporter", abstract: """
-        Serve every group's lag on /metrics under kafka-lag-exporter's names, whether or not its consumers run \
-        (LAG_EXPORTER_PORT, default 8085; NPR_LAG_POLL_S, default 5).
-        """)
+    static let configuration = CommandConfiguration(
+        commandName: "lag-exporter",
+        abstract: """
+            Serve every group's lag on /metrics under kafka-lag-exporter's names, whether or not its consumers run \
+            (LAG_EXPORTER_PORT, default 8085; NPR_LAG_POLL_S, default 5).
+            """)
     func run() async throws {
-        let host = ServiceHost.start(service: "lag-exporter")
+        let host: ServiceHost
+        do { host = try ServiceHost.start(service: "lag-exporter") } catch { throw ExitCode(ServiceHost.exitStatus(reporting: error, service: "lag-exporter")) }
         let poll = try host.configuration.integer("NPR_LAG_POLL_S", default: 5, in: 1...300, unit: "seconds")
         let exporter = ConsumerLagExporter(configuration: host.configuration, poll: .seconds(poll), readiness: host.readiness, logger: host.logger)
         host.exportMetrics { exporter.exposition }
         host.router.get("/v1/lag") { _, _ -> Response in
             json(try exporter.reportJSON())
         }
-        await host.run(services: [exporter])
+        do { try await host.run(services: [exporter]) } catch { throw ExitCode(ServiceHost.exitStatus(reporting: error, service: "lag-exporter")) }
     }
 }
 
 struct Topics: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: """
-        List the declared topics; --create makes missing ones (admin API); --check reports how the cluster's \
-        topics differ from contracts/topics.json (exit 1 on drift).
-        """)
+    static let configuration = CommandConfiguration(
+        abstract: """
+            List the declared topics; --create makes missing ones (admin API); --check reports how the cluster's \
+            topics differ from contracts/topics.json (exit 1 on drift).
+            """)
     @Flag(help: "Create missing topics with the catalogue's partitions and settings.") var create = false
     @Flag(help: "Compare partitions, replication and settings with the catalogue.") var check = false
     @Flag(help: "Print each topic's partitions with their log start and end offsets as JSON.") var json = false
@@ -139,7 +152,9 @@ struct Topics: ParsableCommand {
             return
         }
         for t in Topic.catalogue {
-            print("\(t.name.padding(toLength: 28, withPad: " ", startingAt: 0)) partitions \(t.partitions)  \(t.compacted ? "compact" : "delete ")  \(existing[t.name].map { "exists (\($0))" } ?? "MISSING")")
+            print(
+                "\(t.name.padding(toLength: 28, withPad: " ", startingAt: 0)) partitions \(t.partitions)  \(t.compacted ? "compact" : "delete ")  \(existing[t.name].map { "exists (\($0))" } ?? "MISSING")"
+            )
         }
     }
 }
@@ -193,7 +208,9 @@ struct Load: AsyncParsableCommand {
         try await send("/v1/activities", data.activities, chunk: batch)
         try await send("/v1/deaths", data.deaths, chunk: 20_000)
         progress.finish()
-        print("loaded \(data.units.count) units, \(data.population.count) population counts, \(data.activities.count) activities, \(data.deaths.count) deaths: \(progress.accepted) accepted, \(progress.rejected) rejected")
+        print(
+            "loaded \(data.units.count) units, \(data.population.count) population counts, \(data.activities.count) activities, \(data.deaths.count) deaths: \(progress.accepted) accepted, \(progress.rejected) rejected"
+        )
     }
 }
 
@@ -206,7 +223,9 @@ struct LoadProgress {
     var printedAt = Date.distantPast
 
     mutating func record(sent n: Int, accepted a: Int, rejected r: Int) {
-        sent += n; accepted += a; rejected += r
+        sent += n
+        accepted += a
+        rejected += r
         guard terminal || Date().timeIntervalSince(printedAt) >= 5 else { return }
         printedAt = Date()
         let elapsed = max(Date().timeIntervalSince(started), 0.001)
@@ -220,13 +239,14 @@ struct LoadProgress {
 }
 
 struct Replay: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: """
-        Rebuild a stopped service from the beginning of its input topics, e.g. when its store was lost or \
-        damaged. Its store is moved aside (kept as a backup); on its next start it re-reads every input from \
-        offset 0 and republishes absolute values, so consumers converge. The indicator-calculator is rebuilt \
-        with the episode-linker (the rebuilt linker numbers its changelogs afresh). Refuses while a service runs \
-        or when the broker no longer holds the start of an input topic.
-        """)
+    static let configuration = CommandConfiguration(
+        abstract: """
+            Rebuild a stopped service from the beginning of its input topics, e.g. when its store was lost or \
+            damaged. Its store is moved aside (kept as a backup); on its next start it re-reads every input from \
+            offset 0 and republishes absolute values, so consumers converge. The indicator-calculator is rebuilt \
+            with the episode-linker (the rebuilt linker numbers its changelogs afresh). Refuses while a service runs \
+            or when the broker no longer holds the start of an input topic.
+            """)
     @Argument(help: "episode-linker, indicator-calculator, mortality-linker or publisher") var service: String
 
     /// Services whose state is derived from another's numbered output and must be rebuilt with it.

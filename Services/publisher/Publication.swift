@@ -50,14 +50,20 @@ final class Broadcaster: Sendable {
             s[id] = continuation
             return true
         }
-        guard added else { continuation.finish(); return nil }
+        guard added else {
+            continuation.finish()
+            return nil
+        }
         continuation.onTermination = { [weak self] _ in self?.subscribers.withLock { _ = $0.removeValue(forKey: id) } }
         return stream
     }
 
     /// Ends every stream (shutdown), so the HTTP server can drain.
     func finishAll() {
-        let subs = subscribers.withLock { s in defer { s.removeAll() }; return Array(s.values) }
+        let subs = subscribers.withLock { s in
+            defer { s.removeAll() }
+            return Array(s.values)
+        }
         for s in subs { s.finish() }
     }
 
@@ -67,7 +73,10 @@ final class Broadcaster: Sendable {
         let subs = subscribers.withLock { Array($0.values) }
         for s in subs {
             for item in items {
-                if case .dropped = s.yield(item) { s.finish(); break }
+                if case .dropped = s.yield(item) {
+                    s.finish()
+                    break
+                }
             }
         }
     }
@@ -84,7 +93,10 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     let broadcaster: Broadcaster
     /// The store the runtime commits to; history queries read it (concurrently with commits).
     let store: StateStore
-    init(broadcaster: Broadcaster, store: StateStore) { self.broadcaster = broadcaster; self.store = store }
+    init(broadcaster: Broadcaster, store: StateStore) {
+        self.broadcaster = broadcaster
+        self.store = store
+    }
     /// How many log entries are kept for resuming streams.
     let retainedEvents = 200_000
 
@@ -104,7 +116,11 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     }
 
     /// Partitions of npr.cells being rebuilt from the producers' republished cells (stream thread only).
-    struct Resync { var requestId: String; var refreshed: Set<CellKey> = []; var waitingFor: Set<String> }
+    struct Resync {
+        var requestId: String
+        var refreshed: Set<CellKey> = []
+        var waitingFor: Set<String>
+    }
     var resyncs: [Int32: Resync] = [:]
 
     /// Suppression runs once per flush over the cells changed since the last one; each changed value is
@@ -124,19 +140,23 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
         var nextId = log.withLock { ($0.last?.id ?? 0) + 1 }
         for v in published.changed {
             outputs.append(try .json(topic: Topic.indicators, key: v.key, v))
-            events.append(PublicationEvent(id: nextId, key: v.key, value: v)); nextId += 1
+            events.append(PublicationEvent(id: nextId, key: v.key, value: v))
+            nextId += 1
         }
         for k in published.removed {
             outputs.append(OutgoingMessage(topic: Topic.indicators, key: k, value: nil))
-            events.append(PublicationEvent(id: nextId, key: k, value: nil)); nextId += 1
+            events.append(PublicationEvent(id: nextId, key: k, value: nil))
+            nextId += 1
         }
         rows += try events.map { try StateRows.row("event", String(format: "%012d", $0.id), $0) }
         // The revision history, kept whole (the event log above is trimmed): vintages and per-value history.
         let momentText = Vintage.isoText(milliseconds: momentMs)
         rows += try BatchCodec.map(events) {
-            try StateRows.row(Self.historyNamespace, Vintage.rowKey($0.key, eventId: $0.id),
-                              PublishedRevision(key: $0.key, eventId: $0.id, publishedAtMs: momentMs, publishedAt: momentText,
-                                                value: $0.value, causes: causes[$0.key] ?? Provenance()))
+            try StateRows.row(
+                Self.historyNamespace, Vintage.rowKey($0.key, eventId: $0.id),
+                PublishedRevision(
+                    key: $0.key, eventId: $0.id, publishedAtMs: momentMs, publishedAt: momentText,
+                    value: $0.value, causes: causes[$0.key] ?? Provenance()))
         }
         let dropped: [PublicationEvent] = log.withLock { l in
             l += events
@@ -160,28 +180,36 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     }
 
     func values(_ q: [String: String]) -> [PublishedValue] {
-        engine.withLock { $0.values(indicator: q["indicator"], measure: q["measure"], period: q["period"],
-                                    level: q["level"], unit: q["unit"], sex: q["sex"]) }
+        engine.withLock {
+            $0.values(
+                indicator: q["indicator"], measure: q["measure"], period: q["period"],
+                level: q["level"], unit: q["unit"], sex: q["sex"])
+        }
     }
 
     /// As `values`, with each value's unit and parent (for JSON-stat).
     func cells(_ q: [String: String]) -> [PublishedCell] {
-        engine.withLock { $0.cells(indicator: q["indicator"], measure: q["measure"], period: q["period"],
-                                   level: q["level"], unit: q["unit"], sex: q["sex"]) }
+        engine.withLock {
+            $0.cells(
+                indicator: q["indicator"], measure: q["measure"], period: q["period"],
+                level: q["level"], unit: q["unit"], sex: q["sex"])
+        }
     }
 
     static let historyNamespace = "history"
 
     /// Every history entry whose key passes the filters (the leading ones narrow the range read).
     func forEachRevision(_ q: [String: String], _ body: (PublishedRevision) throws -> Void) throws {
-        let prefix = Vintage.rowKeyPrefix(indicator: q["indicator"], measure: q["measure"], period: q["period"], level: q["level"],
-                                          unit: q["unit"], sex: q["sex"])
+        let prefix = Vintage.rowKeyPrefix(
+            indicator: q["indicator"], measure: q["measure"], period: q["period"], level: q["level"],
+            unit: q["unit"], sex: q["sex"])
         let filters = ["indicator", "measure", "period", "level", "unit", "sex"].map { q[$0] }
         try store.forEachRow(namespace: Self.historyNamespace, keyPrefix: prefix) { _, data in
             let entry = try JSONCodec.decode(PublishedRevision.self, from: data)
             let components = entry.key.split(separator: "|", omittingEmptySubsequences: false)
             guard components.count == filters.count,
-                  zip(filters, components).allSatisfy({ $0 == nil || $0! == $1 }) else { return }
+                zip(filters, components).allSatisfy({ $0 == nil || $0! == $1 })
+            else { return }
             try body(entry)
         }
     }
@@ -197,7 +225,10 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     func events(after id: Int, limit: Int) -> [PublicationEvent] {
         log.withLock { l in
             var low = 0, high = l.count
-            while low < high { let mid = (low + high) / 2; if l[mid].id <= id { low = mid + 1 } else { high = mid } }
+            while low < high {
+                let mid = (low + high) / 2
+                if l[mid].id <= id { low = mid + 1 } else { high = mid }
+            }
             return Array(l[low..<min(l.count, low + limit)])
         }
     }

@@ -7,17 +7,20 @@ import NPRCore
 import Publishing
 import ServiceRuntime
 
-let host = ServiceHost.start(service: "publisher")
+let host: ServiceHost
+do { host = try ServiceHost.start(service: "publisher") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "publisher")) }
 host.ensureTopics()
-host.serveOpenAPI(from: .module)
+do { try host.serveOpenAPI(from: .module) } catch { exit(ServiceHost.exitStatus(reporting: error, service: "publisher")) }
 let store = try StateStore(path: host.configuration.storePath)
-let handler = PublisherHandler(broadcaster: Broadcaster(
-    maxSubscribers: try host.configuration.integer("NPR_SSE_MAX_SUBSCRIBERS", default: 100, in: 1...10_000),
-    bufferPerSubscriber: try host.configuration.integer("NPR_SSE_BUFFER_EVENTS", default: 10_000, in: 100...1_000_000, unit: "events"),
-    keepAliveInterval: .seconds(try host.configuration.integer("NPR_SSE_KEEPALIVE_S", default: 15, in: 1...300, unit: "seconds"))),
+let handler = PublisherHandler(
+    broadcaster: Broadcaster(
+        maxSubscribers: try host.configuration.integer("NPR_SSE_MAX_SUBSCRIBERS", default: 100, in: 1...10_000),
+        bufferPerSubscriber: try host.configuration.integer("NPR_SSE_BUFFER_EVENTS", default: 10_000, in: 100...1_000_000, unit: "events"),
+        keepAliveInterval: .seconds(try host.configuration.integer("NPR_SSE_KEEPALIVE_S", default: 15, in: 1...300, unit: "seconds"))),
     store: store)
-let processor = try StreamProcessor(handler: handler, store: store, configuration: host.configuration,
-                                    producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
+let processor = try StreamProcessor(
+    handler: handler, store: store, configuration: host.configuration,
+    producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
 let admin = try KafkaAdmin(connection: host.configuration.kafka, logger: host.logger)
 let intakeURL = host.configuration.baseURL(of: "intake")
 let calculatorURL = host.configuration.baseURL(of: "indicator-calculator")
@@ -27,7 +30,6 @@ func query(_ request: Request) -> [String: String] {
     for (k, v) in request.uri.queryParameters { q[String(k)] = String(v).removingPercentEncoding ?? String(v) }
     return q
 }
-
 
 func sseFrame(_ event: PublicationEvent) -> ByteBuffer {
     let payload: String
@@ -67,7 +69,8 @@ router.get("/v1/history") { request, _ -> Response in
             if entries.count > historyLimit { throw TooMany() }
         }
     } catch is TooMany {
-        return problem(.badRequest, "Too many revisions", "more than \(historyLimit) entries match; narrow the filters (indicator, measure, period, level, unit, sex)")
+        return problem(
+            .badRequest, "Too many revisions", "more than \(historyLimit) entries match; narrow the filters (indicator, measure, period, level, unit, sex)")
     }
     entries.sort { ($0.key, $0.eventId) < ($1.key, $1.eventId) }
     return json(try JSONCodec.data(entries))
@@ -75,8 +78,9 @@ router.get("/v1/history") { request, _ -> Response in
 router.get("/v1/indicators.csv") { request, _ -> Response in
     let q = query(request)
     guard let dialect = CSV.Dialect(rawValue: q["dialect"] ?? CSV.Dialect.rfc4180.rawValue) else {
-        return problem(.badRequest, "Unknown CSV dialect",
-                       "dialect must be one of \(CSV.Dialect.allCases.map(\.rawValue).joined(separator: ", "))")
+        return problem(
+            .badRequest, "Unknown CSV dialect",
+            "dialect must be one of \(CSV.Dialect.allCases.map(\.rawValue).joined(separator: ", "))")
     }
     let text = CSV.render(values: handler.values(q), dialect: dialect, language: Language(query: q["lang"]))
     var response = json(Data(text.utf8), type: "text/csv; charset=utf-8")
@@ -100,8 +104,9 @@ router.get("/v1/indicators/:indicator/jsonstat") { request, context -> Response 
 /// indicator-calculator's closed treatment stays without an end type (it holds the stays).
 router.get("/v1/quality") { _, _ -> Response in
     guard let report = await qualityReport() else {
-        return problem(.serviceUnavailable, "Quality report unavailable",
-                       "intake's or the indicator-calculator's part of the quality report could not be read; retry later", retryAfterSeconds: 5)
+        return problem(
+            .serviceUnavailable, "Quality report unavailable",
+            "intake's or the indicator-calculator's part of the quality report could not be read; retry later", retryAfterSeconds: 5)
     }
     return json(report)
 }
@@ -109,8 +114,9 @@ func qualityReport() async -> Data? {
     async let reporting = fetchOK(intakeURL + "/v1/quality")
     async let stays = fetchOK(calculatorURL + "/v1/quality/stays")
     guard let reporting = await reporting, let stays = await stays,
-          let rows = try? JSONDecoder().decode([QualityReportRow].self, from: reporting),
-          let stayRows = try? JSONDecoder().decode([StayEndTypeRow].self, from: stays) else { return nil }
+        let rows = try? JSONDecoder().decode([QualityReportRow].self, from: reporting),
+        let stayRows = try? JSONDecoder().decode([StayEndTypeRow].self, from: stays)
+    else { return nil }
     return try? JSONCodec.data(QualityReportRow.joining(rows, stays: stayRows))
 }
 /// The label catalogue (bokmål and English) that the dashboard, JSON-stat and CSV use.
@@ -126,35 +132,39 @@ router.get("/v1/stream") { request, _ -> Response in
     guard let live = handler.broadcaster.subscribe() else {
         return problem(.serviceUnavailable, "Too many streams", "every stream slot is taken; retry later", retryAfterSeconds: 10)
     }
-    return Response(status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
-                    body: ResponseBody { writer in
-        var sent = lastId
-        // `retry`: how long a client waits before reconnecting (it resumes with Last-Event-ID).
-        try await writer.write(ByteBuffer(string: ": stream of PublishedValue changes\nretry: 3000\n\n"))
-        // The backlog in pages: a resume from far back never copies the whole log at once.
-        while true {
-            let page = handler.events(after: sent, limit: 1_000)
-            guard let last = page.last else { break }
-            for e in page where wanted(e) { try await writer.write(sseFrame(e)) }
-            sent = last.id
-        }
-        for await item in live {
-            switch item {
-            case .keepAlive:
-                try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-            case .event(let e) where e.id > sent && wanted(e):
-                try await writer.write(sseFrame(e))
-                sent = e.id
-            case .event: continue
+    return Response(
+        status: .ok, headers: [.contentType: "text/event-stream", .cacheControl: "no-cache"],
+        body: ResponseBody { writer in
+            var sent = lastId
+            // `retry`: how long a client waits before reconnecting (it resumes with Last-Event-ID).
+            try await writer.write(ByteBuffer(string: ": stream of PublishedValue changes\nretry: 3000\n\n"))
+            // The backlog in pages: a resume from far back never copies the whole log at once.
+            while true {
+                let page = handler.events(after: sent, limit: 1_000)
+                guard let last = page.last else { break }
+                for e in page where wanted(e) { try await writer.write(sseFrame(e)) }
+                sent = last.id
             }
-        }
-        try await writer.finish(nil)
-    })
+            for await item in live {
+                switch item {
+                case .keepAlive:
+                    try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                case .event(let e) where e.id > sent && wanted(e):
+                    try await writer.write(sseFrame(e))
+                    sent = e.id
+                case .event: continue
+                }
+            }
+            try await writer.finish(nil)
+        })
 }
 /// The status is collected at most once a second, however many callers ask (it queries the broker).
 let statusCache = StatusCache()
 router.get("/v1/status") { _, _ -> Response in
-    json(try await statusCache.current { await PipelineStatus.collect(admin: admin, intakeURL: intakeURL, groupOf: { host.configuration.consumerGroup(of: $0) }) })
+    json(
+        try await statusCache.current {
+            await PipelineStatus.collect(admin: admin, intakeURL: intakeURL, groupOf: { host.configuration.consumerGroup(of: $0) })
+        })
 }
 /// The dashboard page with the current snapshot and the label catalogue embedded (`/` is escaped by the
 /// default encoder, so the JSON cannot close the script element).
@@ -166,12 +176,14 @@ struct DashboardSnapshot: Encodable {
 }
 let dashboardTemplate: String = {
     guard let url = Bundle.module.url(forResource: "index", withExtension: "html", subdirectory: "Dashboard"),
-          let page = try? String(contentsOf: url, encoding: .utf8) else { return "<!doctype html><p>dashboard missing</p>" }
+        let page = try? String(contentsOf: url, encoding: .utf8)
+    else { return "<!doctype html><p>dashboard missing</p>" }
     return page
 }()
 /// JSON inside a script element, `<` escaped: no text in the data can close the element or open a comment in it.
 func scriptJSON(id: String, _ data: Data) -> String {
-    #"<script id="\#(id)" type="application/json">"# + String(decoding: data, as: UTF8.self)
+    #"<script id="\#(id)" type="application/json">"#
+        + String(decoding: data, as: UTF8.self)
         .replacingOccurrences(of: "<", with: "\\u003c") + "</script>"
 }
 router.get("/") { _, _ -> Response in
@@ -187,12 +199,17 @@ router.get("/") { _, _ -> Response in
     // The data-quality report as of now, so the page shows it at once (it refreshes it itself).
     let quality = await qualityReport()
     let page = dashboardTemplate.replacingOccurrences(
-        of: "<!--INITIAL-DATA-->", with: scriptJSON(id: "initial-data", snapshot) + "\n" + scriptJSON(id: "labels", LabelCatalogue.json)
+        of: "<!--INITIAL-DATA-->",
+        with: scriptJSON(id: "initial-data", snapshot) + "\n" + scriptJSON(id: "labels", LabelCatalogue.json)
             + (quality.map { "\n" + scriptJSON(id: "quality-data", $0) } ?? ""))
     return json(Data(page.utf8), type: "text/html; charset=utf-8")
 }
 
-await host.run(services: [processor], onShutdown: { handler.broadcaster.finishAll() })
+do {
+    try await host.run(services: [processor], onShutdown: { handler.broadcaster.finishAll() })
+} catch {
+    exit(ServiceHost.exitStatus(reporting: error, service: "publisher"))
+}
 
 /// The last collected status, reused for a second (unauthenticated callers must not drive broker queries).
 actor StatusCache {

@@ -189,8 +189,10 @@ public struct CalculatorEngine: Sendable {
 
     /// Records what a changelog changed in a patient's persisted state: each assigned episode whose stored
     /// content differs from `before`, and the head, whose sequence moves with every applied changelog.
-    private mutating func markPersistedChanges(_ key: PatientKey, before: [(key: EpisodeKey, episode: Episode?)],
-                                               after state: PatientCalcState) {
+    private mutating func markPersistedChanges(
+        _ key: PatientKey, before: [(key: EpisodeKey, episode: Episode?)],
+        after state: PatientCalcState
+    ) {
         dirtyHeads.insert(key)
         for (episodeKey, old) in before where state.episodes[episodeKey] != old {
             dirtyEpisodes[key, default: []].insert(episodeKey)
@@ -198,20 +200,31 @@ public struct CalculatorEngine: Sendable {
     }
 
     /// The dirty sets, emptied.
-    private mutating func takeDirtyKeys() -> (episodes: [PatientKey: Set<EpisodeKey>], heads: Set<PatientKey>,
-                                              units: [Unit], population: [PopulationEvent]) {
-        defer { dirtyEpisodes = [:]; dirtyHeads = []; dirtyUnits = []; dirtyPopulation = [] }
-        return (dirtyEpisodes, dirtyHeads,
-                dirtyUnits.sorted().compactMap { units[$0] },
-                dirtyPopulation.sorted().compactMap { population.rows[$0] })
+    private mutating func takeDirtyKeys() -> (
+        episodes: [PatientKey: Set<EpisodeKey>], heads: Set<PatientKey>,
+        units: [Unit], population: [PopulationEvent]
+    ) {
+        defer {
+            dirtyEpisodes = [:]
+            dirtyHeads = []
+            dirtyUnits = []
+            dirtyPopulation = []
+        }
+        return (
+            dirtyEpisodes, dirtyHeads,
+            dirtyUnits.sorted().compactMap { units[$0] },
+            dirtyPopulation.sorted().compactMap { population.rows[$0] }
+        )
     }
 
     /// `restore(patients:units:population:)` from the rows `takeStateChanges` reported (the latest per key).
     /// Episode rows of a patient without a head row (a store that lost it) get sequence 0 and no stays, so
     /// the patient's next changelog replaces them.
-    public mutating func restore(episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode)],
-                                 heads: [(patient: PatientKey, head: PatientStaysHead)], units restoredUnits: [Unit],
-                                 population restoredPopulation: [PopulationEvent]) {
+    public mutating func restore(
+        episodes: [(patient: PatientKey, episode: EpisodeKey, content: Episode)],
+        heads: [(patient: PatientKey, head: PatientStaysHead)], units restoredUnits: [Unit],
+        population restoredPopulation: [PopulationEvent]
+    ) {
         var states: [PatientKey: PatientCalcState] = [:]
         for row in heads { states[row.patient] = PatientCalcState(sequence: row.head.sequence, stays: row.head.stays) }
         for row in episodes { states[row.patient, default: PatientCalcState(sequence: 0)].episodes[row.episode] = row.content }
@@ -221,8 +234,10 @@ public struct CalculatorEngine: Sendable {
     /// Replaces the whole state (keeping the evaluation date) and re-derives every aggregate from the
     /// patients. Every cell is reported as changed: re-publishing absolute cells is harmless, and it
     /// keeps the output complete whatever order the service persisted state and published cells in.
-    public mutating func restore(patients restored: [PatientKey: PatientCalcState], units restoredUnits: [Unit],
-                                 population restoredPopulation: [PopulationEvent]) {
+    public mutating func restore(
+        patients restored: [PatientKey: PatientCalcState], units restoredUnits: [Unit],
+        population restoredPopulation: [PopulationEvent]
+    ) {
         let previousCells = existingCells.map { cells.keys[Int($0)] }
         self = CalculatorEngine(asOf: asOf)
         units = UnitRegister(restoredUnits)

@@ -78,7 +78,7 @@ struct CellDirectory: Sendable {
     mutating func id(_ key: CellKey) -> CellId {
         if let id = ids[key] { return id }
         guard key.sex == .all, let measure = MeasureTable.shared.id(key.indicator, name: key.measure) else {
-            return append(key)   // no contribution can address it, so it needs no row
+            return append(key)  // no contribution can address it, so it needs no row
         }
         return cell(measure, row(key.period, place(CellPlace(level: key.level, unit: key.unit))))
     }
@@ -114,16 +114,19 @@ struct CellShare: Hashable, Sendable {
     init(cell: CellId) { self.cell = cell }
 
     var contribution: Contribution {
-        Contribution(numerator: Int(numerator) + (numeratorMarks > 0 ? 1 : 0),
-                     denominator: Int(denominator) + (denominatorMarks > 0 ? 1 : 0))
+        Contribution(
+            numerator: Int(numerator) + (numeratorMarks > 0 ? 1 : 0),
+            denominator: Int(denominator) + (denominatorMarks > 0 ? 1 : 0))
     }
 
     var isEmpty: Bool { numerator == 0 && denominator == 0 && numeratorMarks == 0 && denominatorMarks == 0 }
 
     /// Adds `other`'s parts, times `sign`.
     mutating func add(_ other: CellShare, sign: Int32 = 1) {
-        numerator += sign * other.numerator; denominator += sign * other.denominator
-        numeratorMarks += sign * other.numeratorMarks; denominatorMarks += sign * other.denominatorMarks
+        numerator += sign * other.numerator
+        denominator += sign * other.denominator
+        numeratorMarks += sign * other.numeratorMarks
+        denominatorMarks += sign * other.denominatorMarks
     }
 }
 
@@ -144,7 +147,10 @@ struct ContributionAccumulator: Sendable {
     mutating func add(_ cell: CellId, numerator: Int, denominator: Int = 0) {
         guard numerator != 0 || denominator != 0 else { return }
         let (n, d) = (sign * Int32(numerator), sign * Int32(denominator))
-        update(cell) { $0.numerator += n; $0.denominator += d }
+        update(cell) {
+            $0.numerator += n
+            $0.denominator += d
+        }
     }
 
     /// Marks the patient in a distinct-patient count or rate.
@@ -156,13 +162,19 @@ struct ContributionAccumulator: Sendable {
     /// Marks the patient in the denominator of a patient share, and in its numerator when `qualifies`.
     mutating func addPatient(_ cell: CellId, qualifies: Bool) {
         let s = sign
-        update(cell) { $0.denominatorMarks += s; if qualifies { $0.numeratorMarks += s } }
+        update(cell) {
+            $0.denominatorMarks += s
+            if qualifies { $0.numeratorMarks += s }
+        }
     }
 
     /// Adds contacts to a per-patient ratio: contacts over the (one) patient.
     mutating func addPerPatient(_ cell: CellId, contacts: Int) {
         let (s, n) = (sign, sign * Int32(contacts))
-        update(cell) { $0.numerator += n; $0.denominatorMarks += s }
+        update(cell) {
+            $0.numerator += n
+            $0.denominatorMarks += s
+        }
     }
 
     /// Takes a stored share away (to replace it by a recomputation).

@@ -6,7 +6,10 @@ import StayLinking
 public struct Contribution: Hashable, Sendable {
     public var numerator: Int
     public var denominator: Int
-    public init(numerator: Int, denominator: Int) { self.numerator = numerator; self.denominator = denominator }
+    public init(numerator: Int, denominator: Int) {
+        self.numerator = numerator
+        self.denominator = denominator
+    }
 }
 
 /// Where a cell sits: a level and its unit code.
@@ -25,8 +28,10 @@ struct CellPlace: Hashable, Sendable {
 /// its year's `PoliklinikkYear`; so a changelog retracts and adds only the sources it changes
 /// (`accumulateChange`), while a register or evaluation-date change recomputes them all (`accumulate`).
 public enum PatientContributions {
-    public static func compute(patient: PatientKey, state: PatientCalcState, unit: (String) -> Unit?,
-                               asOf: LocalDate) -> [CellKey: Contribution] {
+    public static func compute(
+        patient: PatientKey, state: PatientCalcState, unit: (String) -> Unit?,
+        asOf: LocalDate
+    ) -> [CellKey: Contribution] {
         var cells = CellDirectory()
         var accumulator = ContributionAccumulator()
         accumulate(patient: patient, state: state, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
@@ -36,8 +41,10 @@ public enum PatientContributions {
     /// `compute` without keys: adds every source to `accumulator`, numbering cells in `cells`. Returns the
     /// §4 years it used.
     @discardableResult
-    static func accumulate(patient: PatientKey, state: PatientCalcState, unit: (String) -> Unit?, asOf: LocalDate,
-                           cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) -> [Int: PoliklinikkYear] {
+    static func accumulate(
+        patient: PatientKey, state: PatientCalcState, unit: (String) -> Unit?, asOf: LocalDate,
+        cells: inout CellDirectory, into accumulator: inout ContributionAccumulator
+    ) -> [Int: PoliklinikkYear] {
         let identified = !patient.isAnonymous
         let years = poliklinikkYears(of: state, asOf: asOf)
         for stay in state.stays { addStay(stay, last: state.tsbEpisode(stay.lastEpisode), unit: unit, cells: &cells, into: &accumulator) }
@@ -52,9 +59,11 @@ public enum PatientContributions {
     /// and adds it as it is: episodes whose content changed, §4 contacts whose year's group or inpatient
     /// status moved, and stays (those whose last episode changed; all of them when the stays changed).
     /// Returns the §4 years after the changelog.
-    static func accumulateChange(patient: PatientKey, replaced: ReplacedSources, state: PatientCalcState,
-                                 yearsBefore: [Int: PoliklinikkYear], unit: (String) -> Unit?, asOf: LocalDate,
-                                 cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) -> [Int: PoliklinikkYear] {
+    static func accumulateChange(
+        patient: PatientKey, replaced: ReplacedSources, state: PatientCalcState,
+        yearsBefore: [Int: PoliklinikkYear], unit: (String) -> Unit?, asOf: LocalDate,
+        cells: inout CellDirectory, into accumulator: inout ContributionAccumulator
+    ) -> [Int: PoliklinikkYear] {
         let identified = !patient.isAnonymous
         let replacedEpisodes = replaced.tsbEpisodes
         let changes = replacedEpisodes.map { (key: $0.key, before: $0.episode, after: state.tsbEpisode($0.key)) }.filter { $0.before != $0.after }
@@ -108,8 +117,10 @@ public enum PatientContributions {
     // MARK: sources
 
     /// An episode's §3 parts, and its §4 parts when it is a contact.
-    static func addEpisode(_ episode: Episode, identified: Bool, years: [Int: PoliklinikkYear], unit: (String) -> Unit?,
-                           asOf: LocalDate, cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
+    static func addEpisode(
+        _ episode: Episode, identified: Bool, years: [Int: PoliklinikkYear], unit: (String) -> Unit?,
+        asOf: LocalDate, cells: inout CellDirectory, into accumulator: inout ContributionAccumulator
+    ) {
         addNokkeltall(episode: episode, identified: identified, unit: unit, asOf: asOf, cells: &cells, into: &accumulator)
         // Every contact's year is in `years` (a contact makes its year).
         if isPoliklinikkContact(episode), let year = years[episode.start.date.year] {
@@ -119,8 +130,10 @@ public enum PatientContributions {
 
     /// A closed stay's parts: §1 for a treatment stay, §3 for an institution stay. Only a stay whose last
     /// episode is a current TSB episode of the patient counts (Measures decision 6).
-    static func addStay(_ stay: Stay, last: Episode?, unit: (String) -> Unit?, cells: inout CellDirectory,
-                        into accumulator: inout ContributionAccumulator) {
+    static func addStay(
+        _ stay: Stay, last: Episode?, unit: (String) -> Unit?, cells: inout CellDirectory,
+        into accumulator: inout ContributionAccumulator
+    ) {
         guard let end = stay.end?.date, let last else { return }
         switch stay.kind {
         case .treatment: addAvbrudd(stay: stay, end: end, last: last, unit: unit, cells: &cells, into: &accumulator)
@@ -130,13 +143,17 @@ public enum PatientContributions {
 
     // MARK: §1 tsb-avbrudd
 
-    static func addAvbrudd(stay: Stay, end: LocalDate, last: Episode, unit: (String) -> Unit?, cells: inout CellDirectory,
-                           into accumulator: inout ContributionAccumulator) {
+    static func addAvbrudd(
+        stay: Stay, end: LocalDate, last: Episode, unit: (String) -> Unit?, cells: inout CellDirectory,
+        into accumulator: inout ContributionAccumulator
+    ) {
         let age = last.birthDate.age(on: end)
         var places = [cells.national]
         if let u = unit(stay.unitId) {
-            places += [cells.place(CellPlace(level: .rhf, unit: u.rhf.rawValue)), cells.place(CellPlace(level: .hf, unit: u.hfId)),
-                       cells.place(CellPlace(level: .unit, unit: u.unitId))]
+            places += [
+                cells.place(CellPlace(level: .rhf, unit: u.rhf.rawValue)), cells.place(CellPlace(level: .hf, unit: u.hfId)),
+                cells.place(CellPlace(level: .unit, unit: u.unitId)),
+            ]
         }
         let rows = Period.periods(of: end).flatMap { period in places.map { cells.row(period, $0) } }
         for measure in AvbruddMeasure.allCases where measure.ages.contains(age) {
@@ -148,8 +165,10 @@ public enum PatientContributions {
 
     // MARK: §3 tsb-nokkeltall
 
-    static func addNokkeltall(episode: Episode, identified: Bool, unit: (String) -> Unit?, asOf: LocalDate,
-                              cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
+    static func addNokkeltall(
+        episode: Episode, identified: Bool, unit: (String) -> Unit?, asOf: LocalDate,
+        cells: inout CellDirectory, into accumulator: inout ContributionAccumulator
+    ) {
         let table = MeasureTable.shared
         let places = self.places(of: episode, unit: unit, cells: &cells)
         let group = DiagnosisGroup(mainCondition: episode.mainCondition)
@@ -196,8 +215,10 @@ public enum PatientContributions {
     }
 
     /// An institution stay: region, ownership and diagnosis group from its last episode (Measures decision 6).
-    static func addNokkeltall(stay: Stay, end: LocalDate, last: Episode, unit: (String) -> Unit?, cells: inout CellDirectory,
-                              into accumulator: inout ContributionAccumulator) {
+    static func addNokkeltall(
+        stay: Stay, end: LocalDate, last: Episode, unit: (String) -> Unit?, cells: inout CellDirectory,
+        into accumulator: inout ContributionAccumulator
+    ) {
         let table = MeasureTable.shared
         let group = DiagnosisGroup(mainCondition: last.mainCondition)
         let dognopphold = table[.nokkeltall(.dognopphold)], groupDognopphold = table[.diagnose(.dognopphold, group)]
@@ -248,8 +269,9 @@ public enum PatientContributions {
             // missing; otherwise the last contact.
             let lastInpatient = inpatient.filter { $0.end?.date.year == year }.max(by: StayLinker.endsBefore)
             let condition = lastInpatient == nil ? contact.mainCondition : lastInpatient!.mainCondition
-            let context = PoliklinikkYear.Context(group: DiagnosisGroup(mainCondition: condition),
-                                                  wasInpatient: inpatient.contains { InpatientSpan($0, asOf: asOf).overlaps(year: year) })
+            let context = PoliklinikkYear.Context(
+                group: DiagnosisGroup(mainCondition: condition),
+                wasInpatient: inpatient.contains { InpatientSpan($0, asOf: asOf).overlaps(year: year) })
             years[year] = PoliklinikkYear(context: context, lastContact: contact.contactOrder, groupFromInpatient: lastInpatient != nil)
         }
         return years
@@ -258,7 +280,8 @@ public enum PatientContributions {
     /// `years` after outpatient changes (`before` → `after` per changed episode, none of them inpatient),
     /// without a scan; nil when it needs one: a year's last contact went or moved, or a year is new.
     static func poliklinikkYears(_ years: [Int: PoliklinikkYear], updatedBy changes: [(before: Episode?, after: Episode?)])
-        -> [Int: PoliklinikkYear]? {
+        -> [Int: PoliklinikkYear]?
+    {
         var years = years
         for (before, after) in changes {
             if let before, isPoliklinikkContact(before), years[before.start.date.year]?.lastContact.key == before.key { return nil }
@@ -274,8 +297,10 @@ public enum PatientContributions {
         return years
     }
 
-    static func addPoliklinikk(contact: Episode, identified: Bool, year: PoliklinikkYear.Context, unit: (String) -> Unit?,
-                               cells: inout CellDirectory, into accumulator: inout ContributionAccumulator) {
+    static func addPoliklinikk(
+        contact: Episode, identified: Bool, year: PoliklinikkYear.Context, unit: (String) -> Unit?,
+        cells: inout CellDirectory, into accumulator: inout ContributionAccumulator
+    ) {
         let table = MeasureTable.shared
         let all = table.poliklinikk[nil]!, grouped = table.poliklinikk[year.group]!
         let contactYear = contact.start.date.year

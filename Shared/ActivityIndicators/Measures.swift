@@ -163,12 +163,19 @@ public enum ContactKind: String, CaseIterable, Sendable {
     case ambulant, oppmote
 
     public init(of contact: Episode) {
-        if contact.careLevel == 2 { self = .dagbehandling }
-        else if [22, 23].contains(contact.indirectActivity) { self = .samarbeidsmote }
-        else if contact.indirectActivity == 71 { self = .telefonmoteForstelinje }
-        else if [6, 7].contains(contact.contactType) || [3, 6].contains(contact.activityPlace) { self = .teleVideo }
-        else if isAmbulant(place: contact.activityPlace) { self = .ambulant }
-        else { self = .oppmote }
+        if contact.careLevel == 2 {
+            self = .dagbehandling
+        } else if [22, 23].contains(contact.indirectActivity) {
+            self = .samarbeidsmote
+        } else if contact.indirectActivity == 71 {
+            self = .telefonmoteForstelinje
+        } else if [6, 7].contains(contact.contactType) || [3, 6].contains(contact.activityPlace) {
+            self = .teleVideo
+        } else if isAmbulant(place: contact.activityPlace) {
+            self = .ambulant
+        } else {
+            self = .oppmote
+        }
     }
 
     var measure: String { "kontakter-" + rawValue }
@@ -188,9 +195,18 @@ public enum DiagnosisGroup: String, CaseIterable, Sendable {
     case andre, mangler
 
     public init(mainCondition code: String?) {
-        guard let code, let letter = code.first else { self = .mangler; return }
-        if code.hasPrefix(Self.lar) { self = .z5030; return }
-        if code.hasPrefix("F630") { self = .f630; return }
+        guard let code, let letter = code.first else {
+            self = .mangler
+            return
+        }
+        if code.hasPrefix(Self.lar) {
+            self = .z5030
+            return
+        }
+        if code.hasPrefix("F630") {
+            self = .f630
+            return
+        }
         switch code.prefix(3) {
         case "F10": self = .f10
         case "F11": self = .f11
@@ -323,7 +339,11 @@ typealias MeasureId = Int
 
 /// The numbering of the measures, and the names behind it.
 struct MeasureTable: Sendable {
-    struct Entry: Sendable { let indicator: Indicator; let name: String; let shape: MeasureCatalogue.Shape }
+    struct Entry: Sendable {
+        let indicator: Indicator
+        let name: String
+        let shape: MeasureCatalogue.Shape
+    }
 
     /// The five §4 statistics of one category and group (or all groups).
     struct PoliklinikkIds: Sendable {
@@ -350,8 +370,9 @@ struct MeasureTable: Sendable {
         for group in [nil] + DiagnosisGroup.allCases {
             poliklinikk[group] = PoliklinikkCategory.allCases.map { c in
                 func id(_ s: PoliklinikkStatistic) -> MeasureId { ids[.poliklinikk(s, c, group)]! }
-                return PoliklinikkIds(kontakter: id(.kontakter), pasienter: id(.pasienter), pasienterPer10000: id(.pasienterPer10000),
-                                      kontakterPerPasient: id(.kontakterPerPasient), andelDognpasienter: id(.andelDognpasienter))
+                return PoliklinikkIds(
+                    kontakter: id(.kontakter), pasienter: id(.pasienter), pasienterPer10000: id(.pasienterPer10000),
+                    kontakterPerPasient: id(.kontakterPerPasient), andelDognpasienter: id(.andelDognpasienter))
             }
         }
         self.poliklinikk = poliklinikk

@@ -9,7 +9,9 @@ public struct PatientCalcState: Codable, Sendable, Hashable {
     public var stays: [Stay]
 
     public init(sequence: Int, episodes: [EpisodeKey: Episode] = [:], stays: [Stay] = []) {
-        self.sequence = sequence; self.episodes = episodes; self.stays = stays
+        self.sequence = sequence
+        self.episodes = episodes
+        self.stays = stays
     }
 
     /// The part that is not per episode, persisted as one small row per patient.

@@ -64,7 +64,10 @@ public struct PopulationTable: Sendable, Hashable {
     public private(set) var rows: [String: PopulationEvent] = [:]
     private var adults: [AdultArea: Int] = [:]
 
-    struct AdultArea: Hashable, Sendable { var year: Int; var area: String }
+    struct AdultArea: Hashable, Sendable {
+        var year: Int
+        var area: String
+    }
 
     public init(_ rows: [PopulationEvent] = []) { for r in rows { upsert(r) } }
 

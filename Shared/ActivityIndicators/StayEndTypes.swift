@@ -48,8 +48,9 @@ public struct StayEndTypeTally: Sendable {
     /// The published rows, by institution id.
     public var rows: [StayEndTypeRow] {
         institutions.sorted { $0.key < $1.key }.map {
-            StayEndTypeRow(institutionId: $0.key, closedStays: $0.value.closedStays, withoutEndType: $0.value.withoutEndType,
-                           patients: $0.value.patients)
+            StayEndTypeRow(
+                institutionId: $0.key, closedStays: $0.value.closedStays, withoutEndType: $0.value.withoutEndType,
+                patients: $0.value.patients)
         }
     }
 

@@ -50,8 +50,9 @@ public func validateActivity(_ record: JSONValue, units: (String) -> Unit?) -> A
     let sector = r.code("sector", .required, allowed: ActivityCodeList.sector)
     let patient = r.nested("patient", .required) { $0.activityPatient() } ?? nil
     let referral = r.nested("referral", .optional) { p in
-        ActivityMessage.Referral(receivedDate: p.date("receivedDate", .optional),
-                                 rightToHealthcare: p.code("rightToHealthcare", .optional, allowed: ActivityCodeList.rightToHealthcare))
+        ActivityMessage.Referral(
+            receivedDate: p.date("receivedDate", .optional),
+            rightToHealthcare: p.code("rightToHealthcare", .optional, allowed: ActivityCodeList.rightToHealthcare))
     }
     let careLevel = r.code("careLevel", .required, allowed: ActivityCodeList.careLevel)
     let admissionUrgency = r.code("admissionUrgency", .optional, allowed: ActivityCodeList.admissionUrgency)
@@ -88,7 +89,8 @@ public func validateActivity(_ record: JSONValue, units: (String) -> Unit?) -> A
     }
 
     guard r.errors.isEmpty, let messageId, let status, let revision, let institutionId, let episodeId, let unitId,
-          let sector, let patient, let birthDate = patient.birthDate, let careLevel, let start else {
+        let sector, let patient, let birthDate = patient.birthDate, let careLevel, let start
+    else {
         return .rejected(r.errors)
     }
     let message = ActivityMessage(
@@ -97,8 +99,9 @@ public func validateActivity(_ record: JSONValue, units: (String) -> Unit?) -> A
         admissionUrgency: admissionUrgency, start: start, end: end, endType: endType, contactType: contactType,
         activityPlace: activityPlace, activityType: activityType, indirectActivity: indirectActivity,
         conditions: conditions, tariffs: tariffs)
-    return .accepted(message, birthDate: birthDate, personIdValid: patient.personIdValid,
-                     warnings: patient.warning.map { [$0] } ?? [])
+    return .accepted(
+        message, birthDate: birthDate, personIdValid: patient.personIdValid,
+        warnings: patient.warning.map { [$0] } ?? [])
 }
 
 /// What the `patient` object yields once the person-id decision is taken.
@@ -131,7 +134,8 @@ extension RecordReader {
         var valid = false
         var warning: Warning?
         let idPath = path("personId"), birthPath = path("birthDate")
-        let consequence = "; the episode is accepted on \(birthPath) without a pseudonym, so it counts in episode figures but not in patient counts, linking or mortality"
+        let consequence =
+            "; the episode is accepted on \(birthPath) without a pseudonym, so it counts in episode figures but not in patient counts, linking or mortality"
         switch reading {
         case .valid(_, let fromId):
             valid = true
@@ -153,13 +157,14 @@ extension RecordReader {
                 reject(birthPath, .required, "\(birthPath) is required when \(idPath) is missing or invalid")
             }
         case .wrongType:
-            break   // already an error
+            break  // already an error
         }
         guard let sex else { return nil }
         let validId: String? = if case .valid(let id, _) = reading { id } else { nil }
         return ActivityPatientReading(
-            patient: ActivityMessage.Patient(personId: validId, sex: sex, birthDate: givenBirth,
-                                             municipality: municipality, district: district),
+            patient: ActivityMessage.Patient(
+                personId: validId, sex: sex, birthDate: givenBirth,
+                municipality: municipality, district: district),
             birthDate: birthDate, personIdValid: valid, warning: warning)
     }
 
@@ -172,8 +177,10 @@ extension RecordReader {
         let u = Array(s.utf8)
         let isUpper = { (c: UInt8) in c >= UInt8(ascii: "A") && c <= UInt8(ascii: "Z") }
         guard (3...7).contains(u.count), isUpper(u[0]), isDigit(u[1]), isDigit(u[2]),
-              u[3...].allSatisfy({ isDigit($0) || isUpper($0) }) else {
-            reject(path, .invalidFormat, "\(path) must be an ICD-10 code without a dot: a capital letter, two digits, then up to four digits or capital letters")
+            u[3...].allSatisfy({ isDigit($0) || isUpper($0) })
+        else {
+            reject(
+                path, .invalidFormat, "\(path) must be an ICD-10 code without a dot: a capital letter, two digits, then up to four digits or capital letters")
             return nil
         }
         return s

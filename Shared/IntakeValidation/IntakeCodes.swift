@@ -45,7 +45,9 @@ public struct FieldError: Hashable, Sendable, Codable, CustomStringConvertible {
     public var message: String
 
     public init(field: String, code: IntakeErrorCode, message: String) {
-        self.field = field; self.code = code; self.message = message
+        self.field = field
+        self.code = code
+        self.message = message
     }
 
     public var description: String { (field.isEmpty ? "(record)" : field) + " " + code.rawValue + ": " + message }
@@ -58,7 +60,9 @@ public struct Warning: Hashable, Sendable, Codable, CustomStringConvertible {
     public var message: String
 
     public init(field: String, code: IntakeWarningCode, message: String) {
-        self.field = field; self.code = code; self.message = message
+        self.field = field
+        self.code = code
+        self.message = message
     }
 
     public var description: String { field + " " + code.rawValue + ": " + message }

@@ -4,7 +4,9 @@ public enum JSONBody {
     /// (a trailing `\r` is tolerated); lines holding only whitespace are skipped and do not count
     /// as records. A line that does not parse is one bad record, not a bad body, so its result is a
     /// failure at its record index. Throws only for whole-body problems (`tooLarge`, `tooManyRecords`).
-    public static func ndjsonRecords(_ input: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError) -> [Result<JSONValue, JSONParseError>] {
+    public static func ndjsonRecords(_ input: some Collection<UInt8>, limits: JSONLimits = .default) throws(JSONParseError) -> [Result<
+        JSONValue, JSONParseError
+    >] {
         let body = Array(input)
         guard body.count <= limits.maxTotalBytes else { throw JSONParseError(.tooLarge, at: limits.maxTotalBytes) }
         var records: [Result<JSONValue, JSONParseError>] = []
@@ -50,10 +52,12 @@ extension JSONValue {
         case .string(let s): return JSONValue.hasElevenDigitRun(s) ? .string(JSONValue.redacted) : self
         case .array(let elements): return .array(elements.map { $0.redactingPersonIds() })
         case .object(let o):
-            return .object(JSONObject(o.members.compactMap { m in
-                m.key == "personId" || JSONValue.hasElevenDigitRun(m.key)
-                    ? nil : JSONObject.Member(key: m.key, value: m.value.redactingPersonIds())
-            }))
+            return .object(
+                JSONObject(
+                    o.members.compactMap { m in
+                        m.key == "personId" || JSONValue.hasElevenDigitRun(m.key)
+                            ? nil : JSONObject.Member(key: m.key, value: m.value.redactingPersonIds())
+                    }))
         }
     }
 

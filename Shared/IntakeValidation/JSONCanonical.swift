@@ -17,7 +17,10 @@ extension JSONValue {
     /// The canonical bytes of this object, and in the same pass those of the object without the top-level
     /// `keys` (e.g. a message's content without its envelope). Not an object: the canonical bytes twice.
     public func canonicalUTF8(alsoWithout keys: Set<String>) -> (whole: [UInt8], without: [UInt8]) {
-        guard case .object(let o) = self else { let c = canonicalUTF8; return (c, c) }
+        guard case .object(let o) = self else {
+            let c = canonicalUTF8
+            return (c, c)
+        }
         var whole: [UInt8] = [UInt8(ascii: "{")], without: [UInt8] = [UInt8(ascii: "{")]
         var member: [UInt8] = []
         for m in Self.canonicalOrder(o) {
@@ -81,7 +84,7 @@ extension JSONNumber {
     public var canonicalText: String {
         guard !digits.isEmpty else { return "0" }
         let d = String(decoding: digits, as: UTF8.self)
-        let pointPosition = digits.count + exponent   // digits before the decimal point
+        let pointPosition = digits.count + exponent  // digits before the decimal point
         var body: String
         if exponent >= 0, pointPosition <= 21 {
             body = d + String(repeating: "0", count: exponent)

@@ -12,10 +12,15 @@ public struct JSONLimits: Sendable, Hashable {
     /// Maximum number of records in one body (HTTP 413 above it).
     public var maxRecords: Int
 
-    public init(maxDepth: Int = 64, maxStringBytes: Int = 65_536, maxNumberLength: Int = 64,
-                maxTotalBytes: Int = 16 * 1024 * 1024, maxRecords: Int = 50_000) {
-        self.maxDepth = min(maxDepth, JSONLimits.depthCap); self.maxStringBytes = maxStringBytes
-        self.maxNumberLength = maxNumberLength; self.maxTotalBytes = maxTotalBytes; self.maxRecords = maxRecords
+    public init(
+        maxDepth: Int = 64, maxStringBytes: Int = 65_536, maxNumberLength: Int = 64,
+        maxTotalBytes: Int = 16 * 1024 * 1024, maxRecords: Int = 50_000
+    ) {
+        self.maxDepth = min(maxDepth, JSONLimits.depthCap)
+        self.maxStringBytes = maxStringBytes
+        self.maxNumberLength = maxNumberLength
+        self.maxTotalBytes = maxTotalBytes
+        self.maxRecords = maxRecords
     }
 
     public static let `default` = JSONLimits()
@@ -51,7 +56,10 @@ public struct JSONParseError: Error, Hashable, Sendable, CustomStringConvertible
     /// Byte offset in the parsed input (for NDJSON: within the line) where the problem was found.
     public let offset: Int
 
-    public init(_ kind: Kind, at offset: Int) { self.kind = kind; self.offset = offset }
+    public init(_ kind: Kind, at offset: Int) {
+        self.kind = kind
+        self.offset = offset
+    }
 
     public var description: String {
         let what: String
@@ -106,7 +114,10 @@ struct JSONParser {
     let limits: JSONLimits
     var position = 0
 
-    init(bytes: [UInt8], limits: JSONLimits) { self.bytes = bytes; self.limits = limits }
+    init(bytes: [UInt8], limits: JSONLimits) {
+        self.bytes = bytes
+        self.limits = limits
+    }
 
     var atEnd: Bool { position >= bytes.count }
 
@@ -133,9 +144,15 @@ struct JSONParser {
         case UInt8(ascii: "{"): return .object(try parseObject(depth: depth + 1))
         case UInt8(ascii: "["): return .array(try parseArray(depth: depth + 1))
         case UInt8(ascii: "\""): return .string(try parseString())
-        case UInt8(ascii: "t"): try expectLiteral("true"); return .bool(true)
-        case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
-        case UInt8(ascii: "n"): try expectLiteral("null"); return .null
+        case UInt8(ascii: "t"):
+            try expectLiteral("true")
+            return .bool(true)
+        case UInt8(ascii: "f"):
+            try expectLiteral("false")
+            return .bool(false)
+        case UInt8(ascii: "n"):
+            try expectLiteral("null")
+            return .null
         case UInt8(ascii: "-"), 48...57: return .number(try parseNumber())
         default: throw JSONParseError(.unexpectedCharacter, at: position)
         }
@@ -153,11 +170,14 @@ struct JSONParser {
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONObject {
         guard depth <= limits.maxDepth else { throw JSONParseError(.tooDeep, at: position) }
-        position += 1   // {
+        position += 1  // {
         var members: [JSONObject.Member] = []
         var seen = Set<String>()
         skipWhitespace()
-        if try peek() == UInt8(ascii: "}") { position += 1; return JSONObject(members) }
+        if try peek() == UInt8(ascii: "}") {
+            position += 1
+            return JSONObject(members)
+        }
         while true {
             skipWhitespace()
             let keyOffset = position
@@ -172,7 +192,9 @@ struct JSONParser {
             skipWhitespace()
             switch try peek() {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "}"): position += 1; return JSONObject(members)
+            case UInt8(ascii: "}"):
+                position += 1
+                return JSONObject(members)
             default: throw JSONParseError(.unexpectedCharacter, at: position)
             }
         }
@@ -180,17 +202,22 @@ struct JSONParser {
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> [JSONValue] {
         guard depth <= limits.maxDepth else { throw JSONParseError(.tooDeep, at: position) }
-        position += 1   // [
+        position += 1  // [
         var elements: [JSONValue] = []
         skipWhitespace()
-        if try peek() == UInt8(ascii: "]") { position += 1; return elements }
+        if try peek() == UInt8(ascii: "]") {
+            position += 1
+            return elements
+        }
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth))
             skipWhitespace()
             switch try peek() {
             case UInt8(ascii: ","): position += 1
-            case UInt8(ascii: "]"): position += 1; return elements
+            case UInt8(ascii: "]"):
+                position += 1
+                return elements
             default: throw JSONParseError(.unexpectedCharacter, at: position)
             }
         }
@@ -217,7 +244,7 @@ struct JSONParser {
     /// Parses a string starting at its opening quote, validating UTF-8 and escapes as it goes.
     mutating func parseString() throws(JSONParseError) -> String {
         let start = position
-        position += 1   // opening quote
+        position += 1  // opening quote
         var out: [UInt8] = []
         func append(_ b: UInt8) throws(JSONParseError) {
             out.append(b)
@@ -236,7 +263,8 @@ struct JSONParser {
             case 0x00..<0x20:
                 throw JSONParseError(.controlCharacter, at: position)
             case 0x20..<0x80:
-                try append(c); position += 1
+                try append(c)
+                position += 1
             default:
                 let length = try utf8SequenceLength(at: position)
                 for k in 0..<length { try append(bytes[position + k]) }
@@ -253,12 +281,20 @@ struct JSONParser {
         var secondRange: ClosedRange<UInt8> = 0x80...0xBF
         switch lead {
         case 0xC2...0xDF: length = 2
-        case 0xE0: length = 3; secondRange = 0xA0...0xBF
+        case 0xE0:
+            length = 3
+            secondRange = 0xA0...0xBF
         case 0xE1...0xEC, 0xEE...0xEF: length = 3
-        case 0xED: length = 3; secondRange = 0x80...0x9F
-        case 0xF0: length = 4; secondRange = 0x90...0xBF
+        case 0xED:
+            length = 3
+            secondRange = 0x80...0x9F
+        case 0xF0:
+            length = 4
+            secondRange = 0x90...0xBF
         case 0xF1...0xF3: length = 4
-        case 0xF4: length = 4; secondRange = 0x80...0x8F
+        case 0xF4:
+            length = 4
+            secondRange = 0x80...0x8F
         default: throw JSONParseError(.invalidUTF8, at: i)
         }
         let available = min(length, bytes.count - i)

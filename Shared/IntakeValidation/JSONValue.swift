@@ -41,7 +41,9 @@ public struct JSONNumber: Hashable, Sendable {
 
     init(text: String, decimal d: DecimalText) {
         self.text = text
-        digits = d.digits; exponent = d.exponent; negative = d.negative && !d.digits.isEmpty
+        digits = d.digits
+        exponent = d.exponent
+        negative = d.negative && !d.digits.isEmpty
         isIntegral = d.digits.isEmpty || d.exponent >= 0
         int = d.exactInt
         let parsed = Double(text)
@@ -58,7 +60,10 @@ public struct JSONObject: Hashable, Sendable {
     public struct Member: Hashable, Sendable {
         public let key: String
         public let value: JSONValue
-        public init(key: String, value: JSONValue) { self.key = key; self.value = value }
+        public init(key: String, value: JSONValue) {
+            self.key = key
+            self.value = value
+        }
     }
 
     public let members: [Member]
@@ -76,34 +81,47 @@ public struct JSONObject: Hashable, Sendable {
 /// The exact decimal value of a JSON number's text: sign, significant digits, power of ten.
 struct DecimalText {
     var negative: Bool
-    var digits: [UInt8]      // ASCII digits without leading/trailing zeros; empty means zero
-    var exponent: Int        // value = digits × 10^exponent
+    var digits: [UInt8]  // ASCII digits without leading/trailing zeros; empty means zero
+    var exponent: Int  // value = digits × 10^exponent
 
     /// Parses the RFC 8259 number grammar exactly; nil when malformed. Very long exponents saturate,
     /// so check `isInRange` before trusting `exponent`.
     init?(_ u: [UInt8]) {
         var i = 0
         negative = false
-        if i < u.count, u[i] == UInt8(ascii: "-") { negative = true; i += 1 }
+        if i < u.count, u[i] == UInt8(ascii: "-") {
+            negative = true
+            i += 1
+        }
         guard i < u.count, isDigit(u[i]) else { return nil }
         var mantissa: [UInt8] = []
         var fractionDigits = 0
         if u[i] == UInt8(ascii: "0") {
             i += 1
-            if i < u.count, isDigit(u[i]) { return nil }   // leading zero
+            if i < u.count, isDigit(u[i]) { return nil }  // leading zero
         } else {
-            while i < u.count, isDigit(u[i]) { mantissa.append(u[i]); i += 1 }
+            while i < u.count, isDigit(u[i]) {
+                mantissa.append(u[i])
+                i += 1
+            }
         }
         if i < u.count, u[i] == UInt8(ascii: ".") {
             i += 1
             guard i < u.count, isDigit(u[i]) else { return nil }
-            while i < u.count, isDigit(u[i]) { mantissa.append(u[i]); fractionDigits += 1; i += 1 }
+            while i < u.count, isDigit(u[i]) {
+                mantissa.append(u[i])
+                fractionDigits += 1
+                i += 1
+            }
         }
         var written = 0
         if i < u.count, u[i] == UInt8(ascii: "e") || u[i] == UInt8(ascii: "E") {
             i += 1
             var expNegative = false
-            if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") { expNegative = u[i] == UInt8(ascii: "-"); i += 1 }
+            if i < u.count, u[i] == UInt8(ascii: "+") || u[i] == UInt8(ascii: "-") {
+                expNegative = u[i] == UInt8(ascii: "-")
+                i += 1
+            }
             guard i < u.count, isDigit(u[i]) else { return nil }
             while i < u.count, isDigit(u[i]) {
                 // Saturate far above the bound so long exponent strings cannot overflow `Int`.
@@ -113,7 +131,11 @@ struct DecimalText {
             if expNegative { written = -written }
         }
         guard i == u.count else { return nil }
-        guard let first = mantissa.firstIndex(where: { $0 != UInt8(ascii: "0") }) else { digits = []; exponent = 0; return }
+        guard let first = mantissa.firstIndex(where: { $0 != UInt8(ascii: "0") }) else {
+            digits = []
+            exponent = 0
+            return
+        }
         let last = mantissa.lastIndex { $0 != UInt8(ascii: "0") }!
         digits = Array(mantissa[first...last])
         exponent = written - fractionDigits + (mantissa.count - 1 - last)

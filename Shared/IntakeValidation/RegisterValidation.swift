@@ -44,7 +44,7 @@ public func validateDeath(_ record: JSONValue) -> DeathValidation {
     var personId: String?, birthFromId: LocalDate?
     switch r.personId("personId") {
     case .absent: r.reject("personId", .required, "personId is required on a death record")
-    case .wrongType: break   // already an error
+    case .wrongType: break  // already an error
     case .invalid(let problem): r.reject("personId", personIdProblem: problem)
     case .valid(let id, let birth): (personId, birthFromId) = (id, birth)
     }
@@ -61,9 +61,11 @@ public func validateDeath(_ record: JSONValue) -> DeathValidation {
     guard r.errors.isEmpty, let messageId, let status, let personId, let birthFromId, let deathDate, let sex else {
         return .rejected(r.errors)
     }
-    return .accepted(DeathRecord(messageId: messageId, status: status, personId: personId, deathDate: deathDate,
-                                 sex: sex, birthDate: givenBirth, municipality: municipality),
-                     birthDate: birthFromId)
+    return .accepted(
+        DeathRecord(
+            messageId: messageId, status: status, personId: personId, deathDate: deathDate,
+            sex: sex, birthDate: givenBirth, municipality: municipality),
+        birthDate: birthFromId)
 }
 
 /// Validates one population count. The municipality must map to exactly one 2024 municipality:
@@ -78,8 +80,9 @@ public func validatePopulation(_ record: JSONValue) -> PopulationValidation {
     if let reported = r.municipality("municipality", .required) {
         municipality2024 = reported.resolution.single2024
         if municipality2024 == nil {
-            r.reject("municipality", .ambiguousMunicipality,
-                     "municipality was split between several 2024 municipalities; report the count under the 2024 numbers")
+            r.reject(
+                "municipality", .ambiguousMunicipality,
+                "municipality was split between several 2024 municipalities; report the count under the 2024 numbers")
         }
     }
     let sex = r.code("sex", .required, allowed: [1, 2])
@@ -104,7 +107,10 @@ public func validateUnit(_ record: JSONValue) -> UnitValidation {
     let detox = r.bool("detox", .required)
     let validFrom = r.date("validFrom", .required)
     guard r.errors.isEmpty, let unitId, let name, let institutionId, let institutionName, let hfId, let hfName,
-          let rhf, let ownership, let detox, let validFrom else { return .rejected(r.errors) }
-    return .accepted(Unit(unitId: unitId, name: name, institutionId: institutionId, institutionName: institutionName,
-                          hfId: hfId, hfName: hfName, rhf: rhf, ownership: ownership, detox: detox, validFrom: validFrom))
+        let rhf, let ownership, let detox, let validFrom
+    else { return .rejected(r.errors) }
+    return .accepted(
+        Unit(
+            unitId: unitId, name: name, institutionId: institutionId, institutionName: institutionName,
+            hfId: hfId, hfName: hfName, rhf: rhf, ownership: ownership, detox: detox, validFrom: validFrom))
 }

@@ -48,8 +48,10 @@ public struct InstitutionQuality: Codable, Sendable, Hashable {
 
     /// Applies one accepted message of an episode whose state was `before` (nil: the episode's first message)
     /// and returns the episode's state after it, to remember.
-    public mutating func accept(status: EpisodeStatus, revision: Int, episode: Episode, before: EpisodeQualityState?,
-                                arrival: LocalDate, at timestamp: String) -> EpisodeQualityState {
+    public mutating func accept(
+        status: EpisodeStatus, revision: Int, episode: Episode, before: EpisodeQualityState?,
+        arrival: LocalDate, at timestamp: String
+    ) -> EpisodeQualityState {
         messages += 1
         if lastMessageAt.map({ $0 < timestamp }) ?? true { lastMessageAt = timestamp }
         if before == nil {
@@ -93,16 +95,19 @@ extension QualityReportRow {
         func shown(_ n: Int) -> Int? { (1..<Self.minimumEpisodes).contains(n) ? nil : n }
         let enoughReports = q.firstReports >= Self.minimumEpisodes
         let endType: (closed: Int?, without: Int?, share: Double?, status: PublishedStatus) =
-            q.closedInpatient == 0 ? (0, 0, nil, .undefined)
-            : q.closedInpatient < Self.minimumEpisodes ? (nil, nil, nil, .suppressedPrimary)
-            : (q.closedInpatient, q.missingEndType, Double(q.missingEndType) / Double(q.closedInpatient), .ok)
-        self.init(institutionId: institutionId, institutionName: institutionName, messages: shown(q.messages),
-                  firstReports: enoughReports || q.firstReports == 0 ? q.firstReports : nil,
-                  delayDaysMedian: enoughReports ? q.delayPercentile(0.5) : nil,
-                  delayDaysP90: enoughReports ? q.delayPercentile(0.9) : nil,
-                  delayStatus: q.firstReports == 0 ? .undefined : enoughReports ? .ok : .suppressedPrimary,
-                  closedInpatientEpisodes: endType.closed, withoutEndType: endType.without, shareWithoutEndType: endType.share,
-                  endTypeStatus: endType.status, lastMessageAt: q.lastMessageAt)
+            q.closedInpatient == 0
+            ? (0, 0, nil, .undefined)
+            : q.closedInpatient < Self.minimumEpisodes
+                ? (nil, nil, nil, .suppressedPrimary)
+                : (q.closedInpatient, q.missingEndType, Double(q.missingEndType) / Double(q.closedInpatient), .ok)
+        self.init(
+            institutionId: institutionId, institutionName: institutionName, messages: shown(q.messages),
+            firstReports: enoughReports || q.firstReports == 0 ? q.firstReports : nil,
+            delayDaysMedian: enoughReports ? q.delayPercentile(0.5) : nil,
+            delayDaysP90: enoughReports ? q.delayPercentile(0.9) : nil,
+            delayStatus: q.firstReports == 0 ? .undefined : enoughReports ? .ok : .suppressedPrimary,
+            closedInpatientEpisodes: endType.closed, withoutEndType: endType.without, shareWithoutEndType: endType.share,
+            endTypeStatus: endType.status, lastMessageAt: q.lastMessageAt)
     }
 }
 

@@ -1,6 +1,6 @@
 import CRdKafka
-import Logging
 import Foundation
+import Logging
 import Synchronization
 
 public struct TopicSpec: Sendable, Hashable, Codable {
@@ -10,7 +10,10 @@ public struct TopicSpec: Sendable, Hashable, Codable {
     /// Topic-level settings (`cleanup.policy`, `retention.ms`, `min.insync.replicas`, …).
     public var configs: [String: String]
     public init(name: String, partitions: Int, replicationFactor: Int, configs: [String: String]) {
-        self.name = name; self.partitions = partitions; self.replicationFactor = replicationFactor; self.configs = configs
+        self.name = name
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+        self.configs = configs
     }
 }
 
@@ -19,7 +22,10 @@ public struct TopicShape: Sendable, Hashable {
     public var partitions: Int
     /// Replicas of its first partition.
     public var replicationFactor: Int
-    public init(partitions: Int, replicationFactor: Int) { self.partitions = partitions; self.replicationFactor = replicationFactor }
+    public init(partitions: Int, replicationFactor: Int) {
+        self.partitions = partitions
+        self.replicationFactor = replicationFactor
+    }
 }
 
 public struct PartitionLag: Sendable, Hashable, Codable {
@@ -81,7 +87,10 @@ public final class KafkaAdmin: @unchecked Sendable {
         config["statistics.interval.ms"] = "0"
         let consumer = try KafkaConsumer(config: config, name: "lag-\(group)", logger: logger)
         return groupClients.withLock { clients in
-            if let existing = clients[group] { consumer.close(); return existing }
+            if let existing = clients[group] {
+                consumer.close()
+                return existing
+            }
             clients[group] = consumer
             return consumer
         }
@@ -119,8 +128,9 @@ public final class KafkaAdmin: @unchecked Sendable {
         defer { rd_kafka_metadata_destroy(md) }
         var out: [String: TopicShape] = [:]
         for t in UnsafeBufferPointer(start: md.pointee.topics, count: Int(md.pointee.topic_cnt)) where t.err == RD_KAFKA_RESP_ERR_NO_ERROR {
-            out[String(cString: t.topic)] = TopicShape(partitions: Int(t.partition_cnt),
-                                                       replicationFactor: t.partition_cnt > 0 ? Int(t.partitions[0].replica_cnt) : 0)
+            out[String(cString: t.topic)] = TopicShape(
+                partitions: Int(t.partition_cnt),
+                replicationFactor: t.partition_cnt > 0 ? Int(t.partitions[0].replica_cnt) : 0)
         }
         return out
     }
@@ -238,8 +248,9 @@ public final class KafkaAdmin: @unchecked Sendable {
         for g in UnsafeBufferPointer(start: list.pointee.groups, count: Int(list.pointee.group_cnt)) where g.err == RD_KAFKA_RESP_ERR_NO_ERROR {
             out[String(cString: g.group)] = UnsafeBufferPointer(start: g.members, count: Int(g.member_cnt)).map { m in
                 let bytes = m.member_assignment.map { Array(UnsafeRawBufferPointer(start: $0, count: Int(m.member_assignment_size))) } ?? []
-                return GroupMember(memberId: String(cString: m.member_id), clientId: String(cString: m.client_id),
-                                   host: String(cString: m.client_host), assignment: ConsumerAssignment.partitions(bytes) ?? [])
+                return GroupMember(
+                    memberId: String(cString: m.member_id), clientId: String(cString: m.client_id),
+                    host: String(cString: m.client_host), assignment: ConsumerAssignment.partitions(bytes) ?? [])
             }
         }
         return out

@@ -1,7 +1,7 @@
 import CRdKafka
+import Foundation
 import Logging
 import Metrics
-import Foundation
 import Synchronization
 
 /// The consumer's position in a partition lies outside the broker's log (below the log start: data the
@@ -33,9 +33,12 @@ public struct RebalanceHooks: Sendable {
     public var onAssign: @Sendable ([TopicPartition]) -> [TopicPartition: Int64]
     /// Called before partitions are revoked, so the service can persist state and offsets first.
     public var onRevoke: @Sendable ([TopicPartition]) -> Void
-    public init(onAssign: @escaping @Sendable ([TopicPartition]) -> [TopicPartition: Int64],
-                onRevoke: @escaping @Sendable ([TopicPartition]) -> Void) {
-        self.onAssign = onAssign; self.onRevoke = onRevoke
+    public init(
+        onAssign: @escaping @Sendable ([TopicPartition]) -> [TopicPartition: Int64],
+        onRevoke: @escaping @Sendable ([TopicPartition]) -> Void
+    ) {
+        self.onAssign = onAssign
+        self.onRevoke = onRevoke
     }
 }
 
@@ -120,8 +123,9 @@ public final class KafkaConsumer: @unchecked Sendable {
                 let w = try queryWatermarks(handle, tp, timeout: deadline - .now)
                 start[tp] = offset == KafkaOffset.beginning ? w.low : w.high
             } catch {
-                context.logger.warning("offset lookup before assign failed; librdkafka resolves it when the leader is known",
-                                       metadata: ["client": "\(context.name)", "partition": "\(tp)", "error": "\(error)"])
+                context.logger.warning(
+                    "offset lookup before assign failed; librdkafka resolves it when the leader is known",
+                    metadata: ["client": "\(context.name)", "partition": "\(tp)", "error": "\(error)"])
             }
         }
         let list = partitionList(start)
@@ -145,7 +149,10 @@ public final class KafkaConsumer: @unchecked Sendable {
     /// Polls up to `maxMessages`, waiting at most `timeout` for the first one. Throws on an
     /// out-of-range offset (data the service has not processed is gone: never skipped silently).
     public func poll(maxMessages: Int, timeout: Duration) throws -> [ConsumedMessage] {
-        if let lost = pendingLoss { pendingLoss = nil; throw lost }
+        if let lost = pendingLoss {
+            pendingLoss = nil
+            throw lost
+        }
         var out: [ConsumedMessage] = []
         var waitMs = timeoutMilliseconds(timeout)
         // Topic name of the last message's topic handle: one String per poll, not one per message
@@ -172,7 +179,9 @@ public final class KafkaConsumer: @unchecked Sendable {
                 continue
             }
             let topic: String
-            if let last = lastTopic, last.rkt == m.rkt { topic = last.name } else {
+            if let last = lastTopic, last.rkt == m.rkt {
+                topic = last.name
+            } else {
                 topic = String(cString: rd_kafka_topic_name(m.rkt))
                 if let rkt = m.rkt { lastTopic = (rkt, topic) }
             }
@@ -200,9 +209,10 @@ public final class KafkaConsumer: @unchecked Sendable {
         }
         var tstype = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE
         let ts = rd_kafka_message_timestamp(msg, &tstype)
-        return ConsumedMessage(topic: topic, partition: m.partition, offset: m.offset,
-                               key: key, value: value, headers: headers,
-                               timestampMs: tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
+        return ConsumedMessage(
+            topic: topic, partition: m.partition, offset: m.offset,
+            key: key, value: value, headers: headers,
+            timestampMs: tstype == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? nil : ts)
     }
 
     /// Commits `offsets` (the next offset to read per partition) to the group, synchronously.
@@ -254,7 +264,8 @@ extension KafkaConsumer {
         for (tp, position) in positions() {
             var low: Int64 = 0, high: Int64 = 0
             guard rd_kafka_get_watermark_offsets(handle, tp.topic, tp.partition, &low, &high) == RD_KAFKA_RESP_ERR_NO_ERROR,
-                  high >= 0 else { continue }
+                high >= 0
+            else { continue }
             out[tp] = max(0, high - max(position, low))
         }
         return out

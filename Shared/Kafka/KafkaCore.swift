@@ -1,14 +1,17 @@
 import CRdKafka
+import Foundation
 import Logging
 import Metrics
-import Foundation
 import Synchronization
 
 /// An error reported by librdkafka, with its code and name.
 public struct KafkaError: Error, CustomStringConvertible, Sendable {
     public let code: Int32
     public let message: String
-    public init(code: Int32, message: String) { self.code = code; self.message = message }
+    public init(code: Int32, message: String) {
+        self.code = code
+        self.message = message
+    }
     init(_ err: rd_kafka_resp_err_t, _ context: String) {
         code = err.rawValue
         message = "\(context): \(String(cString: rd_kafka_err2str(err)))"
@@ -22,7 +25,10 @@ public struct KafkaError: Error, CustomStringConvertible, Sendable {
 public struct TopicPartition: Hashable, Comparable, Sendable, CustomStringConvertible {
     public var topic: String
     public var partition: Int32
-    public init(_ topic: String, _ partition: Int32) { self.topic = topic; self.partition = partition }
+    public init(_ topic: String, _ partition: Int32) {
+        self.topic = topic
+        self.partition = partition
+    }
     public static func < (a: TopicPartition, b: TopicPartition) -> Bool { (a.topic, a.partition) < (b.topic, b.partition) }
     public var description: String { "\(topic)[\(partition)]" }
 }
@@ -182,16 +188,23 @@ class ClientContext: @unchecked Sendable {
         if code == RD_KAFKA_RESP_ERR__FATAL.rawValue { fatal.increment() }
         // Transport errors while a broker restarts are expected and retried by librdkafka.
         let transient = code == RD_KAFKA_RESP_ERR__TRANSPORT.rawValue || code == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN.rawValue
-        logger.log(level: transient ? .warning : .error, "kafka error", metadata: [
-            "client": "\(name)", "code": "\(code)", "error": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code))))", "reason": "\(reason)"])
+        logger.log(
+            level: transient ? .warning : .error, "kafka error",
+            metadata: [
+                "client": "\(name)", "code": "\(code)", "error": "\(String(cString: rd_kafka_err2name(rd_kafka_resp_err_t(code))))", "reason": "\(reason)",
+            ])
     }
 
     /// librdkafka statistics fields exported as gauges (current values) and as counters (librdkafka's running
     /// totals, exported as increments); the full JSON is too large to export as labels.
-    static let statisticsGauges = ["msg_cnt": "kafka_client_queued_messages", "msg_size": "kafka_client_queued_bytes",
-                                   "replyq": "kafka_client_reply_queue_events"]
-    static let statisticsCounters = ["txmsgs": "kafka_client_sent_messages_total", "rxmsgs": "kafka_client_received_messages_total",
-                                     "tx": "kafka_client_sent_requests_total", "rx": "kafka_client_received_responses_total"]
+    static let statisticsGauges = [
+        "msg_cnt": "kafka_client_queued_messages", "msg_size": "kafka_client_queued_bytes",
+        "replyq": "kafka_client_reply_queue_events",
+    ]
+    static let statisticsCounters = [
+        "txmsgs": "kafka_client_sent_messages_total", "rxmsgs": "kafka_client_received_messages_total",
+        "tx": "kafka_client_sent_requests_total", "rx": "kafka_client_received_responses_total",
+    ]
     /// The last running totals seen (statistics arrive on one librdkafka thread per handle).
     private let statisticsTotals = Mutex<[String: Int64]>([:])
 

@@ -1,8 +1,8 @@
-import CRdKafka
 import CKafkaShim
+import CRdKafka
+import Foundation
 import Logging
 import Metrics
-import Foundation
 import Synchronization
 
 public struct OutgoingMessage: Sendable {
@@ -13,7 +13,11 @@ public struct OutgoingMessage: Sendable {
     /// nil: partition by key (librdkafka's default murmur2-compatible partitioner for Java parity).
     public var partition: Int32?
     public init(topic: String, key: String?, value: [UInt8]?, headers: [(String, [UInt8])] = [], partition: Int32? = nil) {
-        self.topic = topic; self.key = key.map { Array($0.utf8) }; self.value = value; self.headers = headers; self.partition = partition
+        self.topic = topic
+        self.key = key.map { Array($0.utf8) }
+        self.value = value
+        self.headers = headers
+        self.partition = partition
     }
 }
 
@@ -43,8 +47,14 @@ final class DeliveryTracker: @unchecked Sendable {
 final class DeliveryBox: @unchecked Sendable {
     let continuation: CheckedContinuation<DeliveryReport, Error>?
     let batch: BatchDelivery?
-    init(_ c: CheckedContinuation<DeliveryReport, Error>?) { continuation = c; batch = nil }
-    init(batch: BatchDelivery) { continuation = nil; self.batch = batch }
+    init(_ c: CheckedContinuation<DeliveryReport, Error>?) {
+        continuation = c
+        batch = nil
+    }
+    init(batch: BatchDelivery) {
+        continuation = nil
+        self.batch = batch
+    }
 }
 
 /// A batch of messages awaited together: resumes once every message is acknowledged or failed, with the
@@ -52,7 +62,10 @@ final class DeliveryBox: @unchecked Sendable {
 final class BatchDelivery: @unchecked Sendable {
     private let state: Mutex<(remaining: Int, failure: KafkaError?)>
     private let continuation: CheckedContinuation<Void, Error>
-    init(count: Int, _ c: CheckedContinuation<Void, Error>) { state = Mutex((count, nil)); continuation = c }
+    init(count: Int, _ c: CheckedContinuation<Void, Error>) {
+        state = Mutex((count, nil))
+        continuation = c
+    }
 
     func complete(_ failure: KafkaError?, count: Int = 1) {
         let done: (Bool, KafkaError?) = state.withLock { s in
@@ -162,15 +175,16 @@ public final class KafkaProducer: @unchecked Sendable {
         while true {
             let err: rd_kafka_resp_err_t = (message.key ?? []).withUnsafeBytes { k in
                 (message.value ?? []).withUnsafeBytes { v in
-                    npr_produce(handle, message.topic, message.partition ?? RD_KAFKA_PARTITION_UA,
-                                message.key == nil ? nil : k.baseAddress, k.count,
-                                message.value == nil ? nil : v.baseAddress, v.count, headers, opaque)
+                    npr_produce(
+                        handle, message.topic, message.partition ?? RD_KAFKA_PARTITION_UA,
+                        message.key == nil ? nil : k.baseAddress, k.count,
+                        message.value == nil ? nil : v.baseAddress, v.count, headers, opaque)
                 }
             }
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
             if err == RD_KAFKA_RESP_ERR__QUEUE_FULL, attempt < 10_000 {
                 attempt += 1
-                rd_kafka_poll(handle, 10)   // serve delivery reports to make room
+                rd_kafka_poll(handle, 10)  // serve delivery reports to make room
                 continue
             }
             context.tracker.state.withLock { $0.outstanding -= 1 }
@@ -187,7 +201,10 @@ public final class KafkaProducer: @unchecked Sendable {
             if ContinuousClock.now > deadline { throw KafkaError(code: RD_KAFKA_RESP_ERR__TIMED_OUT.rawValue, message: "flush timed out") }
             rd_kafka_flush(handle, 100)
         }
-        if let failure = context.tracker.state.withLock({ s -> KafkaError? in defer { s.firstFailure = nil }; return s.firstFailure }) {
+        if let failure = context.tracker.state.withLock({ s -> KafkaError? in
+            defer { s.firstFailure = nil }
+            return s.firstFailure
+        }) {
             throw failure
         }
     }

@@ -59,13 +59,15 @@ struct Tally: Hashable, Sendable {
     var isZero: Bool { self == Tally() }
 
     static func + (a: Tally, b: Tally) -> Tally {
-        Tally(d1: a.d1 + b.d1, n1: a.n1 + b.n1, d2: a.d2 + b.d2,
-              cohortAgedInBand: a.cohortAgedInBand + b.cohortAgedInBand, population: a.population + b.population)
+        Tally(
+            d1: a.d1 + b.d1, n1: a.n1 + b.n1, d2: a.d2 + b.d2,
+            cohortAgedInBand: a.cohortAgedInBand + b.cohortAgedInBand, population: a.population + b.population)
     }
 
     static func - (a: Tally, b: Tally) -> Tally {
-        Tally(d1: a.d1 - b.d1, n1: a.n1 - b.n1, d2: a.d2 - b.d2,
-              cohortAgedInBand: a.cohortAgedInBand - b.cohortAgedInBand, population: a.population - b.population)
+        Tally(
+            d1: a.d1 - b.d1, n1: a.n1 - b.n1, d2: a.d2 - b.d2,
+            cohortAgedInBand: a.cohortAgedInBand - b.cohortAgedInBand, population: a.population - b.population)
     }
 }
 
@@ -124,8 +126,10 @@ extension Contribution {
     /// on Y-01-01: `D2` by the death record's municipality and sex (no municipality: no `D2` at all).
     static func of(_ person: PersonMortalityState) -> [Contribution] {
         let latestPerStartYear = person.latestQualifyingEpisodePerStartYear.map { latest in
-            (year: latest.year, birthDate: latest.episode.birthDate,
-             region: MunicipalityRegister.region(of: latest.episode.municipality), sex: sex(ofCode: latest.episode.sex))
+            (
+                year: latest.year, birthDate: latest.episode.birthDate,
+                region: MunicipalityRegister.region(of: latest.episode.municipality), sex: sex(ofCode: latest.episode.sex)
+            )
         }
         let death = person.death
         var years: [Int] = []
@@ -142,13 +146,18 @@ extension Contribution {
             let window = CohortRules.cohortWindow(of: year)
             if aliveOnFirstDay, let latest = latestPerStartYear.first(where: { window.contains($0.year) }) {
                 let inBand = CohortRules.ages.contains(latest.birthDate.age(on: firstDay))
-                out.append(Contribution(year: year, tally: Tally(d1: diesInYear ? 1 : 0, n1: 1, cohortAgedInBand: inBand ? 1 : 0),
-                                        region: latest.region, sex: latest.sex))
+                out.append(
+                    Contribution(
+                        year: year, tally: Tally(d1: diesInYear ? 1 : 0, n1: 1, cohortAgedInBand: inBand ? 1 : 0),
+                        region: latest.region, sex: latest.sex))
             } else if diesInYear, let death, let municipality = death.municipality,
-                      MunicipalityRegister.resolve(municipality).isKnown,
-                      CohortRules.ages.contains(death.birthDate.age(on: firstDay)) {
-                out.append(Contribution(year: year, tally: Tally(d2: 1), region: MunicipalityRegister.region(of: municipality),
-                                        sex: sex(ofCode: death.sex)))
+                MunicipalityRegister.resolve(municipality).isKnown,
+                CohortRules.ages.contains(death.birthDate.age(on: firstDay))
+            {
+                out.append(
+                    Contribution(
+                        year: year, tally: Tally(d2: 1), region: MunicipalityRegister.region(of: municipality),
+                        sex: sex(ofCode: death.sex)))
             }
         }
         return out
@@ -158,7 +167,10 @@ extension Contribution {
     /// (2024) municipality and its sex.
     static func of(_ count: PopulationEvent?) -> [Contribution] {
         guard let count, CohortRules.ages.contains(count.age) else { return [] }
-        return [Contribution(year: count.year, tally: Tally(population: count.count),
-                             region: MunicipalityRegister.region(of: count.municipality), sex: sex(ofCode: count.sex))]
+        return [
+            Contribution(
+                year: count.year, tally: Tally(population: count.count),
+                region: MunicipalityRegister.region(of: count.municipality), sex: sex(ofCode: count.sex))
+        ]
     }
 }

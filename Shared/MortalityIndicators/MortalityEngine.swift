@@ -87,10 +87,14 @@ public struct MortalityEngine: Sendable {
         let byTally = tallyCauses.takeAll()
         func causes(_ year: Int, _ unit: MortalityUnit, _ sex: Sex) -> Provenance { byTally[TallyKey(year: year, unit: unit, sex: sex)] ?? Provenance() }
         for year in newStatisticsYears {
-            for unit in MortalityUnit.all { for measure in MortalityMeasure.all { keys[measure.key(year: year, unit: unit)] = causes(year, unit, measure.sex) } }
+            for unit in MortalityUnit.all {
+                for measure in MortalityMeasure.all { keys[measure.key(year: year, unit: unit)] = causes(year, unit, measure.sex) }
+            }
         }
         for tally in changedTallies where statisticsYears.contains(tally.year) {
-            for measure in MortalityMeasure.reading(tally.sex) { keys[measure.key(year: tally.year, unit: tally.unit)] = causes(tally.year, tally.unit, tally.sex) }
+            for measure in MortalityMeasure.reading(tally.sex) {
+                keys[measure.key(year: tally.year, unit: tally.unit)] = causes(tally.year, tally.unit, tally.sex)
+            }
         }
         newStatisticsYears = []
         changedTallies = []
@@ -100,7 +104,8 @@ public struct MortalityEngine: Sendable {
 
     public func cell(_ key: CellKey) -> Cell? {
         guard key.indicator == .overdodelighet, case .year(let year) = key.period, statisticsYears.contains(year),
-              let measure = MortalityMeasure.named(key.measure), measure.sex == key.sex else { return nil }
+            let measure = MortalityMeasure.named(key.measure), measure.sex == key.sex
+        else { return nil }
         let unit = MortalityUnit(level: key.level, code: key.unit)
         guard MortalityUnit.known.contains(unit) else { return nil }
         return cell(measure, year: year, unit: unit)
@@ -148,8 +153,10 @@ public struct MortalityEngine: Sendable {
     /// engine or on top of the current one; like `restore(persons:population:)`, nothing restored is
     /// reported dirty but the cells it touches are reported changed. Each person's contributions are
     /// recomputed once, however many of their rows are given.
-    public mutating func restore(slots: [(person: String, episode: EpisodeKey, slot: EpisodeSlot)],
-                                 heads: [(person: String, head: PersonMortalityHead)], population: [PopulationEvent]) {
+    public mutating func restore(
+        slots: [(person: String, episode: EpisodeKey, slot: EpisodeSlot)],
+        heads: [(person: String, head: PersonMortalityHead)], population: [PopulationEvent]
+    ) {
         var rows: [String: (slots: [(EpisodeKey, EpisodeSlot)], head: PersonMortalityHead?)] = [:]
         for row in slots { rows[row.person, default: ([], nil)].slots.append((row.episode, row.slot)) }
         for row in heads { rows[row.person, default: ([], nil)].head = row.head }
@@ -190,21 +197,27 @@ public struct MortalityEngine: Sendable {
     /// whether it may change the person's contributions (when not, they are not recomputed). Returns
     /// whether the state changed; callers record what is dirty.
     @discardableResult
-    private mutating func update(_ pseudonym: String,
-                                 readsCohortData: (PersonMortalityState) -> Bool = { _ in true },
-                                 _ change: (inout PersonMortalityState) -> Bool) -> Bool {
+    private mutating func update(
+        _ pseudonym: String,
+        readsCohortData: (PersonMortalityState) -> Bool = { _ in true },
+        _ change: (inout PersonMortalityState) -> Bool
+    ) -> Bool {
         // Changed in place in the dictionary: a copy would make the first write copy the whole history.
-        let (changed, contributions, isEmpty) = Self.update(&persons[pseudonym, default: PersonMortalityState()],
-                                                            readsCohortData: readsCohortData, change)
+        let (changed, contributions, isEmpty) = Self.update(
+            &persons[pseudonym, default: PersonMortalityState()],
+            readsCohortData: readsCohortData, change)
         if isEmpty { persons[pseudonym] = nil }
         guard changed else { return false }
         apply(contributions)
         return true
     }
 
-    private static func update(_ state: inout PersonMortalityState, readsCohortData: (PersonMortalityState) -> Bool,
-                               _ change: (inout PersonMortalityState) -> Bool)
-        -> (changed: Bool, contributions: Contributions, isEmpty: Bool) {
+    private static func update(
+        _ state: inout PersonMortalityState, readsCohortData: (PersonMortalityState) -> Bool,
+        _ change: (inout PersonMortalityState) -> Bool
+    )
+        -> (changed: Bool, contributions: Contributions, isEmpty: Bool)
+    {
         guard readsCohortData(state) else { return (change(&state), Contributions(), state.isEmpty) }
         let before = Contribution.of(state)
         guard change(&state) else { return (false, Contributions(), state.isEmpty) }

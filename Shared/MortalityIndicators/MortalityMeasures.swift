@@ -35,8 +35,9 @@ struct MortalityMeasure: Sendable {
     /// The cell's parts: numerator `D1` and denominator `N1` for every measure (the sex-specific ones:
     /// that sex's), all four mortality parts, and `N1` as the size secondary suppression compares.
     func cell(year: Int, unit: MortalityUnit, tally: Tally, asOf: LocalDate) -> Cell {
-        Cell(key: key(year: year, unit: unit), formula: formula, numerator: tally.d1, denominator: tally.n1, scale: scale,
-             patients: tally.n1, size: tally.n1, parent: unit.parent, unitName: unit.name,
-             d1: tally.d1, n1: tally.n1, d2: tally.d2, n2: tally.n2, asOf: asOf)
+        Cell(
+            key: key(year: year, unit: unit), formula: formula, numerator: tally.d1, denominator: tally.n1, scale: scale,
+            patients: tally.n1, size: tally.n1, parent: unit.parent, unitName: unit.name,
+            d1: tally.d1, n1: tally.n1, d2: tally.d2, n2: tally.n2, asOf: asOf)
     }
 }

@@ -13,7 +13,8 @@ public struct PersonMortalityState: Codable, Sendable, Hashable {
     public var death: DeathEvent?
 
     public init(episodes: [EpisodeKey: EpisodeSlot] = [:], death: DeathEvent? = nil) {
-        self.episodes = episodes; self.death = death
+        self.episodes = episodes
+        self.death = death
     }
 
     /// Nothing left to keep: the service may delete the person's stored state.
@@ -56,7 +57,8 @@ public struct PersonMortalityState: Codable, Sendable, Hashable {
                 continue
             }
             if latest[i].start < start
-                || (latest[i].start == start && episodes.values[latest[i].slot].episode!.key < episodes.values[slot].episode!.key) {
+                || (latest[i].start == start && episodes.values[latest[i].slot].episode!.key < episodes.values[slot].episode!.key)
+            {
                 latest[i] = (start.date.year, start, slot)
             }
         }
@@ -78,8 +80,8 @@ enum CohortRules {
     /// rejects those) is not a Norwegian municipality.
     static func qualifies(_ episode: Episode) -> Bool {
         guard episode.isTSB, episode.pseudonym != nil,
-              let right = episode.rightToHealthcare, grantedRights.contains(right),
-              let municipality = episode.municipality, MunicipalityRegister.resolve(municipality).isKnown
+            let right = episode.rightToHealthcare, grantedRights.contains(right),
+            let municipality = episode.municipality, MunicipalityRegister.resolve(municipality).isKnown
         else { return false }
         return ages.contains(episode.birthDate.age(on: episode.start.date))
     }
@@ -95,13 +97,16 @@ enum CohortRules {
     /// a non-qualifying version hides the episode at its revision, exactly like an annulment.
     static func reduced(_ event: ActivityEvent) -> ActivityEvent {
         guard event.kind == .version, let e = event.episode, qualifies(e) else {
-            return ActivityEvent(kind: event.kind == .foreign ? .foreign : .annulment, patientKey: event.patientKey,
-                                 episodeKey: event.episodeKey, revision: event.revision, episode: nil)
+            return ActivityEvent(
+                kind: event.kind == .foreign ? .foreign : .annulment, patientKey: event.patientKey,
+                episodeKey: event.episodeKey, revision: event.revision, episode: nil)
         }
-        let kept = Episode(institutionId: e.institutionId, episodeId: e.episodeId, unitId: e.unitId, sector: e.sector,
-                           pseudonym: e.pseudonym, sex: e.sex, birthDate: e.birthDate, municipality: e.municipality,
-                           rightToHealthcare: e.rightToHealthcare, careLevel: e.careLevel, start: e.start, end: nil)
-        return ActivityEvent(kind: .version, patientKey: event.patientKey, episodeKey: event.episodeKey,
-                             revision: event.revision, episode: kept)
+        let kept = Episode(
+            institutionId: e.institutionId, episodeId: e.episodeId, unitId: e.unitId, sector: e.sector,
+            pseudonym: e.pseudonym, sex: e.sex, birthDate: e.birthDate, municipality: e.municipality,
+            rightToHealthcare: e.rightToHealthcare, careLevel: e.careLevel, start: e.start, end: nil)
+        return ActivityEvent(
+            kind: .version, patientKey: event.patientKey, episodeKey: event.episodeKey,
+            revision: event.revision, episode: kept)
     }
 }

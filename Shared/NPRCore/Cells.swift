@@ -26,7 +26,12 @@ public struct CellKey: Hashable, Comparable, Codable, Sendable, CustomStringConv
     public var unit: String
     public var sex: Sex
     public init(indicator: Indicator, measure: String, period: Period, level: Level, unit: String, sex: Sex = .all) {
-        self.indicator = indicator; self.measure = measure; self.period = period; self.level = level; self.unit = unit; self.sex = sex
+        self.indicator = indicator
+        self.measure = measure
+        self.period = period
+        self.level = level
+        self.unit = unit
+        self.sex = sex
     }
     /// `indicator|measure|period|level|unit|sex`: the Kafka key of cells and published values.
     public var string: String { "\(indicator.rawValue)|\(measure)|\(period)|\(level.rawValue)|\(unit)|\(sex.rawValue)" }
@@ -34,7 +39,8 @@ public struct CellKey: Hashable, Comparable, Codable, Sendable, CustomStringConv
     public init?(string: String) {
         let p = string.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
         guard p.count == 6, let i = Indicator(rawValue: p[0]), let per = Period(p[2]), let l = Level(rawValue: p[3]),
-              let s = Sex(rawValue: p[5]) else { return nil }
+            let s = Sex(rawValue: p[5])
+        else { return nil }
         self.init(indicator: i, measure: p[1], period: per, level: l, unit: p[4], sex: s)
     }
     public static func < (a: CellKey, b: CellKey) -> Bool { a.string < b.string }
@@ -73,12 +79,25 @@ public struct Cell: Codable, Sendable, Hashable {
     /// The evaluation date the cell was computed for.
     public var asOf: LocalDate
 
-    public init(key: CellKey, formula: ValueFormula, numerator: Int, denominator: Int?, scale: Double? = nil,
-                patients: Int, size: Int, parent: String?, unitName: String?, d1: Int? = nil, n1: Int? = nil,
-                d2: Int? = nil, n2: Int? = nil, asOf: LocalDate) {
-        self.key = key; self.formula = formula; self.numerator = numerator; self.denominator = denominator; self.scale = scale
-        self.patients = patients; self.size = size; self.parent = parent; self.unitName = unitName
-        self.d1 = d1; self.n1 = n1; self.d2 = d2; self.n2 = n2; self.asOf = asOf
+    public init(
+        key: CellKey, formula: ValueFormula, numerator: Int, denominator: Int?, scale: Double? = nil,
+        patients: Int, size: Int, parent: String?, unitName: String?, d1: Int? = nil, n1: Int? = nil,
+        d2: Int? = nil, n2: Int? = nil, asOf: LocalDate
+    ) {
+        self.key = key
+        self.formula = formula
+        self.numerator = numerator
+        self.denominator = denominator
+        self.scale = scale
+        self.patients = patients
+        self.size = size
+        self.parent = parent
+        self.unitName = unitName
+        self.d1 = d1
+        self.n1 = n1
+        self.d2 = d2
+        self.n2 = n2
+        self.asOf = asOf
     }
 }
 
@@ -87,7 +106,10 @@ public struct Cell: Codable, Sendable, Hashable {
 public struct CellUpdate: Codable, Sendable, Hashable {
     public var key: CellKey
     public var cell: Cell?
-    public init(key: CellKey, cell: Cell?) { self.key = key; self.cell = cell }
+    public init(key: CellKey, cell: Cell?) {
+        self.key = key
+        self.cell = cell
+    }
 }
 
 public enum PublishedStatus: String, Codable, Sendable, Hashable {
@@ -116,13 +138,27 @@ public struct PublishedValue: Codable, Sendable, Hashable {
     public var asOf: LocalDate
     public var updatedAt: String
 
-    public init(indicator: String, measure: String, period: String, level: String, unit: String, unitName: String?, sex: String,
-                numerator: Int?, denominator: Int?, value: Double?, ciLower: Double?, ciUpper: Double?,
-                status: PublishedStatus, revision: Int, asOf: LocalDate, updatedAt: String) {
-        self.indicator = indicator; self.measure = measure; self.period = period; self.level = level; self.unit = unit
-        self.unitName = unitName; self.sex = sex; self.numerator = numerator; self.denominator = denominator
-        self.value = value; self.ciLower = ciLower; self.ciUpper = ciUpper; self.status = status
-        self.revision = revision; self.asOf = asOf; self.updatedAt = updatedAt
+    public init(
+        indicator: String, measure: String, period: String, level: String, unit: String, unitName: String?, sex: String,
+        numerator: Int?, denominator: Int?, value: Double?, ciLower: Double?, ciUpper: Double?,
+        status: PublishedStatus, revision: Int, asOf: LocalDate, updatedAt: String
+    ) {
+        self.indicator = indicator
+        self.measure = measure
+        self.period = period
+        self.level = level
+        self.unit = unit
+        self.unitName = unitName
+        self.sex = sex
+        self.numerator = numerator
+        self.denominator = denominator
+        self.value = value
+        self.ciLower = ciLower
+        self.ciUpper = ciUpper
+        self.status = status
+        self.revision = revision
+        self.asOf = asOf
+        self.updatedAt = updatedAt
     }
 
     public var key: String { "\(indicator)|\(measure)|\(period)|\(level)|\(unit)|\(sex)" }
@@ -134,12 +170,21 @@ public struct PublishedValue: Codable, Sendable, Hashable {
     // Nullable fields are always present (explicit null), as in the spec's example.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(indicator, forKey: .indicator); try c.encode(measure, forKey: .measure)
-        try c.encode(period, forKey: .period); try c.encode(level, forKey: .level); try c.encode(unit, forKey: .unit)
-        try c.encode(unitName, forKey: .unitName); try c.encode(sex, forKey: .sex)
-        try c.encode(numerator, forKey: .numerator); try c.encode(denominator, forKey: .denominator)
-        try c.encode(value, forKey: .value); try c.encode(ciLower, forKey: .ciLower); try c.encode(ciUpper, forKey: .ciUpper)
-        try c.encode(status, forKey: .status); try c.encode(revision, forKey: .revision)
-        try c.encode(asOf, forKey: .asOf); try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(indicator, forKey: .indicator)
+        try c.encode(measure, forKey: .measure)
+        try c.encode(period, forKey: .period)
+        try c.encode(level, forKey: .level)
+        try c.encode(unit, forKey: .unit)
+        try c.encode(unitName, forKey: .unitName)
+        try c.encode(sex, forKey: .sex)
+        try c.encode(numerator, forKey: .numerator)
+        try c.encode(denominator, forKey: .denominator)
+        try c.encode(value, forKey: .value)
+        try c.encode(ciLower, forKey: .ciLower)
+        try c.encode(ciUpper, forKey: .ciUpper)
+        try c.encode(status, forKey: .status)
+        try c.encode(revision, forKey: .revision)
+        try c.encode(asOf, forKey: .asOf)
+        try c.encode(updatedAt, forKey: .updatedAt)
     }
 }

@@ -59,9 +59,10 @@ extension KeyedDecodingContainer {
 
     /// The error text is the standard library's for a string enum.
     private static func rawValue<T: RawRepresentable>(_ text: String, as type: T.Type, codingPath: @autoclosure () -> [CodingKey]) throws -> T
-        where T.RawValue == String {
+    where T.RawValue == String {
         guard let value = T(rawValue: text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: codingPath(), debugDescription: "Cannot initialize \(T.self) from invalid String value \(text)"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: codingPath(), debugDescription: "Cannot initialize \(T.self) from invalid String value \(text)"))
         }
         return value
     }

@@ -13,13 +13,16 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     /// Validating initialiser: nil for impossible dates (month 13, 29 February in a non-leap year, …).
     public init?(year: Int, month: Int, day: Int) {
         guard (1...9999).contains(year), (1...12).contains(month),
-              (1...LocalDate.daysIn(month: month, year: year)).contains(day) else { return nil }
+            (1...LocalDate.daysIn(month: month, year: year)).contains(day)
+        else { return nil }
         self.init(valid: year, month, day)
     }
 
     /// A date already known to exist (day arithmetic may leave 1...9999).
     private init(valid year: Int, _ month: Int, _ day: Int) {
-        storedYear = Int32(year); storedMonth = UInt8(month); storedDay = UInt8(day)
+        storedYear = Int32(year)
+        storedMonth = UInt8(month)
+        storedDay = UInt8(day)
     }
 
     /// Parses exactly `YYYY-MM-DD`.
@@ -28,8 +31,8 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
     init?<Bytes: RandomAccessCollection<UInt8>>(utf8 u: Bytes) where Bytes.Index == Int {
         let i = u.startIndex
         guard u.count == 10, u[i + 4] == UInt8(ascii: "-"), u[i + 7] == UInt8(ascii: "-"),
-              let y = LocalDate.digits(u[i..<(i + 4)]), let m = LocalDate.digits(u[(i + 5)..<(i + 7)]),
-              let d = LocalDate.digits(u[(i + 8)..<(i + 10)])
+            let y = LocalDate.digits(u[i..<(i + 4)]), let m = LocalDate.digits(u[(i + 5)..<(i + 7)]),
+            let d = LocalDate.digits(u[(i + 8)..<(i + 10)])
         else { return nil }
         self.init(year: y, month: m, day: d)
     }
@@ -46,7 +49,10 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
 
     static func digits<Bytes: Collection<UInt8>>(_ s: Bytes) -> Int? {
         var v = 0
-        for c in s { guard c >= 48, c <= 57 else { return nil }; v = v * 10 + Int(c - 48) }
+        for c in s {
+            guard c >= 48, c <= 57 else { return nil }
+            v = v * 10 + Int(c - 48)
+        }
         return v
     }
 
@@ -85,7 +91,10 @@ public struct LocalDate: Hashable, Comparable, Sendable, Codable, CustomStringCo
             let y = String(year), m = String(month), d = String(day)
             return String(repeating: "0", count: max(0, 4 - y.count)) + y + "-" + (m.count < 2 ? "0" : "") + m + "-" + (d.count < 2 ? "0" : "") + d
         }
-        return String(unsafeUninitializedCapacity: 10) { write(to: $0); return 10 }
+        return String(unsafeUninitializedCapacity: 10) {
+            write(to: $0)
+            return 10
+        }
     }
 
     /// Writes `YYYY-MM-DD` into the first ten bytes; the year must be 0...9999.
@@ -134,7 +143,9 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
 
     public init?(date: LocalDate, hour: Int, minute: Int) {
         guard (0...23).contains(hour), (0...59).contains(minute) else { return nil }
-        self.date = date; storedHour = UInt8(hour); storedMinute = UInt8(minute)
+        self.date = date
+        storedHour = UInt8(hour)
+        storedMinute = UInt8(minute)
     }
 
     public init?(_ text: String) { self.init(utf8: Array(text.utf8)) }
@@ -142,8 +153,9 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
     init?<Bytes: RandomAccessCollection<UInt8>>(utf8 u: Bytes) where Bytes.Index == Int {
         let i = u.startIndex
         guard u.count == 16, u[i + 10] == UInt8(ascii: "T"), u[i + 13] == UInt8(ascii: ":"),
-              let d = LocalDate(utf8: u[i..<(i + 10)]),
-              let h = LocalDate.digits(u[(i + 11)..<(i + 13)]), let m = LocalDate.digits(u[(i + 14)..<(i + 16)]) else { return nil }
+            let d = LocalDate(utf8: u[i..<(i + 10)]),
+            let h = LocalDate.digits(u[(i + 11)..<(i + 13)]), let m = LocalDate.digits(u[(i + 14)..<(i + 16)])
+        else { return nil }
         self.init(date: d, hour: h, minute: m)
     }
 
@@ -155,7 +167,10 @@ public struct LocalDateTime: Hashable, Comparable, Sendable, Codable, CustomStri
         guard (0...9999).contains(date.year) else {
             return date.description + "T" + (hour < 10 ? "0" : "") + String(hour) + ":" + (minute < 10 ? "0" : "") + String(minute)
         }
-        return String(unsafeUninitializedCapacity: 16) { write(to: $0); return 16 }
+        return String(unsafeUninitializedCapacity: 16) {
+            write(to: $0)
+            return 16
+        }
     }
 
     /// Writes `YYYY-MM-DDTHH:MM` into the first sixteen bytes; the year must be 0...9999.
@@ -188,7 +203,10 @@ public enum Period: Hashable, Comparable, Sendable, Codable, CustomStringConvert
     public static func periods(of date: LocalDate) -> [Period] { [.year(date.year), tertial(of: date)] }
 
     public var year: Int {
-        switch self { case .year(let y): return y; case .tertial(let y, _): return y }
+        switch self {
+        case .year(let y): return y
+        case .tertial(let y, _): return y
+        }
     }
 
     /// First and last day of the period.
@@ -216,10 +234,14 @@ public enum Period: Hashable, Comparable, Sendable, Codable, CustomStringConvert
     }
 
     public init?(_ text: String) {
-        if text.count == 4, let y = Int(text) { self = .year(y); return }
+        if text.count == 4, let y = Int(text) {
+            self = .year(y)
+            return
+        }
         let parts = text.split(separator: "-")
         guard parts.count == 2, parts[0].count == 4, let y = Int(parts[0]),
-              parts[1].count == 2, parts[1].first == "T", let t = Int(parts[1].dropFirst()), (1...3).contains(t) else { return nil }
+            parts[1].count == 2, parts[1].first == "T", let t = Int(parts[1].dropFirst()), (1...3).contains(t)
+        else { return nil }
         self = .tertial(y, t)
     }
 

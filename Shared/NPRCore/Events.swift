@@ -5,7 +5,10 @@
 public struct EpisodeKey: Hashable, Comparable, Codable, Sendable, CustomStringConvertible {
     public var institutionId: String
     public var episodeId: String
-    public init(institutionId: String, episodeId: String) { self.institutionId = institutionId; self.episodeId = episodeId }
+    public init(institutionId: String, episodeId: String) {
+        self.institutionId = institutionId
+        self.episodeId = episodeId
+    }
     public static func < (a: EpisodeKey, b: EpisodeKey) -> Bool { (a.institutionId, a.episodeId) < (b.institutionId, b.episodeId) }
     public var description: String { institutionId + "|" + episodeId }
 }
@@ -37,17 +40,33 @@ public struct Episode: Codable, Sendable, Hashable {
     public var mainCondition: String?
     public var tariffs: [String]
 
-    public init(institutionId: String, episodeId: String, unitId: String, sector: String, pseudonym: String?, sex: Int,
-                birthDate: LocalDate, municipality: String?, district: String? = nil, rightToHealthcare: Int? = nil,
-                careLevel: Int, start: LocalDateTime, end: LocalDateTime?, endType: Int? = nil, contactType: Int? = nil,
-                activityPlace: Int? = nil, activityType: Int? = nil, indirectActivity: Int? = nil,
-                mainCondition: String? = nil, tariffs: [String] = []) {
-        self.institutionId = institutionId; self.episodeId = episodeId; self.unitId = unitId; self.sector = sector
-        self.pseudonym = pseudonym; self.sex = sex; self.birthDate = birthDate; self.municipality = municipality
-        self.district = district; self.rightToHealthcare = rightToHealthcare; self.careLevel = careLevel
-        self.start = start; self.end = end; self.endType = endType; self.contactType = contactType
-        self.activityPlace = activityPlace; self.activityType = activityType; self.indirectActivity = indirectActivity
-        self.mainCondition = mainCondition; self.tariffs = tariffs
+    public init(
+        institutionId: String, episodeId: String, unitId: String, sector: String, pseudonym: String?, sex: Int,
+        birthDate: LocalDate, municipality: String?, district: String? = nil, rightToHealthcare: Int? = nil,
+        careLevel: Int, start: LocalDateTime, end: LocalDateTime?, endType: Int? = nil, contactType: Int? = nil,
+        activityPlace: Int? = nil, activityType: Int? = nil, indirectActivity: Int? = nil,
+        mainCondition: String? = nil, tariffs: [String] = []
+    ) {
+        self.institutionId = institutionId
+        self.episodeId = episodeId
+        self.unitId = unitId
+        self.sector = sector
+        self.pseudonym = pseudonym
+        self.sex = sex
+        self.birthDate = birthDate
+        self.municipality = municipality
+        self.district = district
+        self.rightToHealthcare = rightToHealthcare
+        self.careLevel = careLevel
+        self.start = start
+        self.end = end
+        self.endType = endType
+        self.contactType = contactType
+        self.activityPlace = activityPlace
+        self.activityType = activityType
+        self.indirectActivity = indirectActivity
+        self.mainCondition = mainCondition
+        self.tariffs = tariffs
     }
 
     public var key: EpisodeKey { EpisodeKey(institutionId: institutionId, episodeId: episodeId) }
@@ -70,7 +89,10 @@ public struct PatientKey: Hashable, Comparable, Codable, Sendable, CustomStringC
     public static func < (a: PatientKey, b: PatientKey) -> Bool { a.rawValue < b.rawValue }
     public var description: String { rawValue }
     public init(from decoder: Decoder) throws { rawValue = try decoder.singleValueContainer().decode(String.self) }
-    public func encode(to encoder: Encoder) throws { var c = encoder.singleValueContainer(); try c.encode(rawValue) }
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(rawValue)
+    }
 }
 
 /// One accepted version of an episode, as intake publishes it on `npr.activities` keyed by `patientKey`.
@@ -88,7 +110,11 @@ public struct ActivityEvent: Codable, Sendable, Hashable {
     /// Present for `version` and `annulment` (an annulment repeats the episode's fields).
     public var episode: Episode?
     public init(kind: Kind, patientKey: PatientKey, episodeKey: EpisodeKey, revision: Int, episode: Episode?) {
-        self.kind = kind; self.patientKey = patientKey; self.episodeKey = episodeKey; self.revision = revision; self.episode = episode
+        self.kind = kind
+        self.patientKey = patientKey
+        self.episodeKey = episodeKey
+        self.revision = revision
+        self.episode = episode
     }
 }
 
@@ -97,7 +123,10 @@ public struct ActivityEvent: Codable, Sendable, Hashable {
 public struct EpisodeSlot: Codable, Sendable, Hashable {
     public var revision: Int
     public var episode: Episode?
-    public init(revision: Int, episode: Episode?) { self.revision = revision; self.episode = episode }
+    public init(revision: Int, episode: Episode?) {
+        self.revision = revision
+        self.episode = episode
+    }
 
     /// Applies a version; returns true when the visible content changed.
     /// Highest revision wins whatever the arrival order; at equal revisions a removal (annulment or
@@ -128,8 +157,12 @@ public struct DeathEvent: Codable, Sendable, Hashable {
     public var birthDate: LocalDate
     public var municipality: String?
     public init(status: DeathStatus, pseudonym: String, deathDate: LocalDate, sex: Int, birthDate: LocalDate, municipality: String?) {
-        self.status = status; self.pseudonym = pseudonym; self.deathDate = deathDate; self.sex = sex
-        self.birthDate = birthDate; self.municipality = municipality
+        self.status = status
+        self.pseudonym = pseudonym
+        self.deathDate = deathDate
+        self.sex = sex
+        self.birthDate = birthDate
+        self.municipality = municipality
     }
 }
 
@@ -142,7 +175,11 @@ public struct PopulationEvent: Codable, Sendable, Hashable {
     public var age: Int
     public var count: Int
     public init(year: Int, municipality: String, sex: Int, age: Int, count: Int) {
-        self.year = year; self.municipality = municipality; self.sex = sex; self.age = age; self.count = count
+        self.year = year
+        self.municipality = municipality
+        self.sex = sex
+        self.age = age
+        self.count = count
     }
     public var key: String { "\(year)|\(municipality)|\(sex)|\(age)" }
     /// Within the bounds intake enforces, which the tallies rely on (a count near Int.max would overflow them).
@@ -166,19 +203,21 @@ extension Episode {
     /// The episode an accepted activity message describes: its pseudonym (nil when the person id was missing
     /// or invalid) and the birth date to compute ages with (from the person id when valid).
     public init(_ m: ActivityMessage, pseudonym: String?, birthDate: LocalDate) {
-        self.init(institutionId: m.institutionId, episodeId: m.episodeId, unitId: m.unitId, sector: m.sector,
-                  pseudonym: pseudonym, sex: m.patient.sex, birthDate: birthDate, municipality: m.patient.municipality,
-                  district: m.patient.district, rightToHealthcare: m.referral?.rightToHealthcare, careLevel: m.careLevel,
-                  start: m.start, end: m.end, endType: m.endType, contactType: m.contactType, activityPlace: m.activityPlace,
-                  activityType: m.activityType, indirectActivity: m.indirectActivity, mainCondition: m.conditions?.first,
-                  tariffs: m.tariffs ?? [])
+        self.init(
+            institutionId: m.institutionId, episodeId: m.episodeId, unitId: m.unitId, sector: m.sector,
+            pseudonym: pseudonym, sex: m.patient.sex, birthDate: birthDate, municipality: m.patient.municipality,
+            district: m.patient.district, rightToHealthcare: m.referral?.rightToHealthcare, careLevel: m.careLevel,
+            start: m.start, end: m.end, endType: m.endType, contactType: m.contactType, activityPlace: m.activityPlace,
+            activityType: m.activityType, indirectActivity: m.indirectActivity, mainCondition: m.conditions?.first,
+            tariffs: m.tariffs ?? [])
     }
 }
 
 extension ActivityEvent {
     /// The version (or annulment) an accepted message publishes to its own bucket.
     public init(_ status: EpisodeStatus, revision: Int, episode: Episode) {
-        self.init(kind: status == .annulment ? .annulment : .version, patientKey: episode.patientKey,
-                  episodeKey: episode.key, revision: revision, episode: episode)
+        self.init(
+            kind: status == .annulment ? .annulment : .version, patientKey: episode.patientKey,
+            episodeKey: episode.key, revision: revision, episode: episode)
     }
 }

@@ -62,7 +62,10 @@ public struct JSONWireError: Error, CustomStringConvertible, Equatable {
     public var message: String
     public var path: [String] = []
     public var offset: Int
-    public init(_ message: String, at offset: Int) { self.message = message; self.offset = offset }
+    public init(_ message: String, at offset: Int) {
+        self.message = message
+        self.offset = offset
+    }
     public var description: String {
         "invalid JSON" + (path.isEmpty ? "" : " at " + path.joined(separator: ".")) + " (byte \(offset)): \(message)"
     }
@@ -97,7 +100,10 @@ public struct JSONWriter {
 
     // Fields: a key and its value. An optional field is left out when nil, as `encodeIfPresent` does.
 
-    public mutating func field<T: JSONWireEncodable>(_ name: StaticString, _ value: T) { key(name); value.write(to: &self) }
+    public mutating func field<T: JSONWireEncodable>(_ name: StaticString, _ value: T) {
+        key(name)
+        value.write(to: &self)
+    }
     public mutating func field<T: JSONWireEncodable>(_ name: StaticString, _ value: T?) { if let value { field(name, value) } }
     public mutating func field<T: JSONWireEncodable>(_ name: StaticString, _ values: [T]) {
         key(name)
@@ -127,7 +133,12 @@ public struct JSONWriter {
     /// An optional field written as `null` when nil, as `encode` (not `encodeIfPresent`) writes it.
     public mutating func nullableField<T: JSONWireEncodable>(_ name: StaticString, _ value: T?) {
         key(name)
-        if let value { value.write(to: &self) } else { beginValue(); bytes.append(contentsOf: "null".utf8) }
+        if let value {
+            value.write(to: &self)
+        } else {
+            beginValue()
+            bytes.append(contentsOf: "null".utf8)
+        }
     }
 
     // Values.
@@ -136,8 +147,11 @@ public struct JSONWriter {
         beginValue()
         if v < 0 { bytes.append(UInt8(ascii: "-")) }
         var magnitude = v.magnitude
-        guard magnitude >= 10 else { bytes.append(UInt8(ascii: "0") + UInt8(magnitude)); return }
-        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0) // 24 bytes: room for 20 digits
+        guard magnitude >= 10 else {
+            bytes.append(UInt8(ascii: "0") + UInt8(magnitude))
+            return
+        }
+        var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // 24 bytes: room for 20 digits
         var count = 0
         withUnsafeMutableBytes(of: &digits) { d in
             while magnitude > 0 {
@@ -151,7 +165,10 @@ public struct JSONWriter {
 
     /// As Foundation writes a Double: its shortest round-trip form, without a trailing `.0`.
     public mutating func value(_ v: Double) {
-        if v.isFinite, v == v.rounded(), v.magnitude < 1e15 { value(Int(v)); return }
+        if v.isFinite, v == v.rounded(), v.magnitude < 1e15 {
+            value(Int(v))
+            return
+        }
         beginValue()
         var text = v.description
         if text.hasSuffix(".0") { text.removeLast(2) }
@@ -243,7 +260,10 @@ public struct JSONReader {
     /// `skipValue()` it.
     public mutating func object(_ field: (JSONKey, inout JSONReader) throws(JSONWireError) -> Void) throws(JSONWireError) {
         try expect(UInt8(ascii: "{"), "an object")
-        if try peek() == UInt8(ascii: "}") { position += 1; return }
+        if try peek() == UInt8(ascii: "}") {
+            position += 1
+            return
+        }
         while true {
             let name = try key()
             try expect(UInt8(ascii: ":"), "':' after a key")
@@ -258,7 +278,10 @@ public struct JSONReader {
     public mutating func array<T>(_ element: (inout JSONReader) throws(JSONWireError) -> T) throws(JSONWireError) -> [T] {
         try expect(UInt8(ascii: "["), "an array")
         var out: [T] = []
-        if try peek() == UInt8(ascii: "]") { position += 1; return out }
+        if try peek() == UInt8(ascii: "]") {
+            position += 1
+            return out
+        }
         while true {
             out.append(try element(&self))
             let next = try peek()
@@ -327,8 +350,9 @@ public struct JSONReader {
         _ = try peek()
         let start = position
         while position < bytes.count, case let c = bytes[position],
-              (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
-                || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E") {
+            (c >= UInt8(ascii: "0") && c <= UInt8(ascii: "9")) || c == UInt8(ascii: "-") || c == UInt8(ascii: "+")
+                || c == UInt8(ascii: ".") || c == UInt8(ascii: "e") || c == UInt8(ascii: "E")
+        {
             position += 1
         }
         guard let v = Double(String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<position]), as: UTF8.self)), v.isFinite
@@ -337,7 +361,10 @@ public struct JSONReader {
     }
 
     public mutating func bool() throws(JSONWireError) -> Bool {
-        if try peek() == UInt8(ascii: "t") { try literal("true"); return true }
+        if try peek() == UInt8(ascii: "t") {
+            try literal("true")
+            return true
+        }
         try literal("false")
         return false
     }
@@ -396,7 +423,8 @@ public struct JSONReader {
 
     private mutating func skipWhitespace() {
         while position < bytes.count, case let c = bytes[position],
-              c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") || c == UInt8(ascii: "\r") || c == UInt8(ascii: "\t") {
+            c == UInt8(ascii: " ") || c == UInt8(ascii: "\n") || c == UInt8(ascii: "\r") || c == UInt8(ascii: "\t")
+        {
             position += 1
         }
     }
@@ -440,7 +468,11 @@ public struct JSONReader {
                 position += 1
                 return (UnsafeRawBufferPointer(rebasing: bytes[start..<(position - 1)]), escaped)
             }
-            if c == UInt8(ascii: "\\") { escaped = true; position += 2; continue }
+            if c == UInt8(ascii: "\\") {
+                escaped = true
+                position += 2
+                continue
+            }
             guard c >= 0x20 else { throw error("control character in a string", at: position) }
             position += 1
         }
@@ -462,7 +494,11 @@ public struct JSONReader {
         }
         while i < raw.count {
             let c = raw[i]
-            guard c == UInt8(ascii: "\\") else { out.append(c); i += 1; continue }
+            guard c == UInt8(ascii: "\\") else {
+                out.append(c)
+                i += 1
+                continue
+            }
             guard i + 1 < raw.count else { throw error("bad escape", at: offset) }
             switch raw[i + 1] {
             case UInt8(ascii: "\""): out.append(UInt8(ascii: "\""))

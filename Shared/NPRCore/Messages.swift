@@ -17,7 +17,11 @@ public struct ActivityMessage: Codable, Sendable, Hashable {
         public var municipality: String?
         public var district: String?
         public init(personId: String? = nil, sex: Int, birthDate: LocalDate? = nil, municipality: String?, district: String? = nil) {
-            self.personId = personId; self.sex = sex; self.birthDate = birthDate; self.municipality = municipality; self.district = district
+            self.personId = personId
+            self.sex = sex
+            self.birthDate = birthDate
+            self.municipality = municipality
+            self.district = district
         }
         // `municipality` is required but nullable: encode null explicitly.
         public func encode(to encoder: Encoder) throws {
@@ -34,7 +38,8 @@ public struct ActivityMessage: Codable, Sendable, Hashable {
         public var receivedDate: LocalDate?
         public var rightToHealthcare: Int?
         public init(receivedDate: LocalDate? = nil, rightToHealthcare: Int? = nil) {
-            self.receivedDate = receivedDate; self.rightToHealthcare = rightToHealthcare
+            self.receivedDate = receivedDate
+            self.rightToHealthcare = rightToHealthcare
         }
     }
 
@@ -59,37 +64,63 @@ public struct ActivityMessage: Codable, Sendable, Hashable {
     public var conditions: [String]?
     public var tariffs: [String]?
 
-    public init(messageId: String, status: EpisodeStatus, revision: Int, institutionId: String, episodeId: String,
-                unitId: String, sector: String, patient: Patient, referral: Referral? = nil, careLevel: Int,
-                admissionUrgency: Int? = nil, start: LocalDateTime, end: LocalDateTime?, endType: Int? = nil,
-                contactType: Int? = nil, activityPlace: Int? = nil, activityType: Int? = nil,
-                indirectActivity: Int? = nil, conditions: [String]? = nil, tariffs: [String]? = nil) {
-        self.messageId = messageId; self.status = status; self.revision = revision; self.institutionId = institutionId
-        self.episodeId = episodeId; self.unitId = unitId; self.sector = sector; self.patient = patient
-        self.referral = referral; self.careLevel = careLevel; self.admissionUrgency = admissionUrgency
-        self.start = start; self.end = end; self.endType = endType; self.contactType = contactType
-        self.activityPlace = activityPlace; self.activityType = activityType; self.indirectActivity = indirectActivity
-        self.conditions = conditions; self.tariffs = tariffs
+    public init(
+        messageId: String, status: EpisodeStatus, revision: Int, institutionId: String, episodeId: String,
+        unitId: String, sector: String, patient: Patient, referral: Referral? = nil, careLevel: Int,
+        admissionUrgency: Int? = nil, start: LocalDateTime, end: LocalDateTime?, endType: Int? = nil,
+        contactType: Int? = nil, activityPlace: Int? = nil, activityType: Int? = nil,
+        indirectActivity: Int? = nil, conditions: [String]? = nil, tariffs: [String]? = nil
+    ) {
+        self.messageId = messageId
+        self.status = status
+        self.revision = revision
+        self.institutionId = institutionId
+        self.episodeId = episodeId
+        self.unitId = unitId
+        self.sector = sector
+        self.patient = patient
+        self.referral = referral
+        self.careLevel = careLevel
+        self.admissionUrgency = admissionUrgency
+        self.start = start
+        self.end = end
+        self.endType = endType
+        self.contactType = contactType
+        self.activityPlace = activityPlace
+        self.activityType = activityType
+        self.indirectActivity = indirectActivity
+        self.conditions = conditions
+        self.tariffs = tariffs
     }
 
     enum CodingKeys: String, CodingKey {
         case messageId, status, revision, institutionId, episodeId, unitId, sector, patient, referral, careLevel,
-             admissionUrgency, start, end, endType, contactType, activityPlace, activityType, indirectActivity, conditions, tariffs
+            admissionUrgency, start, end, endType, contactType, activityPlace, activityType, indirectActivity, conditions, tariffs
     }
 
     // `end` is required but nullable: encode null explicitly.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(messageId, forKey: .messageId); try c.encode(status, forKey: .status)
-        try c.encode(revision, forKey: .revision); try c.encode(institutionId, forKey: .institutionId)
-        try c.encode(episodeId, forKey: .episodeId); try c.encode(unitId, forKey: .unitId)
-        try c.encode(sector, forKey: .sector); try c.encode(patient, forKey: .patient)
-        try c.encodeIfPresent(referral, forKey: .referral); try c.encode(careLevel, forKey: .careLevel)
-        try c.encodeIfPresent(admissionUrgency, forKey: .admissionUrgency); try c.encode(start, forKey: .start)
-        try c.encode(end, forKey: .end); try c.encodeIfPresent(endType, forKey: .endType)
-        try c.encodeIfPresent(contactType, forKey: .contactType); try c.encodeIfPresent(activityPlace, forKey: .activityPlace)
-        try c.encodeIfPresent(activityType, forKey: .activityType); try c.encodeIfPresent(indirectActivity, forKey: .indirectActivity)
-        try c.encodeIfPresent(conditions, forKey: .conditions); try c.encodeIfPresent(tariffs, forKey: .tariffs)
+        try c.encode(messageId, forKey: .messageId)
+        try c.encode(status, forKey: .status)
+        try c.encode(revision, forKey: .revision)
+        try c.encode(institutionId, forKey: .institutionId)
+        try c.encode(episodeId, forKey: .episodeId)
+        try c.encode(unitId, forKey: .unitId)
+        try c.encode(sector, forKey: .sector)
+        try c.encode(patient, forKey: .patient)
+        try c.encodeIfPresent(referral, forKey: .referral)
+        try c.encode(careLevel, forKey: .careLevel)
+        try c.encodeIfPresent(admissionUrgency, forKey: .admissionUrgency)
+        try c.encode(start, forKey: .start)
+        try c.encode(end, forKey: .end)
+        try c.encodeIfPresent(endType, forKey: .endType)
+        try c.encodeIfPresent(contactType, forKey: .contactType)
+        try c.encodeIfPresent(activityPlace, forKey: .activityPlace)
+        try c.encodeIfPresent(activityType, forKey: .activityType)
+        try c.encodeIfPresent(indirectActivity, forKey: .indirectActivity)
+        try c.encodeIfPresent(conditions, forKey: .conditions)
+        try c.encodeIfPresent(tariffs, forKey: .tariffs)
     }
 }
 
@@ -103,17 +134,25 @@ public struct DeathRecord: Codable, Sendable, Hashable {
     public var municipality: String?
 
     public init(messageId: String, status: DeathStatus, personId: String, deathDate: LocalDate, sex: Int, birthDate: LocalDate? = nil, municipality: String?) {
-        self.messageId = messageId; self.status = status; self.personId = personId; self.deathDate = deathDate
-        self.sex = sex; self.birthDate = birthDate; self.municipality = municipality
+        self.messageId = messageId
+        self.status = status
+        self.personId = personId
+        self.deathDate = deathDate
+        self.sex = sex
+        self.birthDate = birthDate
+        self.municipality = municipality
     }
 
     enum CodingKeys: String, CodingKey { case messageId, status, personId, deathDate, sex, birthDate, municipality }
 
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(messageId, forKey: .messageId); try c.encode(status, forKey: .status)
-        try c.encode(personId, forKey: .personId); try c.encode(deathDate, forKey: .deathDate)
-        try c.encode(sex, forKey: .sex); try c.encodeIfPresent(birthDate, forKey: .birthDate)
+        try c.encode(messageId, forKey: .messageId)
+        try c.encode(status, forKey: .status)
+        try c.encode(personId, forKey: .personId)
+        try c.encode(deathDate, forKey: .deathDate)
+        try c.encode(sex, forKey: .sex)
+        try c.encodeIfPresent(birthDate, forKey: .birthDate)
         try c.encode(municipality, forKey: .municipality)
     }
 }
@@ -126,7 +165,12 @@ public struct PopulationCount: Codable, Sendable, Hashable {
     public var age: Int
     public var count: Int
     public init(messageId: String? = nil, year: Int, municipality: String, sex: Int, age: Int, count: Int) {
-        self.messageId = messageId; self.year = year; self.municipality = municipality; self.sex = sex; self.age = age; self.count = count
+        self.messageId = messageId
+        self.year = year
+        self.municipality = municipality
+        self.sex = sex
+        self.age = age
+        self.count = count
     }
 }
 
@@ -162,9 +206,19 @@ public struct Unit: Codable, Sendable, Hashable {
     public var ownership: Ownership
     public var detox: Bool
     public var validFrom: LocalDate
-    public init(unitId: String, name: String, institutionId: String, institutionName: String, hfId: String, hfName: String,
-                rhf: RHF, ownership: Ownership, detox: Bool, validFrom: LocalDate) {
-        self.unitId = unitId; self.name = name; self.institutionId = institutionId; self.institutionName = institutionName
-        self.hfId = hfId; self.hfName = hfName; self.rhf = rhf; self.ownership = ownership; self.detox = detox; self.validFrom = validFrom
+    public init(
+        unitId: String, name: String, institutionId: String, institutionName: String, hfId: String, hfName: String,
+        rhf: RHF, ownership: Ownership, detox: Bool, validFrom: LocalDate
+    ) {
+        self.unitId = unitId
+        self.name = name
+        self.institutionId = institutionId
+        self.institutionName = institutionName
+        self.hfId = hfId
+        self.hfName = hfName
+        self.rhf = rhf
+        self.ownership = ownership
+        self.detox = detox
+        self.validFrom = validFrom
     }
 }

@@ -2,7 +2,10 @@
 public struct Region: Hashable, Codable, Sendable {
     public var helsefellesskap: String
     public var rhf: RHF
-    public init(helsefellesskap: String, rhf: RHF) { self.helsefellesskap = helsefellesskap; self.rhf = rhf }
+    public init(helsefellesskap: String, rhf: RHF) {
+        self.helsefellesskap = helsefellesskap
+        self.rhf = rhf
+    }
 }
 
 public struct Municipality2024: Hashable, Codable, Sendable {
@@ -20,8 +23,14 @@ public enum MunicipalityResolution: Hashable, Sendable {
     /// Neither a 2024 number nor a known older number.
     case unknown
 
-    public var region: Region? { if case .region(let r, _) = self { return r }; return nil }
-    public var isKnown: Bool { if case .unknown = self { return false }; return true }
+    public var region: Region? {
+        if case .region(let r, _) = self { return r }
+        return nil
+    }
+    public var isKnown: Bool {
+        if case .unknown = self { return false }
+        return true
+    }
     /// The single 2024 municipality a number maps to, if exactly one.
     public var single2024: String? {
         switch self {

@@ -2,9 +2,9 @@
 /// A person id is valid when both mod-11 check digits are right and a real birth date follows from it.
 public enum PersonId {
     public enum Problem: String, Error, Sendable, Hashable {
-        case format = "invalid-format"            // not 11 digits
-        case checkDigit = "invalid-check-digit"   // a check digit is wrong (or would be 10)
-        case birthDate = "invalid-birth-date"     // no real birth date (month 13, 29 Feb in a non-leap year, impossible century)
+        case format = "invalid-format"  // not 11 digits
+        case checkDigit = "invalid-check-digit"  // a check digit is wrong (or would be 10)
+        case birthDate = "invalid-birth-date"  // no real birth date (month 13, 29 Feb in a non-leap year, impossible century)
     }
 
     static let weights1 = [3, 7, 6, 1, 8, 9, 4, 5, 2]
@@ -31,8 +31,8 @@ public enum PersonId {
         var month = d[2] * 10 + d[3]
         let yy = d[4] * 10 + d[5]
         let individual = d[6] * 100 + d[7] * 10 + d[8]
-        if day > 40 { day -= 40 }                                   // D-number
-        if month > 80 { month -= 80 } else if month > 40 { month -= 40 } // synthetic test number, H-number
+        if day > 40 { day -= 40 }  // D-number
+        if month > 80 { month -= 80 } else if month > 40 { month -= 40 }  // synthetic test number, H-number
         let century: Int
         switch individual {
         case 0...499: century = 1900

@@ -26,7 +26,10 @@ public struct Provenance: Sendable, Hashable, Codable {
         /// The reporting institution, for activity messages.
         public var institution: String?
 
-        public init(_ kind: Kind, institution: String? = nil) { self.kind = kind; self.institution = institution }
+        public init(_ kind: Kind, institution: String? = nil) {
+            self.kind = kind
+            self.institution = institution
+        }
 
         public static func < (a: Cause, b: Cause) -> Bool { (a.kind, a.institution ?? "") < (b.kind, b.institution ?? "") }
     }
@@ -44,7 +47,12 @@ public struct Provenance: Sendable, Hashable, Codable {
 
     /// The causes of an activity message's status.
     public static func activity(_ status: EpisodeStatus, institution: String) -> Provenance {
-        let kind: Kind = switch status { case .new: .newEpisode; case .correction: .correction; case .annulment: .annulment }
+        let kind: Kind =
+            switch status {
+            case .new: .newEpisode
+            case .correction: .correction
+            case .annulment: .annulment
+            }
         return Provenance(Cause(kind, institution: institution))
     }
 
@@ -55,9 +63,10 @@ public struct Provenance: Sendable, Hashable, Codable {
 
     /// `correction@974589095=2,death=1`: kinds and institutions are free of `@`, `=` and `,`.
     public var headerValue: [UInt8] {
-        Array(counts.sorted { $0.key < $1.key }.map { cause, n in
-            cause.kind.rawValue + (cause.institution.map { "@" + $0 } ?? "") + "=\(n)"
-        }.joined(separator: ",").utf8)
+        Array(
+            counts.sorted { $0.key < $1.key }.map { cause, n in
+                cause.kind.rawValue + (cause.institution.map { "@" + $0 } ?? "") + "=\(n)"
+            }.joined(separator: ",").utf8)
     }
 
     /// The header for an outgoing message (none when there is nothing to say).
@@ -162,7 +171,10 @@ public struct ProvenanceTracker<Key: Hashable & Sendable>: Sendable {
 
     /// Every key's causes, forgotten afterwards.
     public mutating func takeAll() -> [Key: Provenance] {
-        defer { inputsByKey = [:]; forgetInputs() }
+        defer {
+            inputsByKey = [:]
+            forgetInputs()
+        }
         return inputsByKey.mapValues(sum)
     }
 

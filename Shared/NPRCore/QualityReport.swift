@@ -23,32 +23,48 @@ public struct QualityReportRow: Codable, Sendable, Hashable {
     /// A figure resting on fewer of these (episodes here, distinct patients for stays) is hidden.
     public static let minimumEpisodes = 5
 
-    public init(institutionId: String, institutionName: String?, messages: Int?, firstReports: Int?, delayDaysMedian: Int?,
-                delayDaysP90: Int?, delayStatus: PublishedStatus, closedInpatientEpisodes: Int?, withoutEndType: Int?,
-                shareWithoutEndType: Double?, endTypeStatus: PublishedStatus, lastMessageAt: String?, stays: StayEndTypeRow? = nil) {
-        self.institutionId = institutionId; self.institutionName = institutionName; self.messages = messages
-        self.firstReports = firstReports; self.delayDaysMedian = delayDaysMedian; self.delayDaysP90 = delayDaysP90
-        self.delayStatus = delayStatus; self.closedInpatientEpisodes = closedInpatientEpisodes
-        self.withoutEndType = withoutEndType; self.shareWithoutEndType = shareWithoutEndType
-        self.endTypeStatus = endTypeStatus; self.lastMessageAt = lastMessageAt; self.stays = stays
+    public init(
+        institutionId: String, institutionName: String?, messages: Int?, firstReports: Int?, delayDaysMedian: Int?,
+        delayDaysP90: Int?, delayStatus: PublishedStatus, closedInpatientEpisodes: Int?, withoutEndType: Int?,
+        shareWithoutEndType: Double?, endTypeStatus: PublishedStatus, lastMessageAt: String?, stays: StayEndTypeRow? = nil
+    ) {
+        self.institutionId = institutionId
+        self.institutionName = institutionName
+        self.messages = messages
+        self.firstReports = firstReports
+        self.delayDaysMedian = delayDaysMedian
+        self.delayDaysP90 = delayDaysP90
+        self.delayStatus = delayStatus
+        self.closedInpatientEpisodes = closedInpatientEpisodes
+        self.withoutEndType = withoutEndType
+        self.shareWithoutEndType = shareWithoutEndType
+        self.endTypeStatus = endTypeStatus
+        self.lastMessageAt = lastMessageAt
+        self.stays = stays
     }
 
     enum CodingKeys: String, CodingKey {
         case institutionId, institutionName, messages, firstReports, delayDaysMedian, delayDaysP90, delayStatus,
-             closedInpatientEpisodes, withoutEndType, shareWithoutEndType, endTypeStatus, lastMessageAt,
-             closedInpatientStays, staysWithoutEndType, shareStaysWithoutEndType, stayEndTypeStatus
+            closedInpatientEpisodes, withoutEndType, shareWithoutEndType, endTypeStatus, lastMessageAt,
+            closedInpatientStays, staysWithoutEndType, shareStaysWithoutEndType, stayEndTypeStatus
     }
 
     // Every field is present, hidden ones as explicit null (as in PublishedValue); the stay fields flat beside
     // the episode ones, so that a table or CSV reads them as columns.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(institutionId, forKey: .institutionId); try c.encode(institutionName, forKey: .institutionName)
-        try c.encode(messages, forKey: .messages); try c.encode(firstReports, forKey: .firstReports)
-        try c.encode(delayDaysMedian, forKey: .delayDaysMedian); try c.encode(delayDaysP90, forKey: .delayDaysP90)
-        try c.encode(delayStatus, forKey: .delayStatus); try c.encode(closedInpatientEpisodes, forKey: .closedInpatientEpisodes)
-        try c.encode(withoutEndType, forKey: .withoutEndType); try c.encode(shareWithoutEndType, forKey: .shareWithoutEndType)
-        try c.encode(endTypeStatus, forKey: .endTypeStatus); try c.encode(lastMessageAt, forKey: .lastMessageAt)
+        try c.encode(institutionId, forKey: .institutionId)
+        try c.encode(institutionName, forKey: .institutionName)
+        try c.encode(messages, forKey: .messages)
+        try c.encode(firstReports, forKey: .firstReports)
+        try c.encode(delayDaysMedian, forKey: .delayDaysMedian)
+        try c.encode(delayDaysP90, forKey: .delayDaysP90)
+        try c.encode(delayStatus, forKey: .delayStatus)
+        try c.encode(closedInpatientEpisodes, forKey: .closedInpatientEpisodes)
+        try c.encode(withoutEndType, forKey: .withoutEndType)
+        try c.encode(shareWithoutEndType, forKey: .shareWithoutEndType)
+        try c.encode(endTypeStatus, forKey: .endTypeStatus)
+        try c.encode(lastMessageAt, forKey: .lastMessageAt)
         if let stays {
             try c.encode(stays.closedStays, forKey: .closedInpatientStays)
             try c.encode(stays.withoutEndType, forKey: .staysWithoutEndType)
@@ -72,9 +88,10 @@ public struct QualityReportRow: Codable, Sendable, Hashable {
         endTypeStatus = try c.decode(PublishedStatus.self, forKey: .endTypeStatus)
         lastMessageAt = try c.decodeIfPresent(String.self, forKey: .lastMessageAt)
         stays = try c.decodeIfPresent(PublishedStatus.self, forKey: .stayEndTypeStatus).map { status in
-            StayEndTypeRow(institutionId: institutionId, closedStays: try c.decodeIfPresent(Int.self, forKey: .closedInpatientStays),
-                           withoutEndType: try c.decodeIfPresent(Int.self, forKey: .staysWithoutEndType),
-                           shareWithoutEndType: try c.decodeIfPresent(Double.self, forKey: .shareStaysWithoutEndType), status: status)
+            StayEndTypeRow(
+                institutionId: institutionId, closedStays: try c.decodeIfPresent(Int.self, forKey: .closedInpatientStays),
+                withoutEndType: try c.decodeIfPresent(Int.self, forKey: .staysWithoutEndType),
+                shareWithoutEndType: try c.decodeIfPresent(Double.self, forKey: .shareStaysWithoutEndType), status: status)
         }
     }
 
@@ -93,9 +110,10 @@ public struct QualityReportRow: Codable, Sendable, Hashable {
 
     /// The row of an institution intake has no messages from (as intake's own row of no messages reads).
     init(unreported institutionId: String) {
-        self.init(institutionId: institutionId, institutionName: nil, messages: 0, firstReports: 0, delayDaysMedian: nil,
-                  delayDaysP90: nil, delayStatus: .undefined, closedInpatientEpisodes: 0, withoutEndType: 0,
-                  shareWithoutEndType: nil, endTypeStatus: .undefined, lastMessageAt: nil)
+        self.init(
+            institutionId: institutionId, institutionName: nil, messages: 0, firstReports: 0, delayDaysMedian: nil,
+            delayDaysP90: nil, delayStatus: .undefined, closedInpatientEpisodes: 0, withoutEndType: 0,
+            shareWithoutEndType: nil, endTypeStatus: .undefined, lastMessageAt: nil)
     }
 }
 
@@ -112,8 +130,11 @@ public struct StayEndTypeRow: Codable, Sendable, Hashable {
     public var status: PublishedStatus
 
     public init(institutionId: String, closedStays: Int?, withoutEndType: Int?, shareWithoutEndType: Double?, status: PublishedStatus) {
-        self.institutionId = institutionId; self.closedStays = closedStays; self.withoutEndType = withoutEndType
-        self.shareWithoutEndType = shareWithoutEndType; self.status = status
+        self.institutionId = institutionId
+        self.closedStays = closedStays
+        self.withoutEndType = withoutEndType
+        self.shareWithoutEndType = shareWithoutEndType
+        self.status = status
     }
 
     /// The published row of the totals: hidden below 5 distinct patients (an anonymous episode's stay counts as
@@ -124,8 +145,9 @@ public struct StayEndTypeRow: Codable, Sendable, Hashable {
         } else if patients < QualityReportRow.minimumEpisodes {
             self.init(institutionId: institutionId, closedStays: nil, withoutEndType: nil, shareWithoutEndType: nil, status: .suppressedPrimary)
         } else {
-            self.init(institutionId: institutionId, closedStays: closedStays, withoutEndType: withoutEndType,
-                      shareWithoutEndType: Double(withoutEndType) / Double(closedStays), status: .ok)
+            self.init(
+                institutionId: institutionId, closedStays: closedStays, withoutEndType: withoutEndType,
+                shareWithoutEndType: Double(withoutEndType) / Double(closedStays), status: .ok)
         }
     }
 }

@@ -15,10 +15,20 @@ public struct Stay: Codable, Sendable, Hashable {
     public var endType: Int?
     public var unitId: String
     public var institutionId: String
-    public init(id: String, kind: Kind, patientKey: PatientKey, episodes: [EpisodeKey], start: LocalDateTime,
-                end: LocalDateTime?, lastEpisode: EpisodeKey, endType: Int?, unitId: String, institutionId: String) {
-        self.id = id; self.kind = kind; self.patientKey = patientKey; self.episodes = episodes; self.start = start
-        self.end = end; self.lastEpisode = lastEpisode; self.endType = endType; self.unitId = unitId; self.institutionId = institutionId
+    public init(
+        id: String, kind: Kind, patientKey: PatientKey, episodes: [EpisodeKey], start: LocalDateTime,
+        end: LocalDateTime?, lastEpisode: EpisodeKey, endType: Int?, unitId: String, institutionId: String
+    ) {
+        self.id = id
+        self.kind = kind
+        self.patientKey = patientKey
+        self.episodes = episodes
+        self.start = start
+        self.end = end
+        self.lastEpisode = lastEpisode
+        self.endType = endType
+        self.unitId = unitId
+        self.institutionId = institutionId
     }
     public var isClosed: Bool { end != nil }
 }
@@ -38,15 +48,22 @@ public struct StayChangelog: Codable, Sendable, Hashable {
     public var retracted: [String]
     public var asserted: [String]
     public init(patientKey: PatientKey, sequence: Int, episodes: [EpisodeAssignment], stays: [Stay], retracted: [String], asserted: [String]) {
-        self.patientKey = patientKey; self.sequence = sequence; self.episodes = episodes; self.stays = stays
-        self.retracted = retracted; self.asserted = asserted
+        self.patientKey = patientKey
+        self.sequence = sequence
+        self.episodes = episodes
+        self.stays = stays
+        self.retracted = retracted
+        self.asserted = asserted
     }
 }
 
 public struct EpisodeAssignment: Codable, Sendable, Hashable {
     public var key: EpisodeKey
     public var episode: Episode?
-    public init(key: EpisodeKey, episode: Episode?) { self.key = key; self.episode = episode }
+    public init(key: EpisodeKey, episode: Episode?) {
+        self.key = key
+        self.episode = episode
+    }
 }
 
 /// The part of a patient's state that is not per episode, in the linker and in the calculator: the
@@ -55,7 +72,10 @@ public struct EpisodeAssignment: Codable, Sendable, Hashable {
 public struct PatientStaysHead: Codable, Sendable, Hashable {
     public var sequence: Int
     public var stays: [Stay]
-    public init(sequence: Int, stays: [Stay]) { self.sequence = sequence; self.stays = stays }
+    public init(sequence: Int, stays: [Stay]) {
+        self.sequence = sequence
+        self.stays = stays
+    }
 }
 
 extension StayChangelog {
@@ -68,9 +88,10 @@ extension StayChangelog {
         for a in later.episodes { assignments[a.key] = a }
         let asserted = Set(asserted).subtracting(later.retracted).union(later.asserted)
         let current = Set(later.stays.map(\.id))
-        return StayChangelog(patientKey: patientKey, sequence: later.sequence,
-                             episodes: assignments.values.sorted { $0.key < $1.key }, stays: later.stays,
-                             retracted: Set(retracted).union(Set(later.retracted).subtracting(self.asserted)).sorted(),
-                             asserted: asserted.intersection(current).sorted())
+        return StayChangelog(
+            patientKey: patientKey, sequence: later.sequence,
+            episodes: assignments.values.sorted { $0.key < $1.key }, stays: later.stays,
+            retracted: Set(retracted).union(Set(later.retracted).subtracting(self.asserted)).sorted(),
+            asserted: asserted.intersection(current).sorted())
     }
 }

@@ -26,8 +26,10 @@ public struct TopicDeclaration: Sendable, Hashable {
     /// The topic-level settings a cluster must have for this topic (created with them; drift is reported).
     /// `min.insync.replicas` follows the replication the cluster can give (`Replication`).
     public func configs(brokers: Int) -> [String: String] {
-        ["cleanup.policy": compacted ? "compact" : "delete", "retention.ms": String(retentionMs),
-         "min.insync.replicas": String(Replication(brokers: brokers).minInsyncReplicas)]
+        [
+            "cleanup.policy": compacted ? "compact" : "delete", "retention.ms": String(retentionMs),
+            "min.insync.replicas": String(Replication(brokers: brokers).minInsyncReplicas),
+        ]
     }
 }
 
@@ -78,7 +80,9 @@ extension Topic {
     /// The services that write a topic the pipeline can rebuild from its producers' current state (see
     /// `ResyncRequest`), and the indicators each of them owns there.
     public static let republishers: [String: [(service: String, owns: [String])]] = [
-        cells: [("indicator-calculator", ["tsb-avbrudd", "tsb-nokkeltall", "tsb-poliklinikk"]),
-                ("mortality-linker", ["tsb-overdodelighet"])],
+        cells: [
+            ("indicator-calculator", ["tsb-avbrudd", "tsb-nokkeltall", "tsb-poliklinikk"]),
+            ("mortality-linker", ["tsb-overdodelighet"]),
+        ]
     ]
 }

@@ -5,7 +5,10 @@
 
 extension LocalDate: JSONWireCodable {
     public func write(to json: inout JSONWriter) {
-        guard (0...9999).contains(year) else { json.value(description); return }
+        guard (0...9999).contains(year) else {
+            json.value(description)
+            return
+        }
         json.asciiValue(count: 10) { write(to: $0) }
     }
     public init(from json: inout JSONReader) throws(JSONWireError) {
@@ -15,7 +18,10 @@ extension LocalDate: JSONWireCodable {
 
 extension LocalDateTime: JSONWireCodable {
     public func write(to json: inout JSONWriter) {
-        guard (0...9999).contains(date.year) else { json.value(description); return }
+        guard (0...9999).contains(date.year) else {
+            json.value(description)
+            return
+        }
         json.asciiValue(count: 16) { write(to: $0) }
     }
     public init(from json: inout JSONReader) throws(JSONWireError) {
@@ -59,8 +65,9 @@ extension EpisodeKey: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(institutionId: json.required(institutionId, "institutionId"),
-                      episodeId: json.required(episodeId, "episodeId"))
+        try self.init(
+            institutionId: json.required(institutionId, "institutionId"),
+            episodeId: json.required(episodeId, "episodeId"))
     }
 }
 
@@ -119,14 +126,15 @@ extension Episode: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(institutionId: json.required(institutionId, "institutionId"),
-                      episodeId: json.required(episodeId, "episodeId"), unitId: json.required(unitId, "unitId"),
-                      sector: json.required(sector, "sector"), pseudonym: pseudonym, sex: json.required(sex, "sex"),
-                      birthDate: json.required(birthDate, "birthDate"), municipality: municipality, district: district,
-                      rightToHealthcare: rightToHealthcare, careLevel: json.required(careLevel, "careLevel"),
-                      start: json.required(start, "start"), end: end, endType: endType, contactType: contactType,
-                      activityPlace: activityPlace, activityType: activityType, indirectActivity: indirectActivity,
-                      mainCondition: mainCondition, tariffs: json.required(tariffs, "tariffs"))
+        try self.init(
+            institutionId: json.required(institutionId, "institutionId"),
+            episodeId: json.required(episodeId, "episodeId"), unitId: json.required(unitId, "unitId"),
+            sector: json.required(sector, "sector"), pseudonym: pseudonym, sex: json.required(sex, "sex"),
+            birthDate: json.required(birthDate, "birthDate"), municipality: municipality, district: district,
+            rightToHealthcare: rightToHealthcare, careLevel: json.required(careLevel, "careLevel"),
+            start: json.required(start, "start"), end: end, endType: endType, contactType: contactType,
+            activityPlace: activityPlace, activityType: activityType, indirectActivity: indirectActivity,
+            mainCondition: mainCondition, tariffs: json.required(tariffs, "tariffs"))
     }
 }
 
@@ -152,9 +160,10 @@ extension ActivityEvent: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(kind: json.required(kind, "kind"), patientKey: json.required(patientKey, "patientKey"),
-                      episodeKey: json.required(episodeKey, "episodeKey"), revision: json.required(revision, "revision"),
-                      episode: episode)
+        try self.init(
+            kind: json.required(kind, "kind"), patientKey: json.required(patientKey, "patientKey"),
+            episodeKey: json.required(episodeKey, "episodeKey"), revision: json.required(revision, "revision"),
+            episode: episode)
     }
 }
 
@@ -231,11 +240,12 @@ extension Stay: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(id: json.required(id, "id"), kind: json.required(kind, "kind"),
-                      patientKey: json.required(patientKey, "patientKey"), episodes: json.required(episodes, "episodes"),
-                      start: json.required(start, "start"), end: end,
-                      lastEpisode: json.required(lastEpisode, "lastEpisode"), endType: endType,
-                      unitId: json.required(unitId, "unitId"), institutionId: json.required(institutionId, "institutionId"))
+        try self.init(
+            id: json.required(id, "id"), kind: json.required(kind, "kind"),
+            patientKey: json.required(patientKey, "patientKey"), episodes: json.required(episodes, "episodes"),
+            start: json.required(start, "start"), end: end,
+            lastEpisode: json.required(lastEpisode, "lastEpisode"), endType: endType,
+            unitId: json.required(unitId, "unitId"), institutionId: json.required(institutionId, "institutionId"))
     }
 }
 
@@ -264,9 +274,10 @@ extension StayChangelog: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(patientKey: json.required(patientKey, "patientKey"), sequence: json.required(sequence, "sequence"),
-                      episodes: json.required(episodes, "episodes"), stays: json.required(stays, "stays"),
-                      retracted: json.required(retracted, "retracted"), asserted: json.required(asserted, "asserted"))
+        try self.init(
+            patientKey: json.required(patientKey, "patientKey"), sequence: json.required(sequence, "sequence"),
+            episodes: json.required(episodes, "episodes"), stays: json.required(stays, "stays"),
+            retracted: json.required(retracted, "retracted"), asserted: json.required(asserted, "asserted"))
     }
 }
 
@@ -294,9 +305,10 @@ extension CellKey: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(indicator: json.required(indicator, "indicator"), measure: json.required(measure, "measure"),
-                      period: json.required(period, "period"), level: json.required(level, "level"),
-                      unit: json.required(unit, "unit"), sex: json.required(sex, "sex"))
+        try self.init(
+            indicator: json.required(indicator, "indicator"), measure: json.required(measure, "measure"),
+            period: json.required(period, "period"), level: json.required(level, "level"),
+            unit: json.required(unit, "unit"), sex: json.required(sex, "sex"))
     }
 }
 
@@ -341,10 +353,11 @@ extension Cell: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(key: json.required(key, "key"), formula: json.required(formula, "formula"),
-                      numerator: json.required(numerator, "numerator"), denominator: denominator, scale: scale,
-                      patients: json.required(patients, "patients"), size: json.required(size, "size"), parent: parent,
-                      unitName: unitName, d1: d1, n1: n1, d2: d2, n2: n2, asOf: json.required(asOf, "asOf"))
+        try self.init(
+            key: json.required(key, "key"), formula: json.required(formula, "formula"),
+            numerator: json.required(numerator, "numerator"), denominator: denominator, scale: scale,
+            patients: json.required(patients, "patients"), size: json.required(size, "size"), parent: parent,
+            unitName: unitName, d1: d1, n1: n1, d2: d2, n2: n2, asOf: json.required(asOf, "asOf"))
     }
 }
 
@@ -392,9 +405,10 @@ extension DeathEvent: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(status: json.required(status, "status"), pseudonym: json.required(pseudonym, "pseudonym"),
-                      deathDate: json.required(deathDate, "deathDate"), sex: json.required(sex, "sex"),
-                      birthDate: json.required(birthDate, "birthDate"), municipality: municipality)
+        try self.init(
+            status: json.required(status, "status"), pseudonym: json.required(pseudonym, "pseudonym"),
+            deathDate: json.required(deathDate, "deathDate"), sex: json.required(sex, "sex"),
+            birthDate: json.required(birthDate, "birthDate"), municipality: municipality)
     }
 }
 
@@ -420,8 +434,9 @@ extension PopulationEvent: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(year: json.required(year, "year"), municipality: json.required(municipality, "municipality"),
-                      sex: json.required(sex, "sex"), age: json.required(age, "age"), count: json.required(count, "count"))
+        try self.init(
+            year: json.required(year, "year"), municipality: json.required(municipality, "municipality"),
+            sex: json.required(sex, "sex"), age: json.required(age, "age"), count: json.required(count, "count"))
     }
 }
 
@@ -494,11 +509,12 @@ extension PublishedValue: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(indicator: json.required(indicator, "indicator"), measure: json.required(measure, "measure"),
-                      period: json.required(period, "period"), level: json.required(level, "level"), unit: json.required(unit, "unit"),
-                      unitName: unitName, sex: json.required(sex, "sex"), numerator: numerator, denominator: denominator,
-                      value: value, ciLower: ciLower, ciUpper: ciUpper, status: json.required(status, "status"),
-                      revision: json.required(revision, "revision"), asOf: json.required(asOf, "asOf"),
-                      updatedAt: json.required(updatedAt, "updatedAt"))
+        try self.init(
+            indicator: json.required(indicator, "indicator"), measure: json.required(measure, "measure"),
+            period: json.required(period, "period"), level: json.required(level, "level"), unit: json.required(unit, "unit"),
+            unitName: unitName, sex: json.required(sex, "sex"), numerator: numerator, denominator: denominator,
+            value: value, ciLower: ciLower, ciUpper: ciUpper, status: json.required(status, "status"),
+            revision: json.required(revision, "revision"), asOf: json.required(asOf, "asOf"),
+            updatedAt: json.required(updatedAt, "updatedAt"))
     }
 }

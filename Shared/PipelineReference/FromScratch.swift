@@ -28,7 +28,8 @@ public enum FromScratch {
         for e in finals where e.pseudonym != nil { mortality.apply(ActivityEvent(.new, revision: 1, episode: e)) }
         for d in data.deaths {
             let birth = try! PersonId.birthDate(of: d.personId).get()
-            mortality.apply(death: DeathEvent(status: d.status, pseudonym: d.personId, deathDate: d.deathDate, sex: d.sex, birthDate: birth, municipality: d.municipality))
+            mortality.apply(
+                death: DeathEvent(status: d.status, pseudonym: d.personId, deathDate: d.deathDate, sex: d.sex, birthDate: birth, municipality: d.municipality))
         }
         var publisher = PublisherEngine()
         for (k, c) in calculator.allCells { publisher.apply(CellUpdate(key: k, cell: c)) }
@@ -73,11 +74,16 @@ public enum FromScratch {
     public static func differences(published: [PublishedValue], expected: [String: PublishedValue]) -> [String] {
         var mismatches: [String] = []
         for v in published {
-            guard let e = expected[v.key] else { mismatches.append("unexpected \(v.key)"); continue }
-            let same = v.status == e.status && v.numerator == e.numerator && v.denominator == e.denominator
+            guard let e = expected[v.key] else {
+                mismatches.append("unexpected \(v.key)")
+                continue
+            }
+            let same =
+                v.status == e.status && v.numerator == e.numerator && v.denominator == e.denominator
                 && close(v.value, e.value) && close(v.ciLower, e.ciLower) && close(v.ciUpper, e.ciUpper)
             if !same {
-                mismatches.append("\(v.key): got \(v.status) \(v.numerator as Any)/\(v.denominator as Any), batch \(e.status) \(e.numerator as Any)/\(e.denominator as Any)")
+                mismatches.append(
+                    "\(v.key): got \(v.status) \(v.numerator as Any)/\(v.denominator as Any), batch \(e.status) \(e.numerator as Any)/\(e.denominator as Any)")
             }
         }
         for k in Set(expected.keys).subtracting(published.map(\.key)).sorted() { mismatches.append("missing \(k)") }

@@ -15,22 +15,30 @@ public enum CSV {
         var separator: Character { self == .rfc4180 ? "," : ";" }
     }
 
-    public static let codeColumns = ["indicator", "measure", "period", "level", "unit", "unitName", "sex", "numerator",
-                                     "denominator", "value", "ciLower", "ciUpper", "status", "revision", "asOf", "updatedAt"]
-    public static let labelColumns = ["indicatorLabel", "measureLabel", "periodLabel", "levelLabel", "regionLabel", "sexLabel",
-                                      "statusSymbol", "statusLabel"]
+    public static let codeColumns = [
+        "indicator", "measure", "period", "level", "unit", "unitName", "sex", "numerator",
+        "denominator", "value", "ciLower", "ciUpper", "status", "revision", "asOf", "updatedAt",
+    ]
+    public static let labelColumns = [
+        "indicatorLabel", "measureLabel", "periodLabel", "levelLabel", "regionLabel", "sexLabel",
+        "statusSymbol", "statusLabel",
+    ]
     public static var columns: [String] { codeColumns + labelColumns }
 
-    public static func render(values: [PublishedValue], dialect: Dialect = .rfc4180, language: Language = .nb,
-                              labels: LabelCatalogue = .shared) -> String {
+    public static func render(
+        values: [PublishedValue], dialect: Dialect = .rfc4180, language: Language = .nb,
+        labels: LabelCatalogue = .shared
+    ) -> String {
         func number(_ x: Double?) -> String? {
             guard let x else { return nil }
             return dialect == .rfc4180 ? String(x) : positional(x).replacingOccurrences(of: ".", with: ",")
         }
         var lines = [columns.map { field($0, dialect) }.joined(separator: String(dialect.separator))]
         for v in values {
-            let numbers: [String?] = [v.numerator.map { String($0) }, v.denominator.map { String($0) },
-                                      number(v.value), number(v.ciLower), number(v.ciUpper)]
+            let numbers: [String?] = [
+                v.numerator.map { String($0) }, v.denominator.map { String($0) },
+                number(v.value), number(v.ciLower), number(v.ciUpper),
+            ]
             let text: [String?] = [v.indicator, v.measure, v.period, v.level, v.unit, v.unitName, v.sex].map { $0.map(inert) }
             let meta: [String?] = [v.status.rawValue, String(v.revision), v.asOf.description, v.updatedAt]
             let described: [String?] = [
@@ -64,13 +72,17 @@ public enum CSV {
     static func positional(_ x: Double) -> String {
         let shortest = String(x)
         guard x.isFinite, let e = shortest.firstIndex(where: { $0 == "e" || $0 == "E" }),
-              let exponent = Int(shortest[shortest.index(after: e)...]) else { return shortest }
+            let exponent = Int(shortest[shortest.index(after: e)...])
+        else { return shortest }
         let negative = shortest.hasPrefix("-")
         let mantissa = shortest[..<e].drop { $0 == "-" }
         let point = mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count
         var digits = String(mantissa.filter { $0 != "." })
         var position = point + exponent
-        if position <= 0 { digits = String(repeating: "0", count: 1 - position) + digits; position = 1 }
+        if position <= 0 {
+            digits = String(repeating: "0", count: 1 - position) + digits
+            position = 1
+        }
         if position >= digits.count { digits += String(repeating: "0", count: position - digits.count) }
         var integer = String(digits.prefix(position)), fraction = String(digits.dropFirst(position))
         while fraction.hasSuffix("0") { fraction.removeLast() }

@@ -105,8 +105,10 @@ public enum JSONStat {
     /// Lays the published cells of `indicator` (others are ignored) out as a JSON-stat cube over the categories
     /// that occur, labelled in `language`. Categories are ordered: measures and periods as strings, regions by
     /// level (national first) then code, sexes in their declared order (all, male, female).
-    public static func dataset(indicator: String, cells: [PublishedCell], revision: Int, language: Language = .nb,
-                               labels: LabelCatalogue = .shared) -> JSONStatDataset {
+    public static func dataset(
+        indicator: String, cells: [PublishedCell], revision: Int, language: Language = .nb,
+        labels: LabelCatalogue = .shared
+    ) -> JSONStatDataset {
         let rows = cells.filter { $0.value.indicator == indicator }
         let levelRank = Dictionary(uniqueKeysWithValues: Level.allCases.enumerated().map { ($1.rawValue, $0) })
         let sexRank = Dictionary(uniqueKeysWithValues: Sex.allCases.enumerated().map { ($1.rawValue, $0) })
@@ -164,17 +166,20 @@ public enum JSONStat {
         var measureCategory = labelled(0) { labels.measure(indicator: indicator, $0, language) }
         measureCategory.unit = measureUnit.isEmpty ? nil : measureUnit
         var regionCategory = labelled(2) { regionLabel[$0]! }
-        let children = Dictionary(grouping: regions.filter { regionParent[$0].map { regionLevel[$0] != nil } ?? false },
-                                  by: { regionParent[$0]! })
+        let children = Dictionary(
+            grouping: regions.filter { regionParent[$0].map { regionLevel[$0] != nil } ?? false },
+            by: { regionParent[$0]! })
         regionCategory.child = children.isEmpty ? nil : children
         var contentsCategory = labelled(4) { labels.content($0, language) }
         let count = labels.unit(formula: .count, scale: nil)
         let countUnit = JSONStatDataset.Unit(label: labels.text(count.label, language) ?? "", decimals: count.decimals)
         contentsCategory.unit = ["numerator": countUnit, "denominator": countUnit]
 
-        let dimensionLabels = ["measure": (nb: "Måltall", en: "Measure"), "period": (nb: "Periode", en: "Period"),
-                               "region": (nb: "Region", en: "Region"), "sex": (nb: "Kjønn", en: "Sex"),
-                               "contents": (nb: "Statistikkvariabel", en: "Contents")]
+        let dimensionLabels = [
+            "measure": (nb: "Måltall", en: "Measure"), "period": (nb: "Periode", en: "Period"),
+            "region": (nb: "Region", en: "Region"), "sex": (nb: "Kjønn", en: "Sex"),
+            "contents": (nb: "Statistikkvariabel", en: "Contents"),
+        ]
         let category: [String: JSONStatDataset.Category] = [
             "measure": measureCategory,
             "period": labelled(1) { labels.period($0, language) },
@@ -185,8 +190,9 @@ public enum JSONStat {
         var dimension: [String: JSONStatDataset.Dimension] = [:]
         for id in dimensionIds {
             let label = dimensionLabels[id]!
-            dimension[id] = .init(label: language == .en ? label.en : label.nb, category: category[id]!,
-                                  extension: id == "region" ? .init(level: regionLevel, code: regionCode) : nil)
+            dimension[id] = .init(
+                label: language == .en ? label.en : label.nb, category: category[id]!,
+                extension: id == "region" ? .init(level: regionLevel, code: regionCode) : nil)
         }
         var legend: [String: String] = [:]
         for s in [PublishedStatus.suppressedPrimary, .suppressedSecondary, .undefined] { legend[labels.statusSymbol(s)] = labels.status(s, language) }
@@ -195,7 +201,8 @@ public enum JSONStat {
             updated: rows.map(\.value.updatedAt).max(), note: labels.note(indicator, language).map { [$0] } ?? [],
             id: dimensionIds, size: size, role: .init(time: ["period"], geo: ["region"], metric: ["measure", "contents"]),
             dimension: dimension, value: value, status: status.isEmpty ? nil : status,
-            extension: .init(indicator: indicator, language: language.rawValue, status: legend,
-                             evaluationDate: rows.map(\.value.asOf.description).max(), revision: revision))
+            extension: .init(
+                indicator: indicator, language: language.rawValue, status: legend,
+                evaluationDate: rows.map(\.value.asOf.description).max(), revision: revision))
     }
 }

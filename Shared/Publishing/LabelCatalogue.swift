@@ -18,7 +18,10 @@ public struct LabelCatalogue: Decodable, Sendable {
     /// A text per language code.
     public typealias Text = [String: String]
 
-    public struct IndicatorLabels: Decodable, Sendable { public var label: Text; public var note: Text }
+    public struct IndicatorLabels: Decodable, Sendable {
+        public var label: Text
+        public var note: Text
+    }
     /// How values of one unit are shown: multiplied by `factor`, with `decimals` decimals, then `symbol`.
     public struct UnitLabels: Decodable, Sendable {
         public var label: Text
@@ -26,7 +29,10 @@ public struct LabelCatalogue: Decodable, Sendable {
         public var factor: Double
         public var symbol: String
     }
-    public struct StatusLabels: Decodable, Sendable { public var symbol: String; public var label: Text }
+    public struct StatusLabels: Decodable, Sendable {
+        public var symbol: String
+        public var label: Text
+    }
 
     public var languages: [String]
     public var source: Text

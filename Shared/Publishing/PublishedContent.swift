@@ -12,10 +12,18 @@ public struct PublishedContent: Codable, Sendable, Hashable {
     public var unitName: String?
     public var asOf: LocalDate
 
-    public init(numerator: Int?, denominator: Int?, value: Double?, ciLower: Double?, ciUpper: Double?,
-                status: PublishedStatus, unitName: String?, asOf: LocalDate) {
-        self.numerator = numerator; self.denominator = denominator; self.value = value
-        self.ciLower = ciLower; self.ciUpper = ciUpper; self.status = status; self.unitName = unitName; self.asOf = asOf
+    public init(
+        numerator: Int?, denominator: Int?, value: Double?, ciLower: Double?, ciUpper: Double?,
+        status: PublishedStatus, unitName: String?, asOf: LocalDate
+    ) {
+        self.numerator = numerator
+        self.denominator = denominator
+        self.value = value
+        self.ciLower = ciLower
+        self.ciUpper = ciUpper
+        self.status = status
+        self.unitName = unitName
+        self.asOf = asOf
     }
 
     /// The cell's content after primary suppression (status `ok`, `undefined` or `suppressed-primary`).
@@ -25,8 +33,9 @@ public struct PublishedContent: Codable, Sendable, Hashable {
     /// than 5 patients anyway).
     public init(cell: Cell) {
         let parts = PublishedParts(cell: cell)
-        self.init(numerator: parts.numerator, denominator: parts.denominator, value: nil, ciLower: nil, ciUpper: nil,
-                  status: .ok, unitName: cell.unitName, asOf: cell.asOf)
+        self.init(
+            numerator: parts.numerator, denominator: parts.denominator, value: nil, ciLower: nil, ciUpper: nil,
+            status: .ok, unitName: cell.unitName, asOf: cell.asOf)
         if PrimarySuppression.applies(to: cell) {
             self = hidden(as: .suppressedPrimary)
             return
@@ -41,8 +50,11 @@ public struct PublishedContent: Codable, Sendable, Hashable {
             value = Self.quotient(cell.numerator, cell.denominator).map { $0 * (cell.scale ?? 1) }
         case .excessMortality:
             if let d1 = cell.d1, let n1 = cell.n1, let d2 = cell.d2, let n2 = cell.n2,
-               let estimate = ExcessMortality.estimate(d1: d1, n1: n1, d2: d2, n2: n2) {
-                value = estimate.ratio; ciLower = estimate.lower; ciUpper = estimate.upper
+                let estimate = ExcessMortality.estimate(d1: d1, n1: n1, d2: d2, n2: n2)
+            {
+                value = estimate.ratio
+                ciLower = estimate.lower
+                ciUpper = estimate.upper
             }
         }
         if value == nil { status = .undefined }
@@ -52,8 +64,9 @@ public struct PublishedContent: Codable, Sendable, Hashable {
 
     /// The same content with every figure hidden, as a suppressed value is published.
     public func hidden(as status: PublishedStatus) -> PublishedContent {
-        PublishedContent(numerator: nil, denominator: nil, value: nil, ciLower: nil, ciUpper: nil,
-                         status: status, unitName: unitName, asOf: asOf)
+        PublishedContent(
+            numerator: nil, denominator: nil, value: nil, ciLower: nil, ciUpper: nil,
+            status: status, unitName: unitName, asOf: asOf)
     }
 
     private static func quotient(_ numerator: Int, _ denominator: Int?) -> Double? {

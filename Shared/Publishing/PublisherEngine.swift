@@ -15,7 +15,10 @@ public struct PublisherEngine: Sendable {
         var year: Int
 
         init(_ key: CellKey) {
-            indicator = key.indicator; measure = key.measure; sex = key.sex; year = key.period.year
+            indicator = key.indicator
+            measure = key.measure
+            sex = key.sex
+            year = key.period.year
         }
 
         static func < (a: Component, b: Component) -> Bool {
@@ -35,17 +38,21 @@ public struct PublisherEngine: Sendable {
         var revision: Int
         var updatedAt: String?
 
-        init(key: CellKey) { self.key = key; revision = 0 }
+        init(key: CellKey) {
+            self.key = key
+            revision = 0
+        }
 
         var isEmpty: Bool { cell == nil && published == nil && revision == 0 }
 
         var publishedValue: PublishedValue? {
             guard let p = published else { return nil }
-            return PublishedValue(indicator: key.indicator.rawValue, measure: key.measure, period: key.period.description,
-                                  level: key.level.rawValue, unit: key.unit, unitName: p.unitName, sex: key.sex.rawValue,
-                                  numerator: p.numerator, denominator: p.denominator, value: p.value,
-                                  ciLower: p.ciLower, ciUpper: p.ciUpper, status: p.status, revision: revision,
-                                  asOf: p.asOf, updatedAt: updatedAt ?? "")
+            return PublishedValue(
+                indicator: key.indicator.rawValue, measure: key.measure, period: key.period.description,
+                level: key.level.rawValue, unit: key.unit, unitName: p.unitName, sex: key.sex.rawValue,
+                numerator: p.numerator, denominator: p.denominator, value: p.value,
+                ciLower: p.ciLower, ciUpper: p.ciUpper, status: p.status, revision: revision,
+                asOf: p.asOf, updatedAt: updatedAt ?? "")
         }
 
         // The key is stored once, as its string; the cell carries it again only when present.
@@ -156,14 +163,18 @@ public struct PublisherEngine: Sendable {
     public var cellKeys: [CellKey] { components.values.flatMap { $0.values.filter { $0.cell != nil }.map(\.key) } }
 
     /// Current published values matching every given filter (nil: any), ordered by key.
-    public func values(indicator: String? = nil, measure: String? = nil, period: String? = nil, level: String? = nil,
-                       unit: String? = nil, sex: String? = nil) -> [PublishedValue] {
+    public func values(
+        indicator: String? = nil, measure: String? = nil, period: String? = nil, level: String? = nil,
+        unit: String? = nil, sex: String? = nil
+    ) -> [PublishedValue] {
         cells(indicator: indicator, measure: measure, period: period, level: level, unit: unit, sex: sex).map(\.value)
     }
 
     /// As `values`, each with how it is valued and where it sits in the hierarchy (for the statistical views).
-    public func cells(indicator: String? = nil, measure: String? = nil, period: String? = nil, level: String? = nil,
-                      unit: String? = nil, sex: String? = nil) -> [PublishedCell] {
+    public func cells(
+        indicator: String? = nil, measure: String? = nil, period: String? = nil, level: String? = nil,
+        unit: String? = nil, sex: String? = nil
+    ) -> [PublishedCell] {
         var result: [(String, PublishedCell)] = []
         for (component, slots) in components {
             if let indicator, component.indicator.rawValue != indicator { continue }
@@ -175,8 +186,13 @@ public struct PublisherEngine: Sendable {
                 if let level, k.level.rawValue != level { continue }
                 if let unit, k.unit != unit { continue }
                 if let value = slot.publishedValue {
-                    result.append((k.string, PublishedCell(value: value, formula: slot.cell?.formula, scale: slot.cell?.scale,
-                                                           parent: slot.cell?.parent)))
+                    result.append(
+                        (
+                            k.string,
+                            PublishedCell(
+                                value: value, formula: slot.cell?.formula, scale: slot.cell?.scale,
+                                parent: slot.cell?.parent)
+                        ))
                 }
             }
         }
@@ -221,6 +237,9 @@ public struct PublishedCell: Sendable, Hashable {
     public var parent: String?
 
     public init(value: PublishedValue, formula: ValueFormula?, scale: Double?, parent: String?) {
-        self.value = value; self.formula = formula; self.scale = scale; self.parent = parent
+        self.value = value
+        self.formula = formula
+        self.scale = scale
+        self.parent = parent
     }
 }

@@ -23,7 +23,10 @@ public enum SecondarySuppression {
         public var suppressed: Bool
 
         public init(key: CellKey, size: Int, parent: String?, suppressed: Bool) {
-            self.key = key; self.size = size; self.parent = parent; self.suppressed = suppressed
+            self.key = key
+            self.size = size
+            self.parent = parent
+            self.suppressed = suppressed
         }
     }
 
@@ -47,7 +50,8 @@ public enum SecondarySuppression {
             for g in groupsToCheck {
                 let group = groups[g]
                 guard group.lazy.filter({ suppressed[$0] }).count == 1,
-                      let pick = group.filter({ !suppressed[$0] }).min(by: picksBefore) else { continue }
+                    let pick = group.filter({ !suppressed[$0] }).min(by: picksBefore)
+                else { continue }
                 roundPicks.insert(pick)
             }
             if roundPicks.isEmpty { break }

@@ -19,9 +19,15 @@ public struct PublishedRevision: Codable, Sendable, Hashable {
 
     /// `publishedAt`: the moment as text when the caller has it (a flush formats its moment once for all its
     /// entries: a date formatter is costly to make).
-    public init(key: String, eventId: Int, publishedAtMs: Int64, publishedAt: String? = nil, value: PublishedValue?,
-                causes: Provenance = Provenance()) {
-        self.key = key; self.eventId = eventId; self.publishedAtMs = publishedAtMs; self.value = value; self.causes = causes
+    public init(
+        key: String, eventId: Int, publishedAtMs: Int64, publishedAt: String? = nil, value: PublishedValue?,
+        causes: Provenance = Provenance()
+    ) {
+        self.key = key
+        self.eventId = eventId
+        self.publishedAtMs = publishedAtMs
+        self.value = value
+        self.causes = causes
         self.publishedAt = publishedAt ?? Vintage.isoText(milliseconds: publishedAtMs)
     }
 
@@ -30,9 +36,12 @@ public struct PublishedRevision: Codable, Sendable, Hashable {
     // A withdrawal is written with `"value": null` (the field is always there).
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(key, forKey: .key); try c.encode(eventId, forKey: .eventId)
-        try c.encode(publishedAtMs, forKey: .publishedAtMs); try c.encode(publishedAt, forKey: .publishedAt)
-        try c.encode(value, forKey: .value); try c.encode(causes, forKey: .causes)
+        try c.encode(key, forKey: .key)
+        try c.encode(eventId, forKey: .eventId)
+        try c.encode(publishedAtMs, forKey: .publishedAtMs)
+        try c.encode(publishedAt, forKey: .publishedAt)
+        try c.encode(value, forKey: .value)
+        try c.encode(causes, forKey: .causes)
     }
 }
 
@@ -45,8 +54,10 @@ public enum Vintage {
 
     /// The row-key prefix that covers the filters: the leading given components of the key (the others are
     /// filtered after reading). Ends with a separator, so `2024` never covers `2024-T1`.
-    public static func rowKeyPrefix(indicator: String?, measure: String?, period: String?, level: String?, unit: String?,
-                                    sex: String?) -> String {
+    public static func rowKeyPrefix(
+        indicator: String?, measure: String?, period: String?, level: String?, unit: String?,
+        sex: String?
+    ) -> String {
         var prefix = ""
         let components = [indicator, measure, period, level, unit, sex]
         for (i, component) in components.enumerated() {

@@ -32,8 +32,9 @@ extension PublishedContent: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(numerator: numerator, denominator: denominator, value: value, ciLower: ciLower, ciUpper: ciUpper,
-                      status: json.required(status, "status"), unitName: unitName, asOf: json.required(asOf, "asOf"))
+        try self.init(
+            numerator: numerator, denominator: denominator, value: value, ciLower: ciLower, ciUpper: ciUpper,
+            status: json.required(status, "status"), unitName: unitName, asOf: json.required(asOf, "asOf"))
     }
 }
 
@@ -95,8 +96,9 @@ extension PublishedRevision: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(key: json.required(key, "key"), eventId: json.required(eventId, "eventId"),
-                      publishedAtMs: Int64(json.required(publishedAtMs, "publishedAtMs")), publishedAt: json.required(publishedAt, "publishedAt"),
-                      value: value, causes: causes ?? Provenance())
+        try self.init(
+            key: json.required(key, "key"), eventId: json.required(eventId, "eventId"),
+            publishedAtMs: Int64(json.required(publishedAtMs, "publishedAtMs")), publishedAt: json.required(publishedAt, "publishedAt"),
+            value: value, causes: causes ?? Provenance())
     }
 }

@@ -24,7 +24,8 @@ public final class Backpressure: Sendable {
         public var staleAfter: Duration = .seconds(5)
         public init() {}
         public init(configuration: ServiceConfiguration) throws {
-            maxLagPerPartition = Int64(try configuration.integer("NPR_MAX_PIPELINE_LAG", default: Int(maxLagPerPartition), in: 1...Int(Int32.max), unit: "messages"))
+            maxLagPerPartition = Int64(
+                try configuration.integer("NPR_MAX_PIPELINE_LAG", default: Int(maxLagPerPartition), in: 1...Int(Int32.max), unit: "messages"))
             maxWait = .milliseconds(try configuration.integer("NPR_ADMISSION_WAIT_MS", default: 60_000, in: 0...600_000, unit: "milliseconds"))
             // A request waits for admission before its body is read, which the HTTP server counts as idle.
             guard Duration.seconds(configuration.httpLimits.idleTimeoutSeconds) > maxWait + .seconds(5) else {
@@ -43,8 +44,13 @@ public final class Backpressure: Sendable {
         public var bound: Int64
         public var sampledAt: Double
         public init(admitting: Bool, group: String, topic: String, partition: Int32, lag: Int64, bound: Int64, sampledAt: Double) {
-            self.admitting = admitting; self.group = group; self.topic = topic; self.partition = partition
-            self.lag = lag; self.bound = bound; self.sampledAt = sampledAt
+            self.admitting = admitting
+            self.group = group
+            self.topic = topic
+            self.partition = partition
+            self.lag = lag
+            self.bound = bound
+            self.sampledAt = sampledAt
         }
     }
 
@@ -58,8 +64,10 @@ public final class Backpressure: Sendable {
     let lagGauge: Gauge
 
     /// Watches the consumer groups of `services` (by default every stateful service but intake).
-    public init(settings: Settings, configuration: ServiceConfiguration, logger: Logger,
-                services: [(service: String, topics: [String])] = Topic.inputs.filter { $0.service != "intake" }) throws {
+    public init(
+        settings: Settings, configuration: ServiceConfiguration, logger: Logger,
+        services: [(service: String, topics: [String])] = Topic.inputs.filter { $0.service != "intake" }
+    ) throws {
         self.settings = settings
         groups = services.map { (configuration.consumerGroup(of: $0.service), $0.topics) }
         self.logger = logger

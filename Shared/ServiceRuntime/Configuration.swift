@@ -6,7 +6,10 @@ import NPRCore
 public struct ConfigurationError: Error, CustomStringConvertible {
     public let variable: String
     public let problem: String
-    public init(variable: String, problem: String) { self.variable = variable; self.problem = problem }
+    public init(variable: String, problem: String) {
+        self.variable = variable
+        self.problem = problem
+    }
     public var description: String { "configuration error: \(variable): \(problem)" }
 }
 
@@ -40,8 +43,10 @@ public struct ServiceConfiguration: Sendable {
     public var groupPrefix: String
     public var clusterName: String
 
-    public static let defaultPorts = ["intake": 8080, "publisher": 8081, "episode-linker": 8082,
-                                      "indicator-calculator": 8083, "mortality-linker": 8084, "lag-exporter": 8085]
+    public static let defaultPorts = [
+        "intake": 8080, "publisher": 8081, "episode-linker": 8082,
+        "indicator-calculator": 8083, "mortality-linker": 8084, "lag-exporter": 8085,
+    ]
 
     public static func portVariable(_ service: String) -> String {
         service.uppercased().replacingOccurrences(of: "-", with: "_") + "_PORT"
@@ -66,10 +71,12 @@ public struct ServiceConfiguration: Sendable {
         if let servers = env["KAFKA_BOOTSTRAP_SERVERS"], !servers.isEmpty {
             bootstrapServers = servers
         } else if let servers = try? String(contentsOfFile: stateDirectory + "/kafka-bootstrap", encoding: .utf8),
-                  !servers.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+            !servers.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        {
             bootstrapServers = servers.trimmingCharacters(in: .whitespacesAndNewlines)
         } else {
-            throw ConfigurationError(variable: "KAFKA_BOOTSTRAP_SERVERS", problem: "not set and \(stateDirectory)/kafka-bootstrap is missing (start the broker with `make up`)")
+            throw ConfigurationError(
+                variable: "KAFKA_BOOTSTRAP_SERVERS", problem: "not set and \(stateDirectory)/kafka-bootstrap is missing (start the broker with `make up`)")
         }
         instance = env["NPR_INSTANCE"].flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
         groupPrefix = env["NPR_GROUP_PREFIX"] ?? "npr-tsb."
@@ -95,9 +102,10 @@ public struct ServiceConfiguration: Sendable {
         } else {
             httpPort = Self.defaultPorts[service] ?? 0
         }
-        httpLimits = HTTPLimits(idleTimeoutSeconds: try integer("NPR_HTTP_IDLE_TIMEOUT_S", default: 90, in: 1...3_600, unit: "seconds"),
-                                maxConnections: try integer("NPR_HTTP_MAX_CONNECTIONS", default: 256, in: 1...65_536),
-                                bodyTimeoutSeconds: try integer("NPR_HTTP_BODY_TIMEOUT_S", default: 60, in: 1...3_600, unit: "seconds"))
+        httpLimits = HTTPLimits(
+            idleTimeoutSeconds: try integer("NPR_HTTP_IDLE_TIMEOUT_S", default: 90, in: 1...3_600, unit: "seconds"),
+            maxConnections: try integer("NPR_HTTP_MAX_CONNECTIONS", default: 256, in: 1...65_536),
+            bodyTimeoutSeconds: try integer("NPR_HTTP_BODY_TIMEOUT_S", default: 60, in: 1...3_600, unit: "seconds"))
     }
 
     /// The consumer group of `service` (by default this one's).
@@ -136,7 +144,8 @@ public struct ServiceConfiguration: Sendable {
     public func integer(_ variable: String, default fallback: Int, in range: ClosedRange<Int>, unit: String = "") throws -> Int {
         guard let raw = environment[variable], !raw.isEmpty else { return fallback }
         guard let v = Int(raw), range.contains(v) else {
-            throw ConfigurationError(variable: variable, problem: "must be \(range.lowerBound)–\(range.upperBound)\(unit.isEmpty ? "" : " " + unit), got \(raw)")
+            throw ConfigurationError(
+                variable: variable, problem: "must be \(range.lowerBound)–\(range.upperBound)\(unit.isEmpty ? "" : " " + unit), got \(raw)")
         }
         return v
     }

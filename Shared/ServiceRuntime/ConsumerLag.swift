@@ -13,7 +13,10 @@ public struct OffsetSample: Sendable, Hashable, Codable {
     public var logStart: Int64
     public var end: Int64
     public init(at: Double, committed: Int64?, logStart: Int64, end: Int64) {
-        self.at = at; self.committed = committed; self.logStart = logStart; self.end = end
+        self.at = at
+        self.committed = committed
+        self.logStart = logStart
+        self.end = end
     }
     init(_ l: PartitionLag, at: Double) { self.init(at: at, committed: l.committed, logStart: l.low, end: l.high) }
     /// See `PartitionLag.position`.
@@ -38,11 +41,16 @@ public enum LagEvaluation {
     /// (nil when the cluster cannot say), which tells a stopped consumer from a stalled one. `lagSeconds`: age
     /// of the oldest unprocessed message; no progress counts as a stall only once that is `stallAfter` old,
     /// since a healthy service commits at intervals and a long flush is a pause, not a stall.
-    public static func partition(_ window: [OffsetSample], membersAssigned: Bool? = nil, lagSeconds: Double = .infinity,
-                                 stallAfter: Double = 60) -> (status: PartitionStatus, reason: String) {
+    public static func partition(
+        _ window: [OffsetSample], membersAssigned: Bool? = nil, lagSeconds: Double = .infinity,
+        stallAfter: Double = 60
+    ) -> (status: PartitionStatus, reason: String) {
         guard let last = window.last else { return (.ok, "no samples") }
         if last.position < last.logStart {
-            return (.stop, "next offset \(last.position) is below the log start \(last.logStart): \(last.logStart - last.position) messages it never processed are gone")
+            return (
+                .stop,
+                "next offset \(last.position) is below the log start \(last.logStart): \(last.logStart - last.position) messages it never processed are gone"
+            )
         }
         // Rule 1: a consumer that was caught up at any moment of the window is fine.
         if window.contains(where: { $0.lag <= 0 }) { return (.ok, "caught up within the window") }
@@ -88,11 +96,22 @@ public struct LagMonitor: Sendable {
         public var memberHost: String
         public var consumerId: String
         public var clientId: String
-        public init(topic: String, partition: Int32, committedOffset: Int64?, logStartOffset: Int64, endOffset: Int64, lagMessages: Int64,
-                    lagSeconds: Double, status: LagEvaluation.PartitionStatus, reason: String, memberHost: String, consumerId: String, clientId: String) {
-            self.topic = topic; self.partition = partition; self.committedOffset = committedOffset; self.logStartOffset = logStartOffset
-            self.endOffset = endOffset; self.lagMessages = lagMessages; self.lagSeconds = lagSeconds; self.status = status; self.reason = reason
-            self.memberHost = memberHost; self.consumerId = consumerId; self.clientId = clientId
+        public init(
+            topic: String, partition: Int32, committedOffset: Int64?, logStartOffset: Int64, endOffset: Int64, lagMessages: Int64,
+            lagSeconds: Double, status: LagEvaluation.PartitionStatus, reason: String, memberHost: String, consumerId: String, clientId: String
+        ) {
+            self.topic = topic
+            self.partition = partition
+            self.committedOffset = committedOffset
+            self.logStartOffset = logStartOffset
+            self.endOffset = endOffset
+            self.lagMessages = lagMessages
+            self.lagSeconds = lagSeconds
+            self.status = status
+            self.reason = reason
+            self.memberHost = memberHost
+            self.consumerId = consumerId
+            self.clientId = clientId
         }
     }
     public struct Group: Sendable, Codable {
@@ -101,7 +120,10 @@ public struct LagMonitor: Sendable {
         public var status: LagEvaluation.GroupStatus
         public var partitions: [Partition]
         public init(service: String, group: String, status: LagEvaluation.GroupStatus, partitions: [Partition]) {
-            self.service = service; self.group = group; self.status = status; self.partitions = partitions
+            self.service = service
+            self.group = group
+            self.status = status
+            self.partitions = partitions
         }
         public var sumLag: Int64 { partitions.reduce(0) { $0 + $1.lagMessages } }
         public var maxLag: Int64 { partitions.map(\.lagMessages).max() ?? 0 }
@@ -114,7 +136,11 @@ public struct LagMonitor: Sendable {
         public var windowSeconds: Double
         public var groups: [Group]
         public init(clusterName: String, sampledAt: String, samples: Int, windowSeconds: Double, groups: [Group]) {
-            self.clusterName = clusterName; self.sampledAt = sampledAt; self.samples = samples; self.windowSeconds = windowSeconds; self.groups = groups
+            self.clusterName = clusterName
+            self.sampledAt = sampledAt
+            self.samples = samples
+            self.windowSeconds = windowSeconds
+            self.groups = groups
         }
         public var status: LagEvaluation.GroupStatus { LagEvaluation.group(groups.flatMap(\.partitions).map(\.status)) }
     }
@@ -128,8 +154,10 @@ public struct LagMonitor: Sendable {
     var members: [String: [GroupMember]]? = nil
 
     /// Watches the groups of `services` (by default every service), keeping the last `windowSize` samples.
-    public init(configuration: ServiceConfiguration, windowSize: Int = 10, stallAfter: Double = 60,
-                services: [(service: String, topics: [String])] = Topic.inputs) {
+    public init(
+        configuration: ServiceConfiguration, windowSize: Int = 10, stallAfter: Double = 60,
+        services: [(service: String, topics: [String])] = Topic.inputs
+    ) {
         self.configuration = configuration
         self.windowSize = max(1, windowSize)
         self.stallAfter = stallAfter
@@ -162,19 +190,25 @@ public struct LagMonitor: Sendable {
             let partitions = (latest[group] ?? []).map { l -> Partition in
                 let tp = TopicPartition(l.topic, l.partition)
                 let window = windows[group]?[tp] ?? []
-                if let first = window.first, let last = window.last { span = max(span, last.at - first.at); samples = max(samples, window.count) }
+                if let first = window.first, let last = window.last {
+                    span = max(span, last.at - first.at)
+                    samples = max(samples, window.count)
+                }
                 let owner = owners?[tp]
                 let seconds = l.lagSeconds(nowMs: nowMs)
-                let (status, reason) = LagEvaluation.partition(window, membersAssigned: owners.map { _ in owner != nil },
-                                                               lagSeconds: seconds, stallAfter: stallAfter)
-                return Partition(topic: l.topic, partition: l.partition, committedOffset: l.committed, logStartOffset: l.low, endOffset: l.high,
-                                 lagMessages: l.lag, lagSeconds: seconds, status: status, reason: reason,
-                                 memberHost: owner?.host ?? "", consumerId: owner?.memberId ?? "", clientId: owner?.clientId ?? "")
+                let (status, reason) = LagEvaluation.partition(
+                    window, membersAssigned: owners.map { _ in owner != nil },
+                    lagSeconds: seconds, stallAfter: stallAfter)
+                return Partition(
+                    topic: l.topic, partition: l.partition, committedOffset: l.committed, logStartOffset: l.low, endOffset: l.high,
+                    lagMessages: l.lag, lagSeconds: seconds, status: status, reason: reason,
+                    memberHost: owner?.host ?? "", consumerId: owner?.memberId ?? "", clientId: owner?.clientId ?? "")
             }
             return Group(service: s.service, group: group, status: LagEvaluation.group(partitions.map(\.status)), partitions: partitions)
         }
-        return Report(clusterName: configuration.clusterName, sampledAt: ISO8601DateFormatter().string(from: Date()),
-                      samples: samples, windowSeconds: span, groups: groups)
+        return Report(
+            clusterName: configuration.clusterName, sampledAt: ISO8601DateFormatter().string(from: Date()),
+            samples: samples, windowSeconds: span, groups: groups)
     }
 }
 
@@ -191,8 +225,10 @@ extension LagMonitor.Report {
         func family(_ name: String, _ samples: [(String, Double)]) { families.append((name, samples)) }
         let cluster = ("cluster_name", clusterName)
         func partitionLabels(_ g: LagMonitor.Group, _ p: LagMonitor.Partition) -> String {
-            labels([cluster, ("group", g.group), ("topic", p.topic), ("partition", String(p.partition)),
-                    ("member_host", p.memberHost), ("consumer_id", p.consumerId), ("client_id", p.clientId)])
+            labels([
+                cluster, ("group", g.group), ("topic", p.topic), ("partition", String(p.partition)),
+                ("member_host", p.memberHost), ("consumer_id", p.consumerId), ("client_id", p.clientId),
+            ])
         }
         func groupLabels(_ g: LagMonitor.Group) -> String { labels([cluster, ("group", g.group), ("is_simple_consumer", "false")]) }
         family("kafka_consumergroup_group_offset", groups.flatMap { g in g.partitions.map { (partitionLabels(g, $0), Double($0.committedOffset ?? 0)) } })
@@ -225,7 +261,10 @@ public final class ConsumerLagExporter: Service, Sendable {
     let latest = Mutex<LagMonitor.Report?>(nil)
 
     public init(configuration: ServiceConfiguration, poll: Duration, readiness: Readiness, logger: Logger) {
-        self.configuration = configuration; self.poll = poll; self.readiness = readiness; self.logger = logger
+        self.configuration = configuration
+        self.poll = poll
+        self.readiness = readiness
+        self.logger = logger
     }
 
     public var exposition: String { latest.withLock { $0 }?.exposition ?? "" }

@@ -9,14 +9,22 @@ public struct DeadLetter: Codable, Sendable, Equatable {
         public var field: String
         public var code: String
         public var message: String
-        public init(field: String, code: String, message: String) { self.field = field; self.code = code; self.message = message }
+        public init(field: String, code: String, message: String) {
+            self.field = field
+            self.code = code
+            self.message = message
+        }
     }
     /// Where a record read from a topic was: an operator with read rights finds it there.
     public struct Origin: Codable, Sendable, Equatable {
         public var topic: String
         public var partition: Int32
         public var offset: Int64
-        public init(_ m: ConsumedMessage) { topic = m.topic; partition = m.partition; offset = m.offset }
+        public init(_ m: ConsumedMessage) {
+            topic = m.topic
+            partition = m.partition
+            offset = m.offset
+        }
     }
 
     /// The service that refused it.
@@ -35,10 +43,18 @@ public struct DeadLetter: Codable, Sendable, Equatable {
     /// hash; null when it could not be read at all.
     public var record: String?
 
-    public init(service: String, channel: String, kind: String, origin: Origin? = nil, messageIdHash: String? = nil,
-                reporter: String? = nil, errors: [Reason], record: String? = nil) {
-        self.service = service; self.channel = channel; self.kind = kind; self.origin = origin
-        self.messageIdHash = messageIdHash; self.reporter = reporter; self.errors = errors; self.record = record
+    public init(
+        service: String, channel: String, kind: String, origin: Origin? = nil, messageIdHash: String? = nil,
+        reporter: String? = nil, errors: [Reason], record: String? = nil
+    ) {
+        self.service = service
+        self.channel = channel
+        self.kind = kind
+        self.origin = origin
+        self.messageIdHash = messageIdHash
+        self.reporter = reporter
+        self.errors = errors
+        self.record = record
     }
 }
 
@@ -75,8 +91,9 @@ struct PoisonMessage: Error {
     }
 
     func deadLetter(service: String) -> DeadLetter {
-        DeadLetter(service: service, channel: "kafka", kind: origin.topic, origin: origin,
-                   errors: [.init(field: "", code: "unreadable", message: reason)])
+        DeadLetter(
+            service: service, channel: "kafka", kind: origin.topic, origin: origin,
+            errors: [.init(field: "", code: "unreadable", message: reason)])
     }
 }
 

@@ -7,7 +7,7 @@ import NPRCore
 /// A service stopped on purpose because input it never read is gone: restarting cannot help, so the
 /// process exits with `exitCode` and the supervisor (scripts/stack.sh, compose `on-failure`) leaves it down.
 public struct UnrecoverableInputLoss: Error, CustomStringConvertible, Sendable {
-    public static let exitCode: Int32 = 78   // EX_CONFIG: needs an operator, not a restart
+    public static let exitCode: Int32 = 78  // EX_CONFIG: needs an operator, not a restart
     public var service: String
     public var topicPartition: TopicPartition
     public var position: Int64
@@ -38,9 +38,14 @@ final class InputHealth: Sendable {
         let position = (try? store.offsets())?[loss.topicPartition] ?? max(0, loss.offset)
         let logStart = (try? consumer.watermarks(loss.topicPartition).low) ?? -1
         lostCounter.increment()
-        Gauge(label: "npr_input_lost_messages", dimensions: [("service", service), ("topic", loss.topicPartition.topic),
-                                                              ("partition", String(loss.topicPartition.partition))])
-            .record(max(0, logStart - position))
+        Gauge(
+            label: "npr_input_lost_messages",
+            dimensions: [
+                ("service", service), ("topic", loss.topicPartition.topic),
+                ("partition", String(loss.topicPartition.partition)),
+            ]
+        )
+        .record(max(0, logStart - position))
         return (position, logStart)
     }
 }

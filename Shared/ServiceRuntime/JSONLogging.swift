@@ -11,7 +11,9 @@ public struct JSONLineLogHandler: LogHandler {
     static let output = Mutex(())
 
     public init(label: String, service: String, level: Logger.Level) {
-        self.label = label; self.service = service; self.logLevel = level
+        self.label = label
+        self.service = service
+        self.logLevel = level
     }
 
     public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -19,15 +21,15 @@ public struct JSONLineLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
         var fields: [String: String] = [:]
-        for (k, v) in metadata.merging(explicit ?? [:], uniquingKeysWith: { $1 }) { fields[k] = "\(v)" }
+        for (k, v) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { fields[k] = "\(v)" }
+        if let error = event.error { fields["error"] = "\(error)" }
         fields["ts"] = ISO8601DateFormatter().string(from: Date())
-        fields["level"] = level.rawValue
+        fields["level"] = event.level.rawValue
         fields["service"] = service
         fields["logger"] = label
-        fields["msg"] = message.description
+        fields["msg"] = event.message.description
         guard var data = try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys]) else { return }
         data.append(0x0A)
         Self.output.withLock { _ in FileHandle.standardOutput.write(data) }

@@ -53,7 +53,8 @@ public enum MetricCatalogue {
         var previous: Substring = ""
         for line in exposition.split(separator: "\n", omittingEmptySubsequences: false) {
             if line.hasPrefix("# TYPE "), !previous.hasPrefix("# HELP "),
-               let name = line.dropFirst("# TYPE ".count).split(separator: " ").first, let text = help[String(name)] {
+                let name = line.dropFirst("# TYPE ".count).split(separator: " ").first, let text = help[String(name)]
+            {
                 out += "# HELP \(name) \(text)\n"
             }
             out += line

@@ -8,8 +8,9 @@ public func json<Body: Sequence<UInt8>>(_ body: Body, type: String = "applicatio
 
 /// An RFC 9457 problem-details response, as every service answers errors.
 public func problem(_ status: HTTPResponse.Status, _ title: String, _ detail: String, retryAfterSeconds: Int? = nil) -> Response {
-    let body = try! JSONSerialization.data(withJSONObject: ["type": "about:blank", "title": title, "status": status.code, "detail": detail],
-                                           options: [.sortedKeys])
+    let body = try! JSONSerialization.data(
+        withJSONObject: ["type": "about:blank", "title": title, "status": status.code, "detail": detail],
+        options: [.sortedKeys])
     var response = Response(status: status, headers: [.contentType: "application/problem+json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     if let retryAfterSeconds { response.headers[.retryAfter] = String(retryAfterSeconds) }
     return response
@@ -24,7 +25,9 @@ struct ProblemDetailsMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPResponseError {
             let detail = (error as? HTTPError)?.body ?? "\(request.method) \(request.uri.path): \(error.status.reasonPhrase.lowercased())"
             var response = problem(error.status, error.status.reasonPhrase, detail)
-            for field in (error as? HTTPError)?.headers ?? [:] where field.name != .contentType && field.name != .contentLength { response.headers.append(field) }
+            for field in (error as? HTTPError)?.headers ?? [:] where field.name != .contentType && field.name != .contentLength {
+                response.headers.append(field)
+            }
             return response
         } catch {
             context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])

@@ -9,7 +9,9 @@ public struct ResyncRequest: Codable, Sendable, Hashable {
     public var topic: String
     public var requestedBy: String
     public init(requestId: String, topic: String, requestedBy: String) {
-        self.requestId = requestId; self.topic = topic; self.requestedBy = requestedBy
+        self.requestId = requestId
+        self.topic = topic
+        self.requestedBy = requestedBy
     }
 }
 
@@ -20,12 +22,17 @@ public struct ResyncDone: Codable, Sendable, Hashable {
     public var requestId: String
     public var source: String
     public var owns: [String]
-    public init(requestId: String, source: String, owns: [String]) { self.requestId = requestId; self.source = source; self.owns = owns }
+    public init(requestId: String, source: String, owns: [String]) {
+        self.requestId = requestId
+        self.source = source
+        self.owns = owns
+    }
 
     /// The marker for one partition of `topic`.
     func message(topic: String, partition: Int32) throws -> OutgoingMessage {
-        OutgoingMessage(topic: topic, key: "__resync__|" + source, value: try JSONCodec.encode(self),
-                        headers: [(Self.header, Array(requestId.utf8))], partition: partition)
+        OutgoingMessage(
+            topic: topic, key: "__resync__|" + source, value: try JSONCodec.encode(self),
+            headers: [(Self.header, Array(requestId.utf8))], partition: partition)
     }
 }
 

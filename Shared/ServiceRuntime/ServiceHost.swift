@@ -7,8 +7,8 @@ import Metrics
 import NPRCore
 import Prometheus
 import ServiceLifecycle
-import Synchronization
 @_exported import StreamCodec
+import Synchronization
 
 public typealias HTTPRouter = Router<BasicRequestContext>
 
@@ -25,16 +25,24 @@ public final class ServiceHost: @unchecked Sendable {
     /// This service's OpenAPI document, served at /openapi.json and held equal to the routes at start.
     private let openAPI = Mutex<Data?>(nil)
 
-    /// Reads and validates configuration (exiting with a clear message on error) and bootstraps logging
-    /// and metrics. Call once per process.
-    public static func start(service: String) -> ServiceHost {
-        do {
-            let configuration = try ServiceConfiguration(service: service)
-            return ServiceHost(configuration: configuration)
-        } catch {
-            FileHandle.standardError.write(Data("\(service): \(error)\n".utf8))
-            exit(2)
-        }
+    /// Reads and validates configuration and bootstraps logging and metrics. Call once per process; a
+    /// `ConfigurationError` is for the executable to report (`exitStatus(reporting:service:)`) and exit on.
+    public static func start(service: String) throws -> ServiceHost {
+        ServiceHost(configuration: try ServiceConfiguration(service: service))
+    }
+
+    /// The status a service's process exits with after `error` ended it, its message written to standard
+    /// error: 2 for configuration and start-up errors, `UnrecoverableInputLoss.exitCode` for lost source
+    /// input (an operator must rebuild), 1 otherwise. Libraries report; only the executables exit.
+    public static func exitStatus(reporting error: any Error, service: String) -> Int32 {
+        let (status, message): (Int32, String) =
+            switch error {
+            case let loss as UnrecoverableInputLoss: (UnrecoverableInputLoss.exitCode, "\(loss)")
+            case is ConfigurationError, is StartupError: (2, "\(service): \(error)")
+            default: (1, "\(service): failed: \(error)")
+            }
+        FileHandle.standardError.write(Data((message + "\n").utf8))
+        return status
     }
 
     init(configuration: ServiceConfiguration) {
@@ -55,10 +63,12 @@ public final class ServiceHost: @unchecked Sendable {
         router.get("/metrics") { [self] _, _ -> Response in
             var buffer: [UInt8] = []
             registry.emit(into: &buffer)
-            let text = MetricCatalogue.describing(String(decoding: buffer, as: UTF8.self))
+            let text =
+                MetricCatalogue.describing(String(decoding: buffer, as: UTF8.self))
                 + self.metricSections.withLock { $0 }.map { $0() }.joined()
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                            body: .init(byteBuffer: ByteBuffer(string: text)))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: .init(byteBuffer: ByteBuffer(string: text)))
         }
     }
 
@@ -69,10 +79,9 @@ public final class ServiceHost: @unchecked Sendable {
 
     /// Serves `openapi.json` from `bundle` (the service's resources); `run` refuses to start when its paths
     /// and methods differ from the routes.
-    public func serveOpenAPI(from bundle: Bundle) {
+    public func serveOpenAPI(from bundle: Bundle) throws {
         guard let url = bundle.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
-            FileHandle.standardError.write(Data("\(configuration.serviceName): openapi.json missing from its resources\n".utf8))
-            exit(2)
+            throw StartupError(description: "openapi.json missing from its resources")
         }
         openAPI.withLock { $0 = data }
         router.get("/openapi.json") { _, _ -> Response in
@@ -86,7 +95,8 @@ public final class ServiceHost: @unchecked Sendable {
     /// Route differences between the router and an OpenAPI document (empty: they agree).
     public static func openAPIDrift(routes: Set<String>, document: Data) throws -> [String] {
         guard let doc = try JSONSerialization.jsonObject(with: document) as? [String: Any],
-              let paths = doc["paths"] as? [String: [String: Any]] else { return ["the document has no paths"] }
+            let paths = doc["paths"] as? [String: [String: Any]]
+        else { return ["the document has no paths"] }
         let methods: Set<String> = ["get", "put", "post", "delete", "options", "head", "patch", "trace"]
         let documented = Set(paths.flatMap { path, item in item.keys.filter(methods.contains).map { "\($0.uppercased()) \(path)" } })
         return routes.subtracting(documented).sorted().map { "\($0): served but not in openapi.json" }
@@ -126,34 +136,41 @@ public final class ServiceHost: @unchecked Sendable {
 
     /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully.
     /// `onShutdown` runs when shutdown begins (e.g. to end long-lived responses the server would wait for).
-    public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async {
+    public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async throws {
         if let document = openAPI.withLock({ $0 }) {
             let drift = (try? Self.openAPIDrift(routes: routeList, document: document)) ?? ["openapi.json is not JSON"]
             guard drift.isEmpty else {
-                FileHandle.standardError.write(Data("\(configuration.serviceName): openapi.json differs from the routes:\n  \(drift.joined(separator: "\n  "))\n".utf8))
-                exit(2)
+                throw StartupError(description: "openapi.json differs from the routes:\n  \(drift.joined(separator: "\n  "))")
             }
         }
         let limits = configuration.httpLimits
-        let app = Application(router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
-                              configuration: .init(address: .hostname(configuration.httpHost, port: configuration.httpPort),
-                                                   serverName: configuration.serviceName,
-                                                   availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
-                              logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [app, ShutdownHook(action: onShutdown)] + services.map { $0 },
-                                                      gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        let app = Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
+            configuration: .init(
+                address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                serverName: configuration.serviceName,
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [app, ShutdownHook(action: onShutdown)] + services.map { $0 },
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         logger.info("starting", metadata: ["port": "\(configuration.httpPort)", "mode": "\(configuration.mode.rawValue)"])
         do {
             try await group.run()
             logger.info("stopped")
         } catch let stop as UnrecoverableInputLoss {
-            FileHandle.standardError.write(Data("\(stop)\n".utf8))
-            exit(UnrecoverableInputLoss.exitCode)
+            throw stop
         } catch {
             logger.critical("service failed", metadata: ["error": "\(error)"])
-            exit(1)
+            throw error
         }
     }
+}
+
+/// A service cannot start as built or configured (its OpenAPI document missing or not matching its routes).
+public struct StartupError: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// Runs an action when graceful shutdown begins.
@@ -168,7 +185,10 @@ struct ShutdownHook: Service {
 extension Topic {
     /// The catalogue as topics to create on a cluster of `brokers` brokers (`Replication`).
     public static func specs(brokers: Int) -> [TopicSpec] {
-        catalogue.map { TopicSpec(name: $0.name, partitions: $0.partitions, replicationFactor: Replication(brokers: brokers).factor,
-                                  configs: $0.configs(brokers: brokers)) }
+        catalogue.map {
+            TopicSpec(
+                name: $0.name, partitions: $0.partitions, replicationFactor: Replication(brokers: brokers).factor,
+                configs: $0.configs(brokers: brokers))
+        }
     }
 }

@@ -68,21 +68,27 @@ extension EpisodeRow: JSONWireCodable where Content: JSONWireCodable {
             default: try json.skipValue()
             }
         }
-        try self.init(owner: json.required(owner, "owner"), episode: json.required(episode, "episode"),
-                      content: json.required(content, "content"))
+        try self.init(
+            owner: json.required(owner, "owner"), episode: json.required(episode, "episode"),
+            content: json.required(content, "content"))
     }
 }
 
 extension StateRows {
     /// The row of `owner`'s `episode` (tab-separated key: neither part can hold a tab); nil content deletes it.
-    public static func episodeRow<Content: Codable & Sendable>(_ namespace: String, owner: String, episode: EpisodeKey,
-                                                               _ content: Content?) throws -> StateStore.Row {
-        try row(namespace, owner + "\t" + episode.institutionId + "\t" + episode.episodeId,
-                content.map { EpisodeRow(owner: owner, episode: episode, content: $0) })
+    public static func episodeRow<Content: Codable & Sendable>(
+        _ namespace: String, owner: String, episode: EpisodeKey,
+        _ content: Content?
+    ) throws -> StateStore.Row {
+        try row(
+            namespace, owner + "\t" + episode.institutionId + "\t" + episode.episodeId,
+            content.map { EpisodeRow(owner: owner, episode: episode, content: $0) })
     }
 
-    public static func loadEpisodeRows<Content: Codable & Sendable>(_ type: Content.Type, namespace: String,
-                                                                    from store: StateStore) throws -> [EpisodeRow<Content>] {
+    public static func loadEpisodeRows<Content: Codable & Sendable>(
+        _ type: Content.Type, namespace: String,
+        from store: StateStore
+    ) throws -> [EpisodeRow<Content>] {
         Array(try load(EpisodeRow<Content>.self, namespace: namespace, from: store).values)
     }
 }

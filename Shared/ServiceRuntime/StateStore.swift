@@ -17,7 +17,11 @@ public final class StateStore: @unchecked Sendable {
         public var key: String
         /// nil deletes the row.
         public var value: Data?
-        public init(namespace: String, key: String, value: Data?) { self.namespace = namespace; self.key = key; self.value = value }
+        public init(namespace: String, key: String, value: Data?) {
+            self.namespace = namespace
+            self.key = key
+            self.value = value
+        }
     }
 
     /// A pool: in WAL mode, readers (the publisher's history queries) never wait for the stream's commits.
@@ -53,11 +57,12 @@ public final class StateStore: @unchecked Sendable {
         db = try DatabasePool(path: path, configuration: config)
         self.journalLimit = journalLimit
         try db.write { db in
-            try db.execute(sql: """
-                CREATE TABLE IF NOT EXISTS state (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
-                CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB);
-                CREATE TABLE IF NOT EXISTS offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (topic, partition)) WITHOUT ROWID;
-                """)
+            try db.execute(
+                sql: """
+                    CREATE TABLE IF NOT EXISTS state (ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB NOT NULL, PRIMARY KEY (ns, key)) WITHOUT ROWID;
+                    CREATE TABLE IF NOT EXISTS journal (seq INTEGER PRIMARY KEY, ns TEXT NOT NULL, key TEXT NOT NULL, value BLOB);
+                    CREATE TABLE IF NOT EXISTS offsets (topic TEXT NOT NULL, partition INTEGER NOT NULL, next INTEGER NOT NULL, PRIMARY KEY (topic, partition)) WITHOUT ROWID;
+                    """)
         }
         try mergeJournal()
     }
@@ -80,14 +85,15 @@ public final class StateStore: @unchecked Sendable {
     /// Moves the journal into the keyed table: the latest row per key, in key order, in one transaction.
     func mergeJournal() throws {
         try db.write { db in
-            try db.execute(sql: """
-                INSERT OR REPLACE INTO state (ns, key, value)
-                  SELECT ns, key, value FROM journal WHERE seq IN (SELECT max(seq) FROM journal GROUP BY ns, key) AND value IS NOT NULL
-                  ORDER BY ns, key;
-                DELETE FROM state WHERE (ns, key) IN
-                  (SELECT ns, key FROM journal WHERE seq IN (SELECT max(seq) FROM journal GROUP BY ns, key) AND value IS NULL);
-                DELETE FROM journal;
-                """)
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO state (ns, key, value)
+                      SELECT ns, key, value FROM journal WHERE seq IN (SELECT max(seq) FROM journal GROUP BY ns, key) AND value IS NOT NULL
+                      ORDER BY ns, key;
+                    DELETE FROM state WHERE (ns, key) IN
+                      (SELECT ns, key FROM journal WHERE seq IN (SELECT max(seq) FROM journal GROUP BY ns, key) AND value IS NULL);
+                    DELETE FROM journal;
+                    """)
         }
         let keyed = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM state") ?? 0 }
         sizes.withLock { $0 = (0, keyed) }
@@ -145,8 +151,10 @@ public final class StateStore: @unchecked Sendable {
 
     public func row(namespace: String, key: String) throws -> Data? {
         try db.read { db in
-            if let r = try SQLRow.fetchOne(db, sql: "SELECT value FROM journal WHERE ns = ? AND key = ? ORDER BY seq DESC LIMIT 1",
-                                           arguments: [namespace, key]) {
+            if let r = try SQLRow.fetchOne(
+                db, sql: "SELECT value FROM journal WHERE ns = ? AND key = ? ORDER BY seq DESC LIMIT 1",
+                arguments: [namespace, key])
+            {
                 return r["value"] as Data?
             }
             return try Data.fetchOne(db, sql: "SELECT value FROM state WHERE ns = ? AND key = ?", arguments: [namespace, key])

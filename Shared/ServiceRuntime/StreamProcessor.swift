@@ -11,8 +11,14 @@ import Synchronization
 public struct StepResult: Sendable {
     public var outputs: [OutgoingMessage]
     public var rows: [StateStore.Row]
-    public init(outputs: [OutgoingMessage] = [], rows: [StateStore.Row] = []) { self.outputs = outputs; self.rows = rows }
-    public mutating func append(_ other: StepResult) { outputs += other.outputs; rows += other.rows }
+    public init(outputs: [OutgoingMessage] = [], rows: [StateStore.Row] = []) {
+        self.outputs = outputs
+        self.rows = rows
+    }
+    public mutating func append(_ other: StepResult) {
+        outputs += other.outputs
+        rows += other.rows
+    }
 }
 
 /// A service's stateful core as the runtime drives it: from one thread, batch by batch.
@@ -81,11 +87,13 @@ public struct CommitPolicy: Sendable {
         }
     }
 
-    func isDue(_ p: StreamPending, outputs: @autoclosure () -> Int, drained: Bool,
-               lastFlush: ContinuousClock.Instant, now: ContinuousClock.Instant) -> Bool {
+    func isDue(
+        _ p: StreamPending, outputs: @autoclosure () -> Int, drained: Bool,
+        lastFlush: ContinuousClock.Instant, now: ContinuousClock.Instant
+    ) -> Bool {
         if p.isEmpty { return false }
         if p.messages >= maxPendingMessages { return true }
-        guard let since = p.since else { return now - lastFlush >= minimumGap }   // only time moved on
+        guard let since = p.since else { return now - lastFlush >= minimumGap }  // only time moved on
         if now - since >= maximumDelay { return true }
         return drained && now - lastFlush >= minimumGap && Double(outputs()) <= maxOutputsPerInput * Double(p.messages)
     }
@@ -122,8 +130,10 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
     /// Dead letters of unreadable inputs since the last flush, published with it before the offsets move on.
     var deadLetters: [OutgoingMessage] = []
 
-    public init(handler: Handler, store: StateStore, configuration: ServiceConfiguration, producer: KafkaProducer,
-                readiness: Readiness, logger: Logger, maxBatch: Int = 2000) throws {
+    public init(
+        handler: Handler, store: StateStore, configuration: ServiceConfiguration, producer: KafkaProducer,
+        readiness: Readiness, logger: Logger, maxBatch: Int = 2000
+    ) throws {
         self.handler = handler
         self.store = store
         self.producer = producer
@@ -146,7 +156,10 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
         try await withGracefulShutdownHandler {
             try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
                 let thread = Thread { [self] in
-                    do { try loop(); c.resume() } catch { c.resume(throwing: error) }
+                    do {
+                        try loop()
+                        c.resume()
+                    } catch { c.resume(throwing: error) }
                 }
                 thread.name = "stream-\(service)"
                 thread.start()
@@ -183,24 +196,26 @@ extension StreamProcessor {
         // Group offsets for operators' lag views trail the store; a failed or interrupted commit is retried
         // (also after a restart, from the store's offsets) so the views never stay behind.
         var pendingGroupCommit = try store.offsets()
-        try consumer.subscribe(topics: handler.inputTopics, hooks: RebalanceHooks(
-            onAssign: { [store, logger] partitions in
-                // Resume from the offsets committed with our own state (read now, not at start-up); never from
-                // Kafka's group offsets. A partition we never read starts at offset 0: if the broker no longer
-                // has it, the loss is reported instead of starting silently at the log start.
-                let stored = (try? store.offsets()) ?? [:]
-                logger.info("partitions assigned", metadata: ["partitions": "\(partitions.count)"])
-                return Dictionary(uniqueKeysWithValues: partitions.map { ($0, stored[$0] ?? 0) })
-            },
-            onRevoke: { [self] partitions in
-                // Everything applied is flushed before the partitions go, so their next owner starts where we stop.
-                do {
-                    let committed = try flush(&pending.value)
-                    try? consumer.commit(committed.filter { partitions.contains($0.key) })
-                } catch {
-                    logger.error("flush before revoke failed", metadata: ["error": "\(error)"])
-                }
-            }))
+        try consumer.subscribe(
+            topics: handler.inputTopics,
+            hooks: RebalanceHooks(
+                onAssign: { [store, logger] partitions in
+                    // Resume from the offsets committed with our own state (read now, not at start-up); never from
+                    // Kafka's group offsets. A partition we never read starts at offset 0: if the broker no longer
+                    // has it, the loss is reported instead of starting silently at the log start.
+                    let stored = (try? store.offsets()) ?? [:]
+                    logger.info("partitions assigned", metadata: ["partitions": "\(partitions.count)"])
+                    return Dictionary(uniqueKeysWithValues: partitions.map { ($0, stored[$0] ?? 0) })
+                },
+                onRevoke: { [self] partitions in
+                    // Everything applied is flushed before the partitions go, so their next owner starts where we stop.
+                    do {
+                        let committed = try flush(&pending.value)
+                        try? consumer.commit(committed.filter { partitions.contains($0.key) })
+                    } catch {
+                        logger.error("flush before revoke failed", metadata: ["error": "\(error)"])
+                    }
+                }))
         var lastTick = ContinuousClock.now
         var lastFlush = ContinuousClock.now
         while !stopFlag.withLock({ $0 }) {
@@ -251,13 +266,21 @@ extension StreamProcessor {
         for m in batch {
             if m.topic == Topic.control {
                 if let producer = handler as? any Republishing, let value = m.value,
-                   let request = try? JSONCodec.decode(ResyncRequest.self, from: value), request.topic == producer.republishedTopic {
-                    logger.notice("republishing for a consumer that lost input", metadata: ["topic": "\(request.topic)",
-                                                                                            "requestedBy": "\(request.requestedBy)"])
+                    let request = try? JSONCodec.decode(ResyncRequest.self, from: value), request.topic == producer.republishedTopic
+                {
+                    logger.notice(
+                        "republishing for a consumer that lost input",
+                        metadata: [
+                            "topic": "\(request.topic)",
+                            "requestedBy": "\(request.requestedBy)",
+                        ])
                     republishRequests.append(request.requestId)
                 }
             } else if let done = m.resyncDone {
-                if !data.isEmpty { try applyData(data); data.removeAll(keepingCapacity: true) }
+                if !data.isEmpty {
+                    try applyData(data)
+                    data.removeAll(keepingCapacity: true)
+                }
                 (handler as? any Resyncing)?.resyncDone(m.topicPartition, done)
             } else {
                 data.append(m)
@@ -269,20 +292,26 @@ extension StreamProcessor {
     /// Decodes on every core while applying in order; an unreadable message becomes a dead letter.
     func applyData(_ data: [ConsumedMessage]) throws {
         let handler = self.handler
-        try BatchCodec.forEach(Array(data.enumerated()), { (i, m) -> (Int, Result<Handler.Input, PoisonMessage>) in
-            do { return (i, .success(try handler.decode(m))) } catch { return (i, .failure(PoisonMessage(m, error))) }
-        }) { (i, decoded) in
+        try BatchCodec.forEach(
+            Array(data.enumerated()),
+            { (i, m) -> (Int, Result<Handler.Input, PoisonMessage>) in
+                do { return (i, .success(try handler.decode(m))) } catch { return (i, .failure(PoisonMessage(m, error))) }
+            }
+        ) { (i, decoded) in
             switch decoded {
             case .success(let input): try handler.apply(input, from: data[i])
             case .failure(let poison):
-                logger.error("unreadable input sent to the dead-letter topic", metadata: [
-                    "topic": "\(poison.origin.topic)", "partition": "\(poison.origin.partition)", "offset": "\(poison.origin.offset)", "reason": "\(poison.reason)"])
+                logger.error(
+                    "unreadable input sent to the dead-letter topic",
+                    metadata: [
+                        "topic": "\(poison.origin.topic)", "partition": "\(poison.origin.partition)", "offset": "\(poison.origin.offset)",
+                        "reason": "\(poison.reason)",
+                    ])
                 poisoned.increment()
                 deadLetters.append(try .json(topic: Topic.deadLetter, key: poison.origin.topic, poison.deadLetter(service: service)))
             }
         }
     }
-
 
     /// Input the service never processed is gone from the broker. Where its producers can publish their
     /// current outputs again (`Resyncing`), skip to the end of the partition and ask them to; otherwise stop
@@ -292,8 +321,12 @@ extension StreamProcessor {
         let (position, logStart) = health.record(loss, consumer: consumer, store: store)
         guard let resyncing = handler as? any Resyncing, resyncing.resyncableTopics.contains(tp.topic) else {
             let stop = UnrecoverableInputLoss(service: service, topicPartition: tp, position: position, logStart: logStart)
-            logger.critical("input lost: stopping", metadata: ["topic": "\(tp.topic)", "partition": "\(tp.partition)",
-                                                                 "position": "\(position)", "logStart": "\(logStart)", "detail": "\(stop)"])
+            logger.critical(
+                "input lost: stopping",
+                metadata: [
+                    "topic": "\(tp.topic)", "partition": "\(tp.partition)",
+                    "position": "\(position)", "logStart": "\(logStart)", "detail": "\(stop)",
+                ])
             throw stop
         }
         let end = try consumer.watermarks(tp).high
@@ -305,9 +338,12 @@ extension StreamProcessor {
         // The skip is committed with the next flush, so a restart does not meet the same loss again.
         pending.offsets[tp] = max(pending.offsets[tp] ?? 0, end)
         pending.ticked = true
-        logger.error("input lost: skipped to the end of the partition and asked its producers to republish", metadata: [
-            "topic": "\(tp.topic)", "partition": "\(tp.partition)", "position": "\(position)", "logStart": "\(logStart)",
-            "end": "\(end)", "requestId": "\(request.requestId)"])
+        logger.error(
+            "input lost: skipped to the end of the partition and asked its producers to republish",
+            metadata: [
+                "topic": "\(tp.topic)", "partition": "\(tp.partition)", "position": "\(position)", "logStart": "\(logStart)",
+                "end": "\(end)", "requestId": "\(request.requestId)",
+            ])
     }
 
     /// Takes the handler's coalesced changes, publishes them (acks=all) and commits state and input offsets

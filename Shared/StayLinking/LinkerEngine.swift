@@ -11,7 +11,9 @@ public struct PatientLinkState: Codable, Sendable, Hashable {
     public var sequence: Int
 
     public init(slots: [EpisodeKey: EpisodeSlot] = [:], stays: [Stay] = [], sequence: Int = 0) {
-        self.slots = slots; self.stays = stays; self.sequence = sequence
+        self.slots = slots
+        self.stays = stays
+        self.sequence = sequence
     }
 
     /// The episodes that currently count (highest revision, not annulled), in no particular order.
@@ -20,10 +22,12 @@ public struct PatientLinkState: Codable, Sendable, Hashable {
     /// The part that is not per episode.
     public var head: PatientStaysHead {
         get { PatientStaysHead(sequence: sequence, stays: stays) }
-        set { stays = newValue.stays; sequence = newValue.sequence }
+        set {
+            stays = newValue.stays
+            sequence = newValue.sequence
+        }
     }
 }
-
 
 /// Rows changed since the last `takeStateChanges`/`takeDirty`: persisting them (latest per key) keeps the
 /// store equal to the engine's state.
@@ -82,8 +86,9 @@ public struct LinkerEngine: Sendable {
         // Stays are built from linkable episodes only: when the episode was not linkable before and is
         // not now, the patient's current stays still hold and need no relinking.
         let linkingChanged = before.map(StayLinker.isLinkable) == true || after.map(StayLinker.isLinkable) == true
-        return relink(key, state: &state, assignments: [EpisodeAssignment(key: event.episodeKey, episode: published)],
-                      linkingChanged: linkingChanged)
+        return relink(
+            key, state: &state, assignments: [EpisodeAssignment(key: event.episodeKey, episode: published)],
+            linkingChanged: linkingChanged)
     }
 
     /// Upserts a unit; relinks only the patients with a linkable episode at that unit and returns their
@@ -128,7 +133,9 @@ public struct LinkerEngine: Sendable {
         }
         let heads = dirtyHeads.sorted().compactMap { key in patients[key].map { (patient: key, head: $0.head) } }
         let changedUnits = dirtyUnits.sorted().compactMap { units[$0] }
-        dirtySlots = [:]; dirtyHeads = []; dirtyUnits = []
+        dirtySlots = [:]
+        dirtyHeads = []
+        dirtyUnits = []
         return LinkerStateChanges(slots: slots, heads: heads, units: changedUnits)
     }
 
@@ -146,8 +153,10 @@ public struct LinkerEngine: Sendable {
 
     /// Rebuilds the engine from the rows `takeStateChanges` produced: every slot row and head row ever
     /// written (latest per key). A patient without a head row never had a changelog (sequence 0, no stays).
-    public mutating func restore(slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)],
-                                 heads: [(patient: PatientKey, head: PatientStaysHead)], units: [Unit]) {
+    public mutating func restore(
+        slots: [(patient: PatientKey, episode: EpisodeKey, slot: EpisodeSlot)],
+        heads: [(patient: PatientKey, head: PatientStaysHead)], units: [Unit]
+    ) {
         var states: [PatientKey: PatientLinkState] = [:]
         for row in slots { states[row.patient, default: PatientLinkState()].slots[row.episode] = row.slot }
         for row in heads { states[row.patient, default: PatientLinkState()].head = row.head }
@@ -162,13 +171,16 @@ public struct LinkerEngine: Sendable {
     /// Recomputes the patient's stays (when `linkingChanged`, i.e. a linkable episode or a unit's detox
     /// flag changed; otherwise they stand); when an assignment or the stay set changed, advances the
     /// patient's sequence and returns the changelog.
-    private mutating func relink(_ key: PatientKey, state: inout PatientLinkState, assignments: [EpisodeAssignment],
-                                 linkingChanged: Bool) -> StayChangelog? {
+    private mutating func relink(
+        _ key: PatientKey, state: inout PatientLinkState, assignments: [EpisodeAssignment],
+        linkingChanged: Bool
+    ) -> StayChangelog? {
         var retracted: [String] = [], asserted: [String] = []
         if linkingChanged {
             let units = self.units
-            let stays = StayLinker.stays(patientKey: key, episodes: state.visibleEpisodes.filter(StayLinker.isLinkable),
-                                         unit: { units[$0] })
+            let stays = StayLinker.stays(
+                patientKey: key, episodes: state.visibleEpisodes.filter(StayLinker.isLinkable),
+                unit: { units[$0] })
             guard !assignments.isEmpty || stays != state.stays else { return nil }
             let previous = Dictionary(uniqueKeysWithValues: state.stays.map { ($0.id, $0) })
             let current = Dictionary(uniqueKeysWithValues: stays.map { ($0.id, $0) })
@@ -179,8 +191,9 @@ public struct LinkerEngine: Sendable {
         state.sequence += 1
         // The only place stays and sequence change, so the only place a head becomes dirty.
         dirtyHeads.insert(key)
-        return StayChangelog(patientKey: key, sequence: state.sequence, episodes: assignments, stays: state.stays,
-                             retracted: retracted, asserted: asserted)
+        return StayChangelog(
+            patientKey: key, sequence: state.sequence, episodes: assignments, stays: state.stays,
+            retracted: retracted, asserted: asserted)
     }
 
     /// Keeps `patientsByUnit` in step when one episode of the patient changed.

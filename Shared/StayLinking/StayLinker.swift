@@ -31,7 +31,8 @@ public enum StayLinker {
 
     /// Both kinds of stays of one patient bucket, in the canonical order (start, then id).
     public static func stays(patientKey: PatientKey, episodes: [Episode], unit: (String) -> Unit?) -> [Stay] {
-        ordered(treatmentStays(patientKey: patientKey, episodes: episodes, unit: unit)
+        ordered(
+            treatmentStays(patientKey: patientKey, episodes: episodes, unit: unit)
                 + institutionStays(patientKey: patientKey, episodes: episodes))
     }
 
@@ -45,13 +46,15 @@ public enum StayLinker {
     static func chains(of episodes: [Episode]) -> [[Episode]] {
         var chains: [[Episode]] = []
         var current: [Episode] = []
-        var latestEndDay = Int.min   // day number of the latest end so far in `current`
-        var isOpen = false           // `current` holds an episode without an end
+        var latestEndDay = Int.min  // day number of the latest end so far in `current`
+        var isOpen = false  // `current` holds an episode without an end
         for episode in episodes.sorted(by: startsBefore) {
             let joins = !current.isEmpty && (isOpen || episode.start.date.dayNumber <= latestEndDay + 1)
             if !joins {
                 if !current.isEmpty { chains.append(current) }
-                current = []; latestEndDay = Int.min; isOpen = false
+                current = []
+                latestEndDay = Int.min
+                isOpen = false
             }
             current.append(episode)
             if let end = episode.end { latestEndDay = max(latestEndDay, end.date.dayNumber) } else { isOpen = true }
@@ -64,9 +67,10 @@ public enum StayLinker {
     static func makeStay(_ kind: Stay.Kind, patientKey: PatientKey, members: [Episode]) -> Stay {
         let first = members[0]
         let last = members.max(by: endsBefore)!
-        return Stay(id: kind.rawValue + ":" + first.key.description, kind: kind, patientKey: patientKey,
-                    episodes: members.map(\.key), start: first.start, end: last.end, lastEpisode: last.key,
-                    endType: last.endType, unitId: last.unitId, institutionId: last.institutionId)
+        return Stay(
+            id: kind.rawValue + ":" + first.key.description, kind: kind, patientKey: patientKey,
+            episodes: members.map(\.key), start: first.start, end: last.end, lastEpisode: last.key,
+            endType: last.endType, unitId: last.unitId, institutionId: last.institutionId)
     }
 
     static func startsBefore(_ a: Episode, _ b: Episode) -> Bool { (a.start, a.key) < (b.start, b.key) }

@@ -57,8 +57,10 @@ extension BatchCodec {
     /// it. The calling thread takes results that are ready and transforms the next chunk itself when none
     /// is. The first error in order is thrown after the results before it were consumed (a service then
     /// stops before committing, so nothing of the batch is kept).
-    public static func forEach<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) throws -> R,
-                                                         consume: (R) throws -> Void) throws {
+    public static func forEach<T: Sendable, R: Sendable>(
+        _ items: [T], _ transform: @Sendable (T) throws -> R,
+        consume: (R) throws -> Void
+    ) throws {
         let cores = ProcessInfo.processInfo.activeProcessorCount
         guard items.count >= 256, cores > 1 else {
             for item in items { try consume(try transform(item)) }

@@ -86,30 +86,37 @@ enum ContactPattern: CaseIterable, Sendable {
     func draw(_ rng: inout SplitMix64) -> Codes {
         switch self {
         case .clinic:
-            return Codes(contactType: rng.chance(0.85) ? 2 : 3, activityPlace: 1, activityType: 1, indirectActivity: -1,
-                         tariff: rng.pick(Tariffs.consultation))
+            return Codes(
+                contactType: rng.chance(0.85) ? 2 : 3, activityPlace: 1, activityType: 1, indirectActivity: -1,
+                tariff: rng.pick(Tariffs.consultation))
         case .group:
             return Codes(contactType: 2, activityPlace: 1, activityType: 4, indirectActivity: -1, tariff: rng.pick(Tariffs.group))
         case .couplesOrFamily:
-            return Codes(contactType: 2, activityPlace: 1, activityType: rng.chance(0.5) ? 2 : 3, indirectActivity: -1,
-                         tariff: rng.pick(Tariffs.consultation))
+            return Codes(
+                contactType: 2, activityPlace: 1, activityType: rng.chance(0.5) ? 2 : 3, indirectActivity: -1,
+                tariff: rng.pick(Tariffs.consultation))
         case .video:
-            return Codes(contactType: 6, activityPlace: rng.chance(0.7) ? 3 : 6, activityType: 1, indirectActivity: -1,
-                         tariff: rng.pick(Tariffs.consultation))
+            return Codes(
+                contactType: 6, activityPlace: rng.chance(0.7) ? 3 : 6, activityType: 1, indirectActivity: -1,
+                tariff: rng.pick(Tariffs.consultation))
         case .telephone:
             return Codes(contactType: 7, activityPlace: 3, activityType: 1, indirectActivity: -1, tariff: rng.pick(Tariffs.telephone))
         case .ambulant:
             let place = ContactPattern.ambulantPlaces.draw(&rng)
-            return Codes(contactType: 2, activityPlace: place, activityType: rng.chance(0.8) ? 1 : 7, indirectActivity: -1,
-                         tariff: rng.pick(Tariffs.ambulant))
+            return Codes(
+                contactType: 2, activityPlace: place, activityType: rng.chance(0.8) ? 1 : 7, indirectActivity: -1,
+                tariff: rng.pick(Tariffs.ambulant))
         case .indirect:
             let activity = ContactPattern.indirectActivities.draw(&rng)
-            let tariff: Int8 = activity == 22 || activity == 23 ? rng.pick(Tariffs.firstLineMeeting)
+            let tariff: Int8 =
+                activity == 22 || activity == 23
+                ? rng.pick(Tariffs.firstLineMeeting)
                 : activity == 71 ? rng.pick(Tariffs.telephone) : -1
             return Codes(contactType: 5, activityPlace: rng.chance(0.7) ? 1 : 2, activityType: 7, indirectActivity: activity, tariff: tariff)
         case .other:
-            return Codes(contactType: rng.pick([12, 13, 14, 99]), activityPlace: 1, activityType: rng.chance(0.5) ? 5 : 8,
-                         indirectActivity: -1, tariff: -1)
+            return Codes(
+                contactType: rng.pick([12, 13, 14, 99]), activityPlace: 1, activityType: rng.chance(0.5) ? 5 : 8,
+                indirectActivity: -1, tariff: -1)
         }
     }
 }

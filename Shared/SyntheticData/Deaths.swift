@@ -24,9 +24,10 @@ enum DeathGenerator {
         var serial = 0
         func register(_ status: DeathStatus, _ p: Person, on day: Int, municipality: String?, arrival: Int) {
             serial += 1
-            let record = DeathRecord(messageId: "death-\(c.year)-\(serial)", status: status, personId: p.personId,
-                                     deathDate: LocalDate(dayNumber: day), sex: p.sex,
-                                     birthDate: rng.chance(0.5) ? p.birth : nil, municipality: municipality)
+            let record = DeathRecord(
+                messageId: "death-\(c.year)-\(serial)", status: status, personId: p.personId,
+                deathDate: LocalDate(dayNumber: day), sex: p.sex,
+                birthDate: rng.chance(0.5) ? p.birth : nil, municipality: municipality)
             pending.append((arrival, rng.next(), record))
         }
         func municipalityNumber(_ index: Int16) -> String? { index < 0 ? nil : SyntheticPopulation.municipalities[Int(index)] }

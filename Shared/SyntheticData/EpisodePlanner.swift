@@ -83,7 +83,8 @@ struct EpisodePlanner: Sendable {
         self.config = config
         self.catalogue = catalogue
         cutoffDay = LocalDate(year: config.year, month: 12, day: 31)!.dayNumber
-        let other = config.inpatientPatientShare * EpisodePlanner.episodesPerInpatientPatient
+        let other =
+            config.inpatientPatientShare * EpisodePlanner.episodesPerInpatientPatient
             + EpisodePlanner.dayTreatmentShare * EpisodePlanner.dayTreatmentMeanDays
         outpatientMean = max(1, config.episodesPerPatient - other)
     }
@@ -122,7 +123,8 @@ struct EpisodePlanner: Sendable {
             let isStatisticsYear = year == config.year
             let isFirstYear = year == Int(p.firstYear)
             let courseStart = isFirstYear ? yearStart + rng.int(0...(isStatisticsYear ? 300 : 330)) : yearStart + rng.int(0...20)
-            let courseEnd = rng.chance(isStatisticsYear ? 0.4 : 0.3) && year == Int(p.lastYear)
+            let courseEnd =
+                rng.chance(isStatisticsYear ? 0.4 : 0.3) && year == Int(p.lastYear)
                 ? min(yearEnd, courseStart + rng.int(30...300)) : yearEnd
             if isFirstYear { referralDay = courseStart - rng.int(7...90) }
             context.referralDay = Int32(referralDay)
@@ -202,7 +204,7 @@ struct EpisodePlanner: Sendable {
             if rng.chance(0.5) { revision += 1 }
             arrival += rng.int(5...120)
             send(current, .annulment)
-            if rng.chance(0.1) {            // annulled by mistake, then reported again
+            if rng.chance(0.1) {  // annulled by mistake, then reported again
                 revision += 1
                 arrival += rng.int(3...60)
                 send(current, .correction)
@@ -223,12 +225,16 @@ struct EpisodePlanner: Sendable {
             if Int(shifted) / minutesPerDay <= cutoffDay { d.end = shifted } else { d.mainCondition = otherCondition(than: d.mainCondition, &rng) }
         case (false, 1):
             let codes = ContactPattern.distribution.draw(&rng).draw(&rng)
-            d.contactType = codes.contactType; d.activityPlace = codes.activityPlace; d.activityType = codes.activityType
-            d.indirectActivity = codes.indirectActivity; d.tariff = codes.tariff
+            d.contactType = codes.contactType
+            d.activityPlace = codes.activityPlace
+            d.activityType = codes.activityType
+            d.indirectActivity = codes.indirectActivity
+            d.tariff = codes.tariff
         case (false, 2) where Int(d.municipality) >= SyntheticPopulation.municipalities.count:
             // An older number replaced by the 2024 number it maps to.
             if case .region(_, let successors) = MunicipalityRegister.resolve(ReportedMunicipalities.all[Int(d.municipality)]),
-               let i = SyntheticPopulation.municipalities.firstIndex(of: successors[0]) {
+                let i = SyntheticPopulation.municipalities.firstIndex(of: successors[0])
+            {
                 d.municipality = Int16(i)
             } else {
                 d.mainCondition = otherCondition(than: d.mainCondition, &rng)
@@ -271,7 +277,8 @@ private struct PersonContext {
         let municipality = person.home >= 0 ? Int(person.home) : Int(ReportedMunicipalities.residence.draw(&rng))
         let region = MunicipalityRegister.byNumber[SyntheticPopulation.municipalities[municipality]]!.region
         rhf = region.rhf
-        catchment = municipality == ReportedMunicipalities.oslo && person.district >= 0
+        catchment =
+            municipality == ReportedMunicipalities.oslo && person.district >= 0
             ? OsloDistricts.all[Int(person.district)].area : region.helsefellesskap
         outpatientUnit = planner.catalogue.outpatientUnit(catchment: catchment, rhf: rhf, &rng)
         usualCondition = ConditionCodes.index(rng.chance(0.7) ? person.group.codes[0] : rng.pick(person.group.codes))
@@ -279,8 +286,9 @@ private struct PersonContext {
 
     /// A draft with the person's reporting habits filled in.
     func draft(careLevel: Int8, unit: Int16, start: Int32, end: Int32, _ rng: inout SplitMix64) -> EpisodeDraft {
-        var d = EpisodeDraft(person: index, unit: unit, careLevel: careLevel,
-                             sex: rng.chance(0.003) ? (rng.chance(0.5) ? 9 : 0) : Int8(person.sex), start: start, end: end)
+        var d = EpisodeDraft(
+            person: index, unit: unit, careLevel: careLevel,
+            sex: rng.chance(0.003) ? (rng.chance(0.5) ? 9 : 0) : Int8(person.sex), start: start, end: end)
         d.sector = Sectors.distribution.draw(&rng)
         d.omitPersonId = rng.chance(0.01)
         d.withBirthDate = d.omitPersonId || rng.chance(0.04)
@@ -292,7 +300,7 @@ private struct PersonContext {
             d.referralDay = referralDay
             d.rightToHealthcare = person.rightToHealthcare
         }
-        if rng.chance(0.01) { return d }     // conditions not reported
+        if rng.chance(0.01) { return d }  // conditions not reported
         d.mainCondition = rng.chance(0.75) ? usualCondition : ConditionCodes.index(rng.pick(person.group.codes))
         if rng.chance(0.25) { d.secondaryCondition = ConditionCodes.index(rng.pick(ConditionCodes.secondary)) }
         if d.secondaryCondition == d.mainCondition { d.secondaryCondition = -1 }
@@ -325,7 +333,8 @@ private struct PersonContext {
             var d = draft(careLevel: 3, unit: outpatientUnit, start: start, end: start + Int32(rng.pick([30, 45, 60, 60, 90])), &rng)
             let codes = (k == 0 && assessmentFirst ? ContactPattern.clinic : ContactPattern.distribution.draw(&rng)).draw(&rng)
             d.contactType = k == 0 && assessmentFirst ? 1 : codes.contactType
-            d.activityPlace = codes.activityPlace; d.activityType = codes.activityType
+            d.activityPlace = codes.activityPlace
+            d.activityType = codes.activityType
             d.indirectActivity = codes.indirectActivity
             d.tariff = rng.chance(0.04) ? -1 : codes.tariff
             if k == 0 && assessmentFirst {
@@ -343,7 +352,9 @@ private struct PersonContext {
             let day = PersonContext.contactDay(from: first, to: last, &rng)
             let start = minutes(day: day, hour: rng.int(8...14), minute: rng.pick([0, 15, 30, 45]))
             var d = draft(careLevel: 3, unit: outpatientUnit, start: start, end: start + 15, &rng)
-            d.contactType = 2; d.activityPlace = 1; d.activityType = 1
+            d.contactType = 2
+            d.activityPlace = 1
+            d.activityType = 1
             d.tariff = rng.chance(0.5) ? Tariffs.consultation[0] : -1
             d.mainCondition = ConditionCodes.index(ConditionCodes.lar)
             d.secondaryCondition = ConditionCodes.index("F112")
@@ -358,9 +369,12 @@ private struct PersonContext {
         while remaining > 0 {
             if PersonContext.weekday(day) >= 5 { day += 7 - PersonContext.weekday(day) }
             guard day <= last else { return }
-            var d = draft(careLevel: 2, unit: outpatientUnit, start: minutes(day: day, hour: 9, minute: 0),
-                          end: minutes(day: day, hour: 15, minute: 0), &rng)
-            d.contactType = 2; d.activityPlace = 1; d.activityType = rng.chance(0.7) ? 4 : 6
+            var d = draft(
+                careLevel: 2, unit: outpatientUnit, start: minutes(day: day, hour: 9, minute: 0),
+                end: minutes(day: day, hour: 15, minute: 0), &rng)
+            d.contactType = 2
+            d.activityPlace = 1
+            d.activityType = rng.chance(0.7) ? 4 : 6
             drafts.append(d)
             day += 1
             remaining -= 1
@@ -373,7 +387,7 @@ private struct PersonContext {
         guard count > 0 else { return }
         var nextStart = rng.int(first...max(first, first + (last - first) / count))
         for _ in 0..<count where nextStart <= yearEnd {
-            guard let endDay = addStay(startingOn: nextStart, &rng) else { return }   // still open
+            guard let endDay = addStay(startingOn: nextStart, &rng) else { return }  // still open
             nextStart = endDay + rng.int(14...90)
         }
     }
@@ -390,8 +404,10 @@ private struct PersonContext {
         case .treatmentWithTransfer: segments = [.treatment, .treatment]
         }
         let emergency = segments[0] == .detox ? rng.chance(0.4) : rng.chance(0.1)
-        var start = emergency ? minutes(day: day, hour: rng.int(0...23), minute: rng.int(0...59))
-                              : minutes(day: day, hour: rng.int(8...14), minute: rng.pick([0, 30]))
+        var start =
+            emergency
+            ? minutes(day: day, hour: rng.int(0...23), minute: rng.int(0...59))
+            : minutes(day: day, hour: rng.int(8...14), minute: rng.pick([0, 30]))
         for (k, segment) in segments.enumerated() {
             let unit: Int16, length: Int
             switch segment {
@@ -415,10 +431,13 @@ private struct PersonContext {
                 d.admissionUrgency = 4
             }
             if !open {
-                d.endType = isLast ? (shape == .detoxOnly ? EpisodePlanner.detoxEndType : EpisodePlanner.lastEndType).draw(&rng)
+                d.endType =
+                    isLast
+                    ? (shape == .detoxOnly ? EpisodePlanner.detoxEndType : EpisodePlanner.lastEndType).draw(&rng)
                     : (rng.chance(0.8) ? 1 : -1)
             } else if rng.chance(0.2) {
-                d.mainCondition = -1; d.secondaryCondition = -1       // open stays often lack a condition yet
+                d.mainCondition = -1
+                d.secondaryCondition = -1  // open stays often lack a condition yet
             }
             drafts.append(d)
             addOutpatientContactDuringStay(from: startDay, to: open ? min(planner.cutoffDay, endDay) : endDay, &rng)
@@ -441,7 +460,9 @@ private struct PersonContext {
         let start = minutes(day: rng.int((firstDay + 1)...(lastDay - 1)), hour: rng.int(10...14), minute: 0)
         var d = draft(careLevel: 8, unit: outpatientUnit, start: start, end: start + 45, &rng)
         let codes = ContactPattern.clinic.draw(&rng)
-        d.contactType = codes.contactType; d.activityPlace = codes.activityPlace; d.activityType = codes.activityType
+        d.contactType = codes.contactType
+        d.activityPlace = codes.activityPlace
+        d.activityType = codes.activityType
         d.tariff = codes.tariff
         drafts.append(d)
     }

@@ -26,8 +26,11 @@ struct MessageBuilder: Sendable {
             birthDate: d.withBirthDate ? person.birth : nil,
             municipality: d.municipality < 0 ? nil : ReportedMunicipalities.all[Int(d.municipality)],
             district: d.district < 0 ? nil : OsloDistricts.all[Int(d.district)].code)
-        let referral = d.referralDay < 0 ? nil : ActivityMessage.Referral(
-            receivedDate: LocalDate(dayNumber: Int(d.referralDay)), rightToHealthcare: code(d.rightToHealthcare))
+        let referral =
+            d.referralDay < 0
+            ? nil
+            : ActivityMessage.Referral(
+                receivedDate: LocalDate(dayNumber: Int(d.referralDay)), rightToHealthcare: code(d.rightToHealthcare))
         var conditions: [String]? = nil
         if d.mainCondition >= 0 {
             conditions = [ConditionCodes.all[Int(d.mainCondition)]]

@@ -68,8 +68,10 @@ enum SyntheticPopulation {
         for (m, number) in municipalities.enumerated() {
             for sex in 1...2 {
                 for age in 0...maxAge {
-                    out.append(PopulationCount(messageId: "pop-\(year)-\(number)-\(sex)-\(age)", year: year, municipality: number,
-                                               sex: sex, age: age, count: count(municipalityIndex: m, sex: sex, age: age, year: year)))
+                    out.append(
+                        PopulationCount(
+                            messageId: "pop-\(year)-\(number)-\(sex)-\(age)", year: year, municipality: number,
+                            sex: sex, age: age, count: count(municipalityIndex: m, sex: sex, age: age, year: year)))
                 }
             }
         }

@@ -52,7 +52,11 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
         if lambda > 30 { return max(0, Int((lambda + lambda.squareRoot() * normal()).rounded())) }
         var k = 0, p = exp(-lambda), cumulative = p
         let u = unit()
-        while u > cumulative { k += 1; p *= lambda / Double(k); cumulative += p }
+        while u > cumulative {
+            k += 1
+            p *= lambda / Double(k)
+            cumulative += p
+        }
         return k
     }
 }
@@ -66,7 +70,10 @@ struct Weighted<Value: Sendable>: Sendable {
         precondition(!pairs.isEmpty && pairs.allSatisfy { $0.1 >= 0 })
         values = pairs.map(\.0)
         var running = 0.0
-        cumulative = pairs.map { running += $0.1; return running }
+        cumulative = pairs.map {
+            running += $0.1
+            return running
+        }
         precondition(running > 0)
     }
 

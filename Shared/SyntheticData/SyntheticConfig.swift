@@ -22,27 +22,37 @@ public struct SyntheticConfig: Sendable, Hashable {
     /// Persons treated only in the history years, per history year, as a share of `patients`.
     public var historyOnlyPatientsPerYear: Double
 
-    public init(seed: UInt64, year: Int, patients: Int, episodesPerPatient: Double, correctionRate: Double,
-                annulmentRate: Double, cohortYears: Int, inpatientPatientShare: Double = 0.28,
-                historyOnlyPatientsPerYear: Double = 0.2) {
-        self.seed = seed; self.year = year; self.patients = patients; self.episodesPerPatient = episodesPerPatient
-        self.correctionRate = correctionRate; self.annulmentRate = annulmentRate; self.cohortYears = cohortYears
-        self.inpatientPatientShare = inpatientPatientShare; self.historyOnlyPatientsPerYear = historyOnlyPatientsPerYear
+    public init(
+        seed: UInt64, year: Int, patients: Int, episodesPerPatient: Double, correctionRate: Double,
+        annulmentRate: Double, cohortYears: Int, inpatientPatientShare: Double = 0.28,
+        historyOnlyPatientsPerYear: Double = 0.2
+    ) {
+        self.seed = seed
+        self.year = year
+        self.patients = patients
+        self.episodesPerPatient = episodesPerPatient
+        self.correctionRate = correctionRate
+        self.annulmentRate = annulmentRate
+        self.cohortYears = cohortYears
+        self.inpatientPatientShare = inpatientPatientShare
+        self.historyOnlyPatientsPerYear = historyOnlyPatientsPerYear
     }
 
     /// A national year at the size NPR reports for TSB (2023: 34 360 patients, ≈ 584 000 episodes),
     /// with five years of cohort history.
     public static func nationalYear(year: Int) -> SyntheticConfig {
-        SyntheticConfig(seed: 0x5EED_2024, year: year, patients: 34_000, episodesPerPatient: 18,
-                        correctionRate: 0.03, annulmentRate: 0.005, cohortYears: 5)
+        SyntheticConfig(
+            seed: 0x5EED_2024, year: year, patients: 34_000, episodesPerPatient: 18,
+            correctionRate: 0.03, annulmentRate: 0.005, cohortYears: 5)
     }
 
     /// About 300 patients: fast enough for unit and integration tests, still with stays, corrections,
     /// annulments, open episodes and a mortality cohort. Half the patients have inpatient treatment
     /// (≈ 12 % of the episodes, against ≈ 4 % nationally) so the stay indicators have material.
     public static func small(year: Int, seed: UInt64) -> SyntheticConfig {
-        SyntheticConfig(seed: seed, year: year, patients: 300, episodesPerPatient: 8,
-                        correctionRate: 0.05, annulmentRate: 0.02, cohortYears: 5, inpatientPatientShare: 0.5)
+        SyntheticConfig(
+            seed: seed, year: year, patients: 300, episodesPerPatient: 8,
+            correctionRate: 0.05, annulmentRate: 0.02, cohortYears: 5, inpatientPatientShare: 0.5)
     }
 }
 
@@ -53,6 +63,9 @@ public struct SyntheticDataset: Sendable, Hashable {
     public var deaths: [DeathRecord]
     public var population: [PopulationCount]
     public init(units: [Unit], activities: [ActivityMessage], deaths: [DeathRecord], population: [PopulationCount]) {
-        self.units = units; self.activities = activities; self.deaths = deaths; self.population = population
+        self.units = units
+        self.activities = activities
+        self.deaths = deaths
+        self.population = population
     }
 }

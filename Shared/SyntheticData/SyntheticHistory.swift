@@ -26,7 +26,7 @@ public struct SyntheticHistory: Sendable {
         for year in (lastYear - years + 1)...lastYear {
             var c = SyntheticConfig.nationalYear(year: year)
             c.seed = seed &+ UInt64(year)
-            c.cohortYears = 0   // every year of the history is generated in full
+            c.cohortYears = 0  // every year of the history is generated in full
             c.patients = max(10, Int((Double(c.patients) * scale).rounded()))
             var data = SyntheticGenerator.generate(c)
             for i in data.activities.indices {

@@ -34,8 +34,11 @@ struct UnitCatalogue: Sendable {
                     if let catchment { detoxByCatchment[catchment, default: []].append(index) }
                 case .inpatient:
                     inpatient.append(index)
-                    if isPublic { publicInpatientByRHF[unit.rhf, default: []].append(index) }
-                    else { privateInpatientByRHF[unit.rhf, default: []].append(index) }
+                    if isPublic {
+                        publicInpatientByRHF[unit.rhf, default: []].append(index)
+                    } else {
+                        privateInpatientByRHF[unit.rhf, default: []].append(index)
+                    }
                 }
             }
         }

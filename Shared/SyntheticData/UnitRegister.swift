@@ -26,13 +26,16 @@ enum UnitRegister {
         let poli = "Poliklinikk rus og avhengighet", dogn = "Døgnavdeling rusbehandling", avrusning = "Avrusningsenhet"
         return [
             hf(OsloDistricts.ous, "Oslo universitetssykehus HF", .sorOst, [(poli, .outpatient), (avrusning, .detox), (dogn, .inpatient)]),
-            privat("Lovisenberg Diakonale Sykehus AS", .sorOst, .privateOperatingAgreement,
-                   [(poli, .outpatient), (dogn, .inpatient)], catchment: OsloDistricts.lovisenberg),
-            privat("Diakonhjemmet Sykehus AS", .sorOst, .privateOperatingAgreement,
-                   [(poli, .outpatient)], catchment: OsloDistricts.diakonhjemmet),
+            privat(
+                "Lovisenberg Diakonale Sykehus AS", .sorOst, .privateOperatingAgreement,
+                [(poli, .outpatient), (dogn, .inpatient)], catchment: OsloDistricts.lovisenberg),
+            privat(
+                "Diakonhjemmet Sykehus AS", .sorOst, .privateOperatingAgreement,
+                [(poli, .outpatient)], catchment: OsloDistricts.diakonhjemmet),
             hf("Akershus", "Akershus universitetssykehus HF", .sorOst, [(poli, .outpatient), (avrusning, .detox), (dogn, .inpatient)]),
-            hf("Innlandet", "Sykehuset Innlandet HF", .sorOst,
-               [(poli + " Hamar", .outpatient), (poli + " Gjøvik", .outpatient), (avrusning, .detox), (dogn, .inpatient)]),
+            hf(
+                "Innlandet", "Sykehuset Innlandet HF", .sorOst,
+                [(poli + " Hamar", .outpatient), (poli + " Gjøvik", .outpatient), (avrusning, .detox), (dogn, .inpatient)]),
             hf("Vestre Viken", "Vestre Viken HF", .sorOst, [(poli, .outpatient), (avrusning, .detox), (dogn, .inpatient)]),
             hf("Vestfold", "Sykehuset i Vestfold HF", .sorOst, [(poli, .outpatient), (dogn, .inpatient)]),
             hf("Telemark", "Sykehuset Telemark HF", .sorOst, [(poli, .outpatient), (dogn, .inpatient)]),
@@ -82,10 +85,12 @@ enum UnitRegister {
             let orgNr = organisationNumber(i)
             let validFrom = institution.ownership == .public ? LocalDate(year: 2002, month: 1, day: 1)! : LocalDate(year: 2004, month: 1, day: 1)!
             for unit in institution.units {
-                out.append(Unit(unitId: "TSB-" + String(101 + out.count), name: institution.name + ", " + unit.name,
-                                institutionId: orgNr, institutionName: institution.name, hfId: orgNr, hfName: institution.name,
-                                rhf: institution.rhf, ownership: institution.ownership,
-                                detox: unit.role == .detox, validFrom: validFrom))
+                out.append(
+                    Unit(
+                        unitId: "TSB-" + String(101 + out.count), name: institution.name + ", " + unit.name,
+                        institutionId: orgNr, institutionName: institution.name, hfId: orgNr, hfName: institution.name,
+                        rhf: institution.rhf, ownership: institution.ownership,
+                        detox: unit.role == .detox, validFrom: validFrom))
             }
         }
         return out

@@ -1,14 +1,18 @@
-import Testing
 import NPRCore
 import StayLinking
+import Testing
+
 @testable import ActivityIndicators
 
 @Suite struct AvbruddTests {
     /// One patient with one closed stay at `unit`.
-    func closedStay(_ id: String, pseudonym: String? = nil, born: String = "1984-01-01", end: String = "2024-03-10",
-                    endType: Int?, unit: String = "uA1", inst: String = Fx.instA) -> StayChangelog {
-        let e = Fx.episode(id, inst: inst, unit: unit, pseudonym: pseudonym ?? "p-\(id)", born: born,
-                           start: "2024-03-01", end: end, endType: endType)
+    func closedStay(
+        _ id: String, pseudonym: String? = nil, born: String = "1984-01-01", end: String = "2024-03-10",
+        endType: Int?, unit: String = "uA1", inst: String = Fx.instA
+    ) -> StayChangelog {
+        let e = Fx.episode(
+            id, inst: inst, unit: unit, pseudonym: pseudonym ?? "p-\(id)", born: born,
+            start: "2024-03-01", end: end, endType: endType)
         return Fx.changelog([e], stays: Fx.stays([e]))
     }
 
@@ -110,7 +114,8 @@ import StayLinking
         let detox = Fx.episode("d", unit: "uA2", start: "2024-01-01", end: "2024-01-10", endType: 2)
         let treatment = Fx.episode("t", unit: "uA1", start: "2024-01-11", end: "2024-01-20", endType: 1)
         let register = UnitRegister(Fx.units)
-        let stays = StayLinker.treatmentStays(patientKey: detox.patientKey, episodes: [detox, treatment], unit: { register[$0] })
+        let stays =
+            StayLinker.treatmentStays(patientKey: detox.patientKey, episodes: [detox, treatment], unit: { register[$0] })
             + StayLinker.institutionStays(patientKey: detox.patientKey, episodes: [detox, treatment])
         let e = Fx.engine([Fx.changelog([detox, treatment], stays: stays)])
         #expect(e.parts(avbrudd(.hovedmaltall, "2024-T1")) == Parts(0, 1))

@@ -1,5 +1,6 @@
 import NPRCore
 import StayLinking
+
 @testable import ActivityIndicators
 
 /// From-scratch computation: final episodes per bucket → StayLinker → the pure contribution function,
@@ -10,14 +11,17 @@ enum BatchReference {
             + StayLinker.institutionStays(patientKey: patient, episodes: episodes)
     }
 
-    static func cells(buckets: [PatientKey: [Episode]], units: [Unit], population: [PopulationEvent],
-                      asOf: LocalDate) -> [CellKey: Cell] {
+    static func cells(
+        buckets: [PatientKey: [Episode]], units: [Unit], population: [PopulationEvent],
+        asOf: LocalDate
+    ) -> [CellKey: Cell] {
         let register = UnitRegister(units)
         let table = PopulationTable(population)
         var totals: [CellKey: CellTotals] = [:]
         for (patient, episodes) in buckets {
-            let state = PatientCalcState(sequence: 0, episodes: Dictionary(uniqueKeysWithValues: episodes.map { ($0.key, $0) }),
-                                         stays: stays(of: patient, episodes, units: register))
+            let state = PatientCalcState(
+                sequence: 0, episodes: Dictionary(uniqueKeysWithValues: episodes.map { ($0.key, $0) }),
+                stays: stays(of: patient, episodes, units: register))
             for (key, c) in PatientContributions.compute(patient: patient, state: state, unit: { register[$0] }, asOf: asOf) {
                 totals[key, default: CellTotals()].add(c)
             }

@@ -2,6 +2,7 @@ import NPRCore
 import StayLinking
 import SyntheticData
 import Testing
+
 @testable import ActivityIndicators
 
 /// The episode-linker coalesces its changelogs per flush (`StayChangelog.merging`): one merged changelog per
@@ -25,7 +26,10 @@ import Testing
         }
         let asOf = LocalDate(year: 2024, month: 12, day: 31)!
         var eachOne = CalculatorEngine(asOf: asOf), coalesced = CalculatorEngine(asOf: asOf)
-        for u in data.units { eachOne.apply(unit: u); coalesced.apply(unit: u) }
+        for u in data.units {
+            eachOne.apply(unit: u)
+            coalesced.apply(unit: u)
+        }
         for c in changelogs { eachOne.apply(c) }
         var start = 0, flushes = 0
         while start < changelogs.count {
@@ -45,10 +49,12 @@ import Testing
     @Test func mergingKeepsLaterStaysAndAllAssignments() {
         let p = PatientKey(rawValue: "p")
         let e1 = EpisodeKey(institutionId: "1", episodeId: "a"), e2 = EpisodeKey(institutionId: "1", episodeId: "b")
-        let first = StayChangelog(patientKey: p, sequence: 3, episodes: [EpisodeAssignment(key: e1, episode: nil)], stays: [],
-                                  retracted: ["s-old"], asserted: ["s-new"])
-        let later = StayChangelog(patientKey: p, sequence: 5, episodes: [EpisodeAssignment(key: e2, episode: nil)], stays: [],
-                                  retracted: ["s-new"], asserted: [])
+        let first = StayChangelog(
+            patientKey: p, sequence: 3, episodes: [EpisodeAssignment(key: e1, episode: nil)], stays: [],
+            retracted: ["s-old"], asserted: ["s-new"])
+        let later = StayChangelog(
+            patientKey: p, sequence: 5, episodes: [EpisodeAssignment(key: e2, episode: nil)], stays: [],
+            retracted: ["s-new"], asserted: [])
         let m = first.merging(later)
         #expect(m.sequence == 5 && m.stays == later.stays)
         #expect(Set(m.episodes.map(\.key)) == [e1, e2])

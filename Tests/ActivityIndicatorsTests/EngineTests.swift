@@ -1,6 +1,7 @@
 import Foundation
-import Testing
 import NPRCore
+import Testing
+
 @testable import ActivityIndicators
 
 @Suite struct EngineTests {
@@ -13,7 +14,8 @@ import NPRCore
 
     @Test func olderAndRepeatedChangelogsAreIgnored() {
         var e = Fx.engine([patient(sequence: 5, endType: 2)])
-        _ = e.takeChangedCells(); _ = e.takeDirty()
+        _ = e.takeChangedCells()
+        _ = e.takeDirty()
         e.apply(patient(sequence: 4, endType: 1))
         e.apply(patient(sequence: 5, endType: 1))
         #expect(e.parts(stayKey) == Parts(1, 1))
@@ -26,9 +28,10 @@ import NPRCore
     @Test func removingTheLastContributionReportsNil() {
         var e = Fx.engine([patient(sequence: 1, endType: 2)])
         _ = e.takeChangedCells()
-        let gone = StayChangelog(patientKey: PatientKey(rawValue: "p1"), sequence: 2,
-                                 episodes: [EpisodeAssignment(key: EpisodeKey(institutionId: Fx.instA, episodeId: "e"), episode: nil)],
-                                 stays: [], retracted: [], asserted: [])
+        let gone = StayChangelog(
+            patientKey: PatientKey(rawValue: "p1"), sequence: 2,
+            episodes: [EpisodeAssignment(key: EpisodeKey(institutionId: Fx.instA, episodeId: "e"), episode: nil)],
+            stays: [], retracted: [], asserted: [])
         e.apply(gone)
         let updates = e.takeChangedCells()
         #expect(updates.contains { $0.key == stayKey && $0.cell == nil })
@@ -48,26 +51,33 @@ import NPRCore
     }
 
     @Test func dirtyStateRestoresToTheSameCells() throws {
-        var e = Fx.engine(asOf: "2024-12-31", [patient(sequence: 1, endType: 2),
-                                               Fx.changelog([Fx.episode("o", pseudonym: "p2", start: "2024-12-01", end: nil)])])
+        var e = Fx.engine(
+            asOf: "2024-12-31",
+            [
+                patient(sequence: 1, endType: 2),
+                Fx.changelog([Fx.episode("o", pseudonym: "p2", start: "2024-12-01", end: nil)]),
+            ])
         e.apply(population: PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 30, count: 100))
         let dirty = e.takeDirty()
         #expect(dirty.patients.count == 2 && dirty.units.count == Fx.units.count && dirty.population.count == 1)
         #expect(e.takeDirty().patients.isEmpty)
 
         // Through JSON, as a service would persist it.
-        let coded = try JSONDecoder().decode([String: PatientCalcState].self,
-                                             from: JSONEncoder().encode(Dictionary(uniqueKeysWithValues: dirty.patients.map { ($0.key.rawValue, $0.value) })))
+        let coded = try JSONDecoder().decode(
+            [String: PatientCalcState].self,
+            from: JSONEncoder().encode(Dictionary(uniqueKeysWithValues: dirty.patients.map { ($0.key.rawValue, $0.value) })))
         #expect(coded.count == 2 && coded["p1"] == dirty.patients[PatientKey(rawValue: "p1")])
 
         var restored = CalculatorEngine(asOf: Fx.date("2024-12-31"))
-        restored.restore(patients: Dictionary(uniqueKeysWithValues: coded.map { (PatientKey(rawValue: $0.key), $0.value) }),
-                         units: dirty.units, population: dirty.population)
+        restored.restore(
+            patients: Dictionary(uniqueKeysWithValues: coded.map { (PatientKey(rawValue: $0.key), $0.value) }),
+            units: dirty.units, population: dirty.population)
         #expect(restored.allCells == e.allCells)
         #expect(Set(restored.takeChangedCells().map(\.key)) == Set(e.allCells.keys))
         #expect(restored.takeDirty().patients.isEmpty)
         // Indexes are rebuilt too: the open episode follows the evaluation date.
-        e.setAsOf(Fx.date("2025-01-05")); restored.setAsOf(Fx.date("2025-01-05"))
+        e.setAsOf(Fx.date("2025-01-05"))
+        restored.setAsOf(Fx.date("2025-01-05"))
         #expect(restored.allCells == e.allCells)
     }
 

@@ -1,6 +1,7 @@
+import NPRCore
 import SyntheticData
 import Testing
-import NPRCore
+
 @testable import ActivityIndicators
 
 /// The engine recomputes only the sources a changelog changes. These cases send changelogs that assign
@@ -15,8 +16,9 @@ import NPRCore
         for u in PropertyTests.units { engine.apply(unit: u) }
         for (step, (changelog, episodes)) in Self.randomChangelogs(&rng).enumerated() {
             engine.apply(changelog)
-            let reference = BatchReference.cells(buckets: episodes.mapValues { Array($0.values) }, units: PropertyTests.units,
-                                                 population: [], asOf: engine.asOf)
+            let reference = BatchReference.cells(
+                buckets: episodes.mapValues { Array($0.values) }, units: PropertyTests.units,
+                population: [], asOf: engine.asOf)
             #expect(engine.allCells == reference, "step \(step): \(PropertyTests.differences(engine.allCells, reference))")
         }
     }
@@ -34,11 +36,13 @@ import NPRCore
             let bucket = PatientKey(rawValue: owner)
             var assignments: [EpisodeAssignment] = []
             for _ in 0..<Int.random(in: 1...3, using: &rng) {
-                let key = EpisodeKey(institutionId: PropertyTests.institutions.randomElement(using: &rng)!,
-                                     episodeId: "e\(Int.random(in: 0..<8, using: &rng))")
+                let key = EpisodeKey(
+                    institutionId: PropertyTests.institutions.randomElement(using: &rng)!,
+                    episodeId: "e\(Int.random(in: 0..<8, using: &rng))")
                 // An episode belongs to one bucket here: the other bucket's copy of the key is left alone.
                 guard !episodes.contains(where: { $0.key != bucket && $0.value[key] != nil }) else { continue }
-                var content: Episode? = Int.random(in: 0..<5, using: &rng) == 0
+                var content: Episode? =
+                    Int.random(in: 0..<5, using: &rng) == 0
                     ? nil : PropertyTests.randomEpisode(key, owner: owner, &rng)
                 // Often a correction of fields a stay does not copy (its stays stay equal, its cells move).
                 if var existing = episodes[bucket]?[key], Int.random(in: 0..<3, using: &rng) == 0 {
@@ -53,9 +57,13 @@ import NPRCore
             guard !assignments.isEmpty else { continue }
             let current = Array(episodes[bucket, default: [:]].values)
             sequence[bucket, default: 0] += 1
-            out.append((StayChangelog(patientKey: bucket, sequence: sequence[bucket]!, episodes: assignments,
-                                      stays: BatchReference.stays(of: bucket, current, units: register), retracted: [], asserted: []),
-                        episodes))
+            out.append(
+                (
+                    StayChangelog(
+                        patientKey: bucket, sequence: sequence[bucket]!, episodes: assignments,
+                        stays: BatchReference.stays(of: bucket, current, units: register), retracted: [], asserted: []),
+                    episodes
+                ))
         }
         return out
     }
@@ -79,11 +87,17 @@ import NPRCore
         }
         func run(_ engine: inout CalculatorEngine, _ each: (inout CalculatorEngine) -> Void) {
             for (i, changelog) in changelogs.enumerated() {
-                if i == moveAt { engine.setAsOf(Fx.date("2024-12-31")); each(&engine) }
+                if i == moveAt {
+                    engine.setAsOf(Fx.date("2024-12-31"))
+                    each(&engine)
+                }
                 engine.apply(changelog, causes: cause(i))
                 each(&engine)
             }
-            if moveAt == changelogs.count { engine.setAsOf(Fx.date("2024-12-31")); each(&engine) }
+            if moveAt == changelogs.count {
+                engine.setAsOf(Fx.date("2024-12-31"))
+                each(&engine)
+            }
         }
 
         var expected: [CellKey: Provenance] = [:]

@@ -1,5 +1,6 @@
-import Testing
 import NPRCore
+import Testing
+
 @testable import ActivityIndicators
 
 @Suite struct NokkeltallTests {
@@ -44,11 +45,11 @@ import NPRCore
         #expect(e.parts(nk("oppholdsdogn", "2024-T2")) == Parts(1))
         #expect(e.parts(nk("oppholdsdogn", "2024-T3")) == Parts(2))
         #expect(e.parts(nk("dognpasienter", "2024-T3")) == Parts(1))
-        #expect(e.cell(nk("dognopphold", "2024")) == nil)   // open stays end nowhere
+        #expect(e.cell(nk("dognopphold", "2024")) == nil)  // open stays end nowhere
         _ = e.takeChangedCells()
 
         e.setAsOf(Fx.date("2025-01-02"))
-        #expect(e.parts(nk("oppholdsdogn", "2024-T3")) == Parts(122))    // 1 Sep … 31 Dec
+        #expect(e.parts(nk("oppholdsdogn", "2024-T3")) == Parts(122))  // 1 Sep … 31 Dec
         #expect(e.parts(nk("oppholdsdogn", "2025-T1")) == Parts(2))
         #expect(e.parts(nk("pasienter", "2025")) == Parts(1))
         let updates = e.takeChangedCells()
@@ -72,10 +73,10 @@ import NPRCore
 
     @Test func contactKindsFirstMatchWins() {
         let contacts = [
-            Fx.contact("dag", on: "2024-02-01", careLevel: 2, indirectActivity: 22),      // dagbehandling first
-            Fx.contact("sam", on: "2024-02-02", contactType: 7, indirectActivity: 23),    // samarbeidsmote before tele
+            Fx.contact("dag", on: "2024-02-01", careLevel: 2, indirectActivity: 22),  // dagbehandling first
+            Fx.contact("sam", on: "2024-02-02", contactType: 7, indirectActivity: 23),  // samarbeidsmote before tele
             Fx.contact("tlf", on: "2024-02-03", activityPlace: 4, indirectActivity: 71),
-            Fx.contact("vid", on: "2024-02-04", contactType: 6, activityPlace: 2),        // tele-video before ambulant
+            Fx.contact("vid", on: "2024-02-04", contactType: 6, activityPlace: 2),  // tele-video before ambulant
             Fx.contact("tel", on: "2024-02-05", activityPlace: 3),
             Fx.contact("amb", on: "2024-02-06", activityPlace: 9),
             Fx.contact("opp", on: "2024-02-07", careLevel: 8, activityPlace: 1),
@@ -115,9 +116,9 @@ import NPRCore
         let e = Fx.engine(Dictionary(grouping: contacts, by: \.patientKey).values.map { Fx.changelog($0) })
         #expect(e.parts(nk("pasienter", "2024")) == Parts(4))
         #expect(e.parts(nk("pasienter", "2024", .vest)) == Parts(1))
-        #expect(e.parts(nk("pasienter", "2024", .sorOst)) == Parts(1))     // moved: counted in both regions
+        #expect(e.parts(nk("pasienter", "2024", .sorOst)) == Parts(1))  // moved: counted in both regions
         #expect(e.parts(nk("pasienter", "2024", .midtNorge)) == Parts(1))
-        #expect(e.parts(nk("pasienter", "2024", .nord)) == Parts(1))       // no address: the unit's RHF
+        #expect(e.parts(nk("pasienter", "2024", .nord)) == Parts(1))  // no address: the unit's RHF
         #expect(e.parts(nk("polikliniske-kontakter", "2024", .nord)) == Parts(1))  // the split number has no region
         #expect(e.cell(nk("pasienter", "2024-T2", .vest)) == nil)
         let bosted = e.cell(nk("pasienter", "2024", .vest))

@@ -1,5 +1,6 @@
-import Testing
 import NPRCore
+import Testing
+
 @testable import ActivityIndicators
 
 @Suite struct PoliklinikkTests {
@@ -100,10 +101,10 @@ import NPRCore
 
     @Test func patientGroupIsTheLastInpatientEpisodeEndingInTheYearElseTheLastContact() {
         let e = scenario()
-        #expect(e.parts(pk("konsultasjoner-kontakter-f12")) == Parts(3))   // p1: the stay ending in 2024
+        #expect(e.parts(pk("konsultasjoner-kontakter-f12")) == Parts(3))  // p1: the stay ending in 2024
         #expect(e.parts(pk("konsultasjoner-andel-dognpasienter-f12")) == Parts(1, 1))
-        #expect(e.parts(pk("konsultasjoner-kontakter-f19")) == Parts(2))   // p2: the later contact
-        #expect(e.parts(pk("konsultasjoner-kontakter-f10")) == Parts(1))   // the anonymous contact, by itself
+        #expect(e.parts(pk("konsultasjoner-kontakter-f19")) == Parts(2))  // p2: the later contact
+        #expect(e.parts(pk("konsultasjoner-kontakter-f10")) == Parts(1))  // the anonymous contact, by itself
         #expect(e.cell(pk("konsultasjoner-pasienter-f10")) == nil)
         #expect(e.cell(pk("konsultasjoner-kontakter-f11")) == nil)
     }

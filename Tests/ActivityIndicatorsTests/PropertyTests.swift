@@ -1,7 +1,8 @@
-import SyntheticData
-import Testing
 import NPRCore
 import StayLinking
+import SyntheticData
+import Testing
+
 @testable import ActivityIndicators
 
 /// Random streams of versions, corrections, annulments, person-id moves, duplicates and redeliveries in
@@ -78,7 +79,9 @@ import StayLinking
         let start = LocalDateTime(date: startDay, hour: Int.random(in: 0..<24, using: &rng), minute: 0)!
         var end: LocalDateTime? = start
         if careLevel == 1 {
-            end = Int.random(in: 0..<6, using: &rng) == 0 ? nil
+            end =
+                Int.random(in: 0..<6, using: &rng) == 0
+                ? nil
                 : LocalDateTime(date: startDay.adding(days: Int.random(in: 0...40, using: &rng)), hour: 23, minute: 0)!
         }
         return Episode(
@@ -128,7 +131,7 @@ import StayLinking
                 }
             }
         }
-        events += events.filter { _ in Int.random(in: 0..<5, using: &rng) == 0 }   // duplicates
+        events += events.filter { _ in Int.random(in: 0..<5, using: &rng) == 0 }  // duplicates
         return events.shuffled(using: &rng)
     }
 
@@ -136,18 +139,23 @@ import StayLinking
         var steps = activityEvents(&rng).map(Step.activity)
         for _ in 0..<Int.random(in: 0...4, using: &rng) {
             let base = units.randomElement(using: &rng)!
-            steps.append(.unit(Fx.unit(base.unitId, inst: base.institutionId,
-                                       hf: ["hfA", "hfC", "hfX", base.hfId].randomElement(using: &rng)!,
-                                       hfName: ["Navn 1", "Navn 2"].randomElement(using: &rng)!,
-                                       rhf: RHF.allCases.randomElement(using: &rng)!,
-                                       ownership: Ownership.allCases.randomElement(using: &rng)!, detox: base.detox,
-                                       name: ["a", "b"].randomElement(using: &rng)!)))
+            steps.append(
+                .unit(
+                    Fx.unit(
+                        base.unitId, inst: base.institutionId,
+                        hf: ["hfA", "hfC", "hfX", base.hfId].randomElement(using: &rng)!,
+                        hfName: ["Navn 1", "Navn 2"].randomElement(using: &rng)!,
+                        rhf: RHF.allCases.randomElement(using: &rng)!,
+                        ownership: Ownership.allCases.randomElement(using: &rng)!, detox: base.detox,
+                        name: ["a", "b"].randomElement(using: &rng)!)))
         }
         for _ in 0..<Int.random(in: 0...6, using: &rng) {
-            steps.append(.population(PopulationEvent(
-                year: Int.random(in: 2023...2025, using: &rng), municipality: ["0301", "4601", "5001", "1804"].randomElement(using: &rng)!,
-                sex: Int.random(in: 1...2, using: &rng), age: [10, 17, 18, 40, 80].randomElement(using: &rng)!,
-                count: Int.random(in: 0...1000, using: &rng))))
+            steps.append(
+                .population(
+                    PopulationEvent(
+                        year: Int.random(in: 2023...2025, using: &rng), municipality: ["0301", "4601", "5001", "1804"].randomElement(using: &rng)!,
+                        sex: Int.random(in: 1...2, using: &rng), age: [10, 17, 18, 40, 80].randomElement(using: &rng)!,
+                        count: Int.random(in: 0...1000, using: &rng))))
         }
         for _ in 0..<Int.random(in: 0...3, using: &rng) {
             steps.append(.asOf(randomDate(&rng, from: "2024-06-01", days: 366)))
@@ -191,15 +199,19 @@ import StayLinking
             case .activity(let event):
                 if let changelog = upstream.receive(event) { engine.apply(changelog) }
             case .unit(let unit):
-                engine.apply(unit: unit); finalUnits[unit.unitId] = unit
+                engine.apply(unit: unit)
+                finalUnits[unit.unitId] = unit
             case .population(let row):
-                engine.apply(population: row); finalPopulation[row.key] = row
+                engine.apply(population: row)
+                finalPopulation[row.key] = row
             case .asOf(let date):
-                engine.setAsOf(date); asOf = date
+                engine.setAsOf(date)
+                asOf = date
             case .redeliver:
                 // Sorted: dictionary order differs between processes, the stream must not.
                 if let bucket = upstream.sent.keys.sorted().randomElement(using: &rng),
-                   let old = upstream.sent[bucket]!.randomElement(using: &rng) {
+                    let old = upstream.sent[bucket]!.randomElement(using: &rng)
+                {
                     engine.apply(old)
                 }
             case .takeCells:
@@ -211,8 +223,9 @@ import StayLinking
 
         var buckets: [PatientKey: [Episode]] = [:]
         for bucket in upstream.slots.keys { buckets[bucket] = upstream.episodes(of: bucket) }
-        let reference = BatchReference.cells(buckets: buckets, units: Array(finalUnits.values),
-                                             population: Array(finalPopulation.values), asOf: asOf)
+        let reference = BatchReference.cells(
+            buckets: buckets, units: Array(finalUnits.values),
+            population: Array(finalPopulation.values), asOf: asOf)
         let cells = engine.allCells
         #expect(cells == reference, "\(Self.differences(cells, reference))")
         #expect(!reference.isEmpty || upstream.sent.isEmpty)
@@ -232,7 +245,9 @@ import StayLinking
 
     static func differences(_ a: [CellKey: Cell], _ b: [CellKey: Cell]) -> String {
         let keys = Set(a.keys).union(b.keys).filter { a[$0] != b[$0] }.sorted().prefix(5)
-        return keys.map { "\($0): engine \(a[$0].map { "\($0.numerator)/\($0.denominator ?? -1) p\($0.patients)" } ?? "nil")"
-            + " reference \(b[$0].map { "\($0.numerator)/\($0.denominator ?? -1) p\($0.patients)" } ?? "nil")" }.joined(separator: "; ")
+        return keys.map {
+            "\($0): engine \(a[$0].map { "\($0.numerator)/\($0.denominator ?? -1) p\($0.patients)" } ?? "nil")"
+                + " reference \(b[$0].map { "\($0.numerator)/\($0.denominator ?? -1) p\($0.patients)" } ?? "nil")"
+        }.joined(separator: "; ")
     }
 }

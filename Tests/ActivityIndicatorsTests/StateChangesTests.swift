@@ -1,6 +1,7 @@
+import NPRCore
 import SyntheticData
 import Testing
-import NPRCore
+
 @testable import ActivityIndicators
 
 /// `takeStateChanges` reports the persisted state row by row (one per changed episode, one head per
@@ -8,7 +9,10 @@ import NPRCore
 @Suite struct StateChangesTests {
     /// A key-value store as a service keeps it: the latest value per key, nil deletes.
     struct Store {
-        struct EpisodeRow: Hashable { var patient: PatientKey; var episode: EpisodeKey }
+        struct EpisodeRow: Hashable {
+            var patient: PatientKey
+            var episode: EpisodeKey
+        }
         var episodes: [EpisodeRow: Episode] = [:]
         var heads: [PatientKey: PatientStaysHead] = [:]
         var units: [String: Unit] = [:]
@@ -27,9 +31,10 @@ import NPRCore
 
         func restoredEngine() -> CalculatorEngine {
             var engine = CalculatorEngine(asOf: asOf)
-            engine.restore(episodes: episodes.map { ($0.key.patient, $0.key.episode, $0.value) },
-                           heads: heads.map { ($0.key, $0.value) },
-                           units: Array(units.values), population: Array(population.values))
+            engine.restore(
+                episodes: episodes.map { ($0.key.patient, $0.key.episode, $0.value) },
+                heads: heads.map { ($0.key, $0.value) },
+                units: Array(units.values), population: Array(population.values))
             return engine
         }
     }
@@ -71,15 +76,21 @@ import NPRCore
             case .asOf(let d): input = .asOf(d)
             case .redeliver:
                 if let bucket = upstream.sent.keys.sorted().randomElement(using: &rng),
-                   let old = upstream.sent[bucket]!.randomElement(using: &rng) { input = .changelog(old) }
+                    let old = upstream.sent[bucket]!.randomElement(using: &rng)
+                {
+                    input = .changelog(old)
+                }
             case .takeCells, .takeDirty: break
             }
             if let input {
-                input.feed(&reference); input.feed(&service); unpersisted.append(input)
+                input.feed(&reference)
+                input.feed(&service)
+                unpersisted.append(input)
             }
             switch Int.random(in: 0..<8, using: &rng) {
             case 0, 1:
-                store.persist(&service); unpersisted = []
+                store.persist(&service)
+                unpersisted = []
             case 2:
                 service = store.restoredEngine()
                 for input in unpersisted { input.feed(&service) }
@@ -130,11 +141,14 @@ import NPRCore
         let contacts = Self.contacts()
         var nonTSB = contacts[3]
         nonTSB.sector = "PHV"
-        engine.apply(StayChangelog(patientKey: Self.patient, sequence: 2, episodes: [
-            EpisodeAssignment(key: contacts[0].key, episode: nil),      // removed
-            EpisodeAssignment(key: contacts[1].key, episode: contacts[1]), // reasserted unchanged
-            EpisodeAssignment(key: contacts[3].key, episode: nonTSB),   // moved out of TSB: no longer stored
-        ], stays: [], retracted: [], asserted: []))
+        engine.apply(
+            StayChangelog(
+                patientKey: Self.patient, sequence: 2,
+                episodes: [
+                    EpisodeAssignment(key: contacts[0].key, episode: nil),  // removed
+                    EpisodeAssignment(key: contacts[1].key, episode: contacts[1]),  // reasserted unchanged
+                    EpisodeAssignment(key: contacts[3].key, episode: nonTSB),  // moved out of TSB: no longer stored
+                ], stays: [], retracted: [], asserted: []))
         let changes = engine.takeStateChanges()
         #expect(changes.episodes.map(\.episode) == [contacts[0].key, contacts[3].key])
         #expect(changes.episodes.allSatisfy { $0.content == nil })

@@ -1,5 +1,6 @@
-import Testing
 import NPRCore
+import Testing
+
 @testable import IntakeValidation
 
 /// One edit of the valid fixture and the exact errors it must produce (empty: accepted).
@@ -8,8 +9,14 @@ struct RuleCase: Sendable, CustomStringConvertible {
     let changes: [Change]
     let errors: [Expected]
 
-    struct Change: Sendable { let path: String; let value: JSONValue? }
-    struct Expected: Sendable, Hashable { let field: String; let code: IntakeErrorCode }
+    struct Change: Sendable {
+        let path: String
+        let value: JSONValue?
+    }
+    struct Expected: Sendable, Hashable {
+        let field: String
+        let code: IntakeErrorCode
+    }
 
     var description: String { name }
 }
@@ -22,7 +29,6 @@ func accept(_ name: String, _ changes: (String, JSONValue?)...) -> RuleCase {
 func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (String, JSONValue?)...) -> RuleCase {
     RuleCase(name: name, changes: changes.map { .init(path: $0.0, value: $0.1) }, errors: errors.map { .init(field: $0.0, code: $0.1) })
 }
-
 
 @Suite struct ActivityValidationTests {
     static func validate(_ c: RuleCase) -> ActivityValidation {
@@ -92,12 +98,15 @@ func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (S
         reject("birthDate not a real date", [("patient.birthDate", .invalidDate)], ("patient.birthDate", s("2023-02-29"))),
         reject("birthDate badly written", [("patient.birthDate", .invalidDate)], ("patient.birthDate", s("1980-5-17"))),
         reject("birthDate as number", [("patient.birthDate", .invalidType)], ("patient.birthDate", i(19800517))),
-        reject("invalid id without birthDate", [("patient.birthDate", .required), ("patient.personId", .invalidCheckDigit)],
-               ("patient.personId", s("17058012328")), ("patient.birthDate", nil)),
-        reject("id without a real birth date and no birthDate", [("patient.birthDate", .required), ("patient.personId", .invalidBirthDate)],
-               ("patient.personId", s("29029712350")), ("patient.birthDate", nil)),
-        reject("malformed id and no birthDate", [("patient.birthDate", .required), ("patient.personId", .invalidFormat)],
-               ("patient.personId", s("123")), ("patient.birthDate", nil)),
+        reject(
+            "invalid id without birthDate", [("patient.birthDate", .required), ("patient.personId", .invalidCheckDigit)],
+            ("patient.personId", s("17058012328")), ("patient.birthDate", nil)),
+        reject(
+            "id without a real birth date and no birthDate", [("patient.birthDate", .required), ("patient.personId", .invalidBirthDate)],
+            ("patient.personId", s("29029712350")), ("patient.birthDate", nil)),
+        reject(
+            "malformed id and no birthDate", [("patient.birthDate", .required), ("patient.personId", .invalidFormat)],
+            ("patient.personId", s("123")), ("patient.birthDate", nil)),
         reject("no id and no birthDate", [("patient.birthDate", .required)], ("patient.personId", nil), ("patient.birthDate", nil)),
         reject("null id and null birthDate", [("patient.birthDate", .required)], ("patient.personId", .null), ("patient.birthDate", .null)),
         reject("id as number", [("patient.personId", .invalidType)], ("patient.personId", i(17058012327))),
@@ -196,9 +205,10 @@ func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (S
         reject("tariff empty string", [("tariffs[0]", .invalidLength)], ("tariffs", .array([s("")]))),
         reject("tariff of 33 characters", [("tariffs[1]", .invalidLength)], ("tariffs", .array([s("P12"), s(String(repeating: "P", count: 33))]))),
         reject("tariff as number", [("tariffs[0]", .invalidType)], ("tariffs", .array([i(12)]))),
-        accept("unknown fields anywhere are ignored",
-               ("future", .object(JSONObject([.init(key: "deep", value: .array([i(1), .null]))]))),
-               ("patient.nickname", s("x")), ("referral.source", i(3))),
+        accept(
+            "unknown fields anywhere are ignored",
+            ("future", .object(JSONObject([.init(key: "deep", value: .array([i(1), .null]))]))),
+            ("patient.nickname", s("x")), ("referral.source", i(3))),
     ]
 
     @Test(arguments: identity + patient + episode)
@@ -216,10 +226,12 @@ func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (S
     }
 
     @Test func allErrorsOfARecordAreReported() {
-        let record = Fixtures.edits(Fixtures.activity, [
-            ("messageId", nil), ("status", s("Q")), ("patient.sex", i(5)), ("careLevel", i(3)), ("end", .null),
-            ("conditions", .array([s("F102"), s("x"), i(1)])), ("unitId", s("U404")),
-        ])
+        let record = Fixtures.edits(
+            Fixtures.activity,
+            [
+                ("messageId", nil), ("status", s("Q")), ("patient.sex", i(5)), ("careLevel", i(3)), ("end", .null),
+                ("conditions", .array([s("F102"), s("x"), i(1)])), ("unitId", s("U404")),
+            ])
         let found = Set(validateActivity(record, units: Fixtures.units).errors.map { RuleCase.Expected(field: $0.field, code: $0.code) })
         let expected: Set<RuleCase.Expected> = [
             .init(field: "messageId", code: .required), .init(field: "status", code: .invalidCode),
@@ -232,7 +244,8 @@ func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (S
 
     @Test func acceptedMessageCarriesTheValidatedFields() {
         guard case .accepted(let m, let birth, let valid, let warnings) = validateActivity(Fixtures.activity, units: Fixtures.units) else {
-            Issue.record("fixture rejected"); return
+            Issue.record("fixture rejected")
+            return
         }
         let dt = { LocalDateTime($0)! }
         let expected = ActivityMessage(
@@ -251,27 +264,29 @@ func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (S
     @Test func birthDateComesFromTheIdWhenNoneIsReported() {
         let record = Fixtures.edits(Fixtures.activity, [("patient.personId", s("17458012490")), ("patient.birthDate", nil)])
         guard case .accepted(let m, let birth, true, []) = validateActivity(record, units: Fixtures.units) else {
-            Issue.record("rejected"); return
+            Issue.record("rejected")
+            return
         }
-        #expect(birth == LocalDate("1980-05-17"))   // H-number, month 45 − 40
+        #expect(birth == LocalDate("1980-05-17"))  // H-number, month 45 − 40
         #expect(m.patient.birthDate == nil)
         #expect(m.patient.personId == "17458012490")
     }
 
     @Test(arguments: [
-        ("17058012328", "check digit"),        // wrong k2
-        ("29029712350", "birth date"),         // 29 February 1997
-        ("1705801232", "11 digits"),           // too short
+        ("17058012328", "check digit"),  // wrong k2
+        ("29029712350", "birth date"),  // 29 February 1997
+        ("1705801232", "11 digits"),  // too short
         ("", "11 digits"),
     ])
     func invalidIdWithBirthDateIsAcceptedWithAWarning(_ id: String, _ reason: String) {
         let record = Fixtures.edits(Fixtures.activity, [("patient.personId", s(id)), ("patient.birthDate", s("1975-07-01"))])
         guard case .accepted(let m, let birth, let valid, let warnings) = validateActivity(record, units: Fixtures.units) else {
-            Issue.record("rejected"); return
+            Issue.record("rejected")
+            return
         }
         #expect(!valid)
         #expect(birth == LocalDate("1975-07-01"))
-        #expect(m.patient.personId == nil)      // never forwarded, never pseudonymised
+        #expect(m.patient.personId == nil)  // never forwarded, never pseudonymised
         #expect(warnings.map(\.code) == [.personIdInvalid])
         #expect(warnings.map(\.field) == ["patient.personId"])
         #expect(warnings.first?.message.contains(reason) == true)
@@ -281,7 +296,8 @@ func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (S
         for missing: JSONValue? in [nil, .null] {
             let record = Fixtures.edits(Fixtures.activity, [("patient.personId", missing)])
             guard case .accepted(let m, let birth, false, let warnings) = validateActivity(record, units: Fixtures.units) else {
-                Issue.record("rejected or valid"); return
+                Issue.record("rejected or valid")
+                return
             }
             #expect(birth == LocalDate("1980-05-17"))
             #expect(m.patient.personId == nil)
@@ -291,7 +307,10 @@ func reject(_ name: String, _ errors: [(String, IntakeErrorCode)], _ changes: (S
 
     @Test func activityMunicipalityIsKeptAsReported() {
         let record = Fixtures.edits(Fixtures.activity, [("patient.municipality", s("1601")), ("patient.district", nil)])
-        guard case .accepted(let m, _, _, _) = validateActivity(record, units: Fixtures.units) else { Issue.record("rejected"); return }
-        #expect(m.patient.municipality == "1601")   // mapped to 2024 downstream, by MunicipalityRegister
+        guard case .accepted(let m, _, _, _) = validateActivity(record, units: Fixtures.units) else {
+            Issue.record("rejected")
+            return
+        }
+        #expect(m.patient.municipality == "1601")  // mapped to 2024 downstream, by MunicipalityRegister
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import IntakeValidation
 
 @Suite struct BodyTests {
@@ -7,7 +8,7 @@ import Testing
         let records = try JSONBody.ndjsonRecords(body)
         #expect(records.count == 4)
         #expect(try records[0].get() == JSONValue.parse(#"{"a":1}"#))
-        #expect(try records[1].get() == JSONValue.parse(#"{"b":2}"#))   // the \r before \n is whitespace
+        #expect(try records[1].get() == JSONValue.parse(#"{"b":2}"#))  // the \r before \n is whitespace
         #expect(throws: JSONParseError(.unexpectedCharacter, at: 1)) { try records[2].get() }
         #expect(try records[3].get() == JSONValue.parse("[3]"))
     }
@@ -44,14 +45,16 @@ import Testing
     }
 
     @Test func redactionRemovesEveryElevenDigitRun() throws {
-        let record = try JSONValue.parse(#"""
-        {"messageId":"m1","patient":{"personId":"17058012327","sex":1},"note":"id 17058012328 typo",
-         "asNumber":17058012327,"short":"1705801232","nested":[{"personId":null},"x17058012327y"],"17058012327":true}
-        """#)
-        let redacted = try JSONValue.parse(#"""
-        {"messageId":"m1","patient":{"sex":1},"note":"[redacted]","asNumber":"[redacted]","short":"1705801232",
-         "nested":[{},"[redacted]"]}
-        """#)
+        let record = try JSONValue.parse(
+            #"""
+            {"messageId":"m1","patient":{"personId":"17058012327","sex":1},"note":"id 17058012328 typo",
+             "asNumber":17058012327,"short":"1705801232","nested":[{"personId":null},"x17058012327y"],"17058012327":true}
+            """#)
+        let redacted = try JSONValue.parse(
+            #"""
+            {"messageId":"m1","patient":{"sex":1},"note":"[redacted]","asNumber":"[redacted]","short":"1705801232",
+             "nested":[{},"[redacted]"]}
+            """#)
         #expect(record.redactingPersonIds().canonical == redacted.canonical)
     }
 }

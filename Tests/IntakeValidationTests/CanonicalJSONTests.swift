@@ -1,12 +1,14 @@
 import SyntheticData
 import Testing
+
 @testable import IntakeValidation
 
 @Suite struct CanonicalJSONTests {
     func canonical(_ text: String) throws -> String { try JSONValue.parse(text).canonical }
 
     @Test func sortsKeysAndDropsWhitespace() throws {
-        #expect(try canonical(#" { "b" : 1 , "a" : [ true , null , "x" ] , "c":{"z":{},"y":[]} } "#)
+        #expect(
+            try canonical(#" { "b" : 1 , "a" : [ true , null , "x" ] , "c":{"z":{},"y":[]} } "#)
                 == #"{"a":[true,null,"x"],"b":1,"c":{"y":[],"z":{}}}"#)
     }
 
@@ -55,7 +57,7 @@ import Testing
         let a = try JSONValue.parse(#"{"a":1,"b":{"c":[1,2],"d":"x"},"unknown":{"k":null}}"#)
         let b = try JSONValue.parse(#" { "unknown": {"k": null}, "b" : {"d":"x","c":[1.0,2e0]}, "a":10e-1 } "#)
         #expect(a.canonical == b.canonical)
-        #expect(a != b)   // structural equality keeps order and spelling
+        #expect(a != b)  // structural equality keeps order and spelling
         // Differences that matter: an unknown field, array order, a value.
         let extra = try JSONValue.parse(#"{"a":1,"b":{"c":[1,2],"d":"x"},"unknown":{"k":null},"new":0}"#)
         let swapped = try JSONValue.parse(#"{"a":1,"b":{"c":[2,1],"d":"x"},"unknown":{"k":null}}"#)
@@ -144,9 +146,10 @@ enum RandomJSON {
             return "[" + space(&rng) + elements.map { write($0, using: &rng) }.joined(separator: space(&rng) + "," + space(&rng)) + "]"
         case .object(let members):
             let shuffled = members.shuffled(using: &rng)
-            return "{" + space(&rng) + shuffled.map { key, value in
-                write(.string(key), using: &rng) + space(&rng) + ":" + space(&rng) + write(value, using: &rng)
-            }.joined(separator: "," + space(&rng)) + space(&rng) + "}"
+            return "{" + space(&rng)
+                + shuffled.map { key, value in
+                    write(.string(key), using: &rng) + space(&rng) + ":" + space(&rng) + write(value, using: &rng)
+                }.joined(separator: "," + space(&rng)) + space(&rng) + "}"
         }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import IntakeValidation
 
 /// docs/intake-errors.md is the integrators' contract: every code the code can produce must be in it.
@@ -35,7 +36,8 @@ import Testing
         #expect(limits.maxRecords == 50_000 && doc.contains("| records per body | 50 000 |"))
         #expect(limits.maxDepth == 64 && doc.contains("| nesting depth | 64 levels |"))
         #expect(limits.maxStringBytes == 65_536 && doc.contains("| one string | 65 536 bytes of UTF-8 |"))
-        #expect(limits.maxNumberLength == 64 && JSONNumber.maxExponent == 100_000
+        #expect(
+            limits.maxNumberLength == 64 && JSONNumber.maxExponent == 100_000
                 && doc.contains("| one number | 64 characters; exponent within ±100 000 |"))
     }
 }

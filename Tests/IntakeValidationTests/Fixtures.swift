@@ -1,4 +1,5 @@
 import NPRCore
+
 @testable import IntakeValidation
 
 /// Shared test records and small helpers to edit them.
@@ -8,9 +9,10 @@ enum Fixtures {
     static let longUnitId = String(repeating: "U", count: 32)
 
     static func unit(_ id: String, institution: String) -> NPRCore.Unit {
-        NPRCore.Unit(unitId: id, name: "Unit " + id, institutionId: institution, institutionName: "Institution",
-                     hfId: institution, hfName: "HF", rhf: .sorOst, ownership: .public, detox: false,
-                     validFrom: LocalDate(year: 2020, month: 1, day: 1)!)
+        NPRCore.Unit(
+            unitId: id, name: "Unit " + id, institutionId: institution, institutionName: "Institution",
+            hfId: institution, hfName: "HF", rhf: .sorOst, ownership: .public, detox: false,
+            validFrom: LocalDate(year: 2020, month: 1, day: 1)!)
     }
 
     static let register: [String: NPRCore.Unit] = [
@@ -23,28 +25,31 @@ enum Fixtures {
 
     /// A complete, valid inpatient episode. Person id 17058012327 is 1980-05-17 (see PersonIdTests).
     static let activityText = #"""
-    {"messageId":"msg-0001","status":"N","revision":1,"institutionId":"974589095","episodeId":"ep-1","unitId":"U1","sector":"TSB",
-     "patient":{"personId":"17058012327","sex":1,"birthDate":"1980-05-17","municipality":"0301","district":"030105"},
-     "referral":{"receivedDate":"2024-01-15","rightToHealthcare":3},
-     "careLevel":1,"admissionUrgency":4,"start":"2024-03-01T08:00","end":"2024-03-10T12:30","endType":1,
-     "contactType":2,"activityPlace":1,"activityType":1,"indirectActivity":22,"conditions":["F102","Z5030"],"tariffs":["P12","P14a"]}
-    """#
+        {"messageId":"msg-0001","status":"N","revision":1,"institutionId":"974589095","episodeId":"ep-1","unitId":"U1","sector":"TSB",
+         "patient":{"personId":"17058012327","sex":1,"birthDate":"1980-05-17","municipality":"0301","district":"030105"},
+         "referral":{"receivedDate":"2024-01-15","rightToHealthcare":3},
+         "careLevel":1,"admissionUrgency":4,"start":"2024-03-01T08:00","end":"2024-03-10T12:30","endType":1,
+         "contactType":2,"activityPlace":1,"activityType":1,"indirectActivity":22,"conditions":["F102","Z5030"],"tariffs":["P12","P14a"]}
+        """#
 
     static let activity: JSONValue = try! JSONValue.parse(activityText)
 
     /// A valid death: person id 24124595076 is 1945-12-24 (see PersonIdTests).
-    static let death: JSONValue = try! JSONValue.parse(#"""
-    {"messageId":"d-1","status":"N","personId":"24124595076","deathDate":"2024-06-30","sex":1,"birthDate":"1945-12-24","municipality":"4601"}
-    """#)
+    static let death: JSONValue = try! JSONValue.parse(
+        #"""
+        {"messageId":"d-1","status":"N","personId":"24124595076","deathDate":"2024-06-30","sex":1,"birthDate":"1945-12-24","municipality":"4601"}
+        """#)
 
-    static let population: JSONValue = try! JSONValue.parse(#"""
-    {"year":2024,"municipality":"0301","sex":2,"age":35,"count":4711}
-    """#)
+    static let population: JSONValue = try! JSONValue.parse(
+        #"""
+        {"year":2024,"municipality":"0301","sex":2,"age":35,"count":4711}
+        """#)
 
-    static let unitRecord: JSONValue = try! JSONValue.parse(#"""
-    {"unitId":"U9","name":"Avrusning","institutionId":"974589095","institutionName":"Oslo universitetssykehus HF",
-     "hfId":"974589095","hfName":"Oslo universitetssykehus HF","rhf":"sor-ost","ownership":"public","detox":true,"validFrom":"2019-01-01"}
-    """#)
+    static let unitRecord: JSONValue = try! JSONValue.parse(
+        #"""
+        {"unitId":"U9","name":"Avrusning","institutionId":"974589095","institutionName":"Oslo universitetssykehus HF",
+         "hfId":"974589095","hfName":"Oslo universitetssykehus HF","rhf":"sor-ost","ownership":"public","detox":true,"validFrom":"2019-01-01"}
+        """#)
 
     static func str(_ s: String) -> JSONValue { .string(s) }
     static func num(_ text: String) -> JSONValue { .number(JSONNumber(text)!) }

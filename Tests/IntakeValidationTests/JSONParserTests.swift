@@ -1,5 +1,6 @@
 import SyntheticData
 import Testing
+
 @testable import IntakeValidation
 
 @Suite struct JSONParserTests {
@@ -8,19 +9,28 @@ import Testing
     }
 
     func failure(_ bytes: [UInt8], limits: JSONLimits = .default) -> JSONParseError? {
-        do { _ = try JSONValue.parse(bytes, limits: limits); return nil } catch { return error }
+        do {
+            _ = try JSONValue.parse(bytes, limits: limits)
+            return nil
+        } catch { return error }
     }
 
     func failure(_ text: String, limits: JSONLimits = .default) -> JSONParseError? { failure(Array(text.utf8), limits: limits) }
 
     @Test func parsesEveryKindOfValueAndKeepsKeyOrder() throws {
         let v = try parse(#" { "z": [true, false, null], "a": {"n": -12.5e1, "s": "x\"\\\/\b\f\n\r\t\u00e6\ud83d\ude00"}, "m": [] } "#)
-        guard case .object(let o) = v else { Issue.record("not an object"); return }
+        guard case .object(let o) = v else {
+            Issue.record("not an object")
+            return
+        }
         #expect(o.keys == ["z", "a", "m"])
         #expect(o["z"] == .array([.bool(true), .bool(false), .null]))
         #expect(o["m"] == .array([]))
         #expect(v["a"]?["s"] == .string("x\"\\/\u{08}\u{0C}\n\r\tæ😀"))
-        guard case .number(let n)? = v["a"]?["n"] else { Issue.record("not a number"); return }
+        guard case .number(let n)? = v["a"]?["n"] else {
+            Issue.record("not a number")
+            return
+        }
         #expect(n.text == "-12.5e1")
         #expect(n.int == -125)
         #expect(n.double == -125.0)
@@ -55,7 +65,10 @@ import Testing
 
     @Test(arguments: numbers)
     func numbersKeepTextAndExactValue(_ c: NumberCase) throws {
-        guard case .number(let n) = try parse(c.text) else { Issue.record("not a number"); return }
+        guard case .number(let n) = try parse(c.text) else {
+            Issue.record("not a number")
+            return
+        }
         #expect(n.text == c.text)
         #expect(n.int == c.int)
         #expect(n.double == c.double)
@@ -64,8 +77,16 @@ import Testing
 
     struct Malformed: Sendable, CustomStringConvertible {
         let bytes: [UInt8], kind: JSONParseError.Kind, offset: Int
-        init(_ text: String, _ kind: JSONParseError.Kind, at offset: Int) { bytes = Array(text.utf8); self.kind = kind; self.offset = offset }
-        init(bytes: [UInt8], _ kind: JSONParseError.Kind, at offset: Int) { self.bytes = bytes; self.kind = kind; self.offset = offset }
+        init(_ text: String, _ kind: JSONParseError.Kind, at offset: Int) {
+            bytes = Array(text.utf8)
+            self.kind = kind
+            self.offset = offset
+        }
+        init(bytes: [UInt8], _ kind: JSONParseError.Kind, at offset: Int) {
+            self.bytes = bytes
+            self.kind = kind
+            self.offset = offset
+        }
         var description: String { bytes.map { $0 < 0x80 ? String(UnicodeScalar($0)) : "<\($0)>" }.joined() }
     }
 
@@ -110,16 +131,16 @@ import Testing
         .init("[", .unexpectedEnd, at: 1),
         .init("{", .unexpectedEnd, at: 1),
         .init(#"{"a":"#, .unexpectedEnd, at: 5),
-        .init(bytes: [0x22, 0xC0, 0xAF, 0x22], .invalidUTF8, at: 1),                // overlong "/"
-        .init(bytes: [0x22, 0xE0, 0x80, 0xAF, 0x22], .invalidUTF8, at: 1),          // overlong 3-byte
-        .init(bytes: [0x22, 0xED, 0xA0, 0x80, 0x22], .invalidUTF8, at: 1),          // UTF-8-encoded surrogate U+D800
-        .init(bytes: [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], .invalidUTF8, at: 1),    // above U+10FFFF
+        .init(bytes: [0x22, 0xC0, 0xAF, 0x22], .invalidUTF8, at: 1),  // overlong "/"
+        .init(bytes: [0x22, 0xE0, 0x80, 0xAF, 0x22], .invalidUTF8, at: 1),  // overlong 3-byte
+        .init(bytes: [0x22, 0xED, 0xA0, 0x80, 0x22], .invalidUTF8, at: 1),  // UTF-8-encoded surrogate U+D800
+        .init(bytes: [0x22, 0xF4, 0x90, 0x80, 0x80, 0x22], .invalidUTF8, at: 1),  // above U+10FFFF
         .init(bytes: [0x22, 0xF5, 0x80, 0x80, 0x80, 0x22], .invalidUTF8, at: 1),
         .init(bytes: [0x22, 0xFF, 0x22], .invalidUTF8, at: 1),
-        .init(bytes: [0x22, 0x80, 0x22], .invalidUTF8, at: 1),                      // lone continuation byte
-        .init(bytes: [0x22, 0xE2, 0x82, 0x22], .invalidUTF8, at: 1),                // sequence cut short by the quote
-        .init(bytes: [0x22, 0xE2, 0x82], .unexpectedEnd, at: 3),                    // input ends inside a sequence
-        .init(bytes: [0xC3, 0xA6], .unexpectedCharacter, at: 0),                    // non-ASCII outside a string
+        .init(bytes: [0x22, 0x80, 0x22], .invalidUTF8, at: 1),  // lone continuation byte
+        .init(bytes: [0x22, 0xE2, 0x82, 0x22], .invalidUTF8, at: 1),  // sequence cut short by the quote
+        .init(bytes: [0x22, 0xE2, 0x82], .unexpectedEnd, at: 3),  // input ends inside a sequence
+        .init(bytes: [0xC3, 0xA6], .unexpectedCharacter, at: 0),  // non-ASCII outside a string
         .init(bytes: [0x5B, 0x00, 0x5D], .unexpectedCharacter, at: 1),
     ]
 
@@ -150,7 +171,10 @@ import Testing
 
     @Test func hugeNumbersAreBounded() throws {
         let limit = JSONLimits.default.maxNumberLength
-        guard case .number(let n) = try parse(String(repeating: "9", count: limit)) else { Issue.record("not a number"); return }
+        guard case .number(let n) = try parse(String(repeating: "9", count: limit)) else {
+            Issue.record("not a number")
+            return
+        }
         #expect(n.int == nil && n.isIntegral)
         #expect(failure(String(repeating: "9", count: limit + 1)) == JSONParseError(.numberTooLong, at: 0))
         #expect(failure("[" + String(repeating: "1", count: 10_000_000) + "]") == JSONParseError(.numberTooLong, at: 1))
@@ -214,7 +238,7 @@ import Testing
                 #expect(!error.description.isEmpty)
             }
         }
-        #expect(parsed > 0)   // the generator does reach valid documents
+        #expect(parsed > 0)  // the generator does reach valid documents
     }
 
     /// Random single-byte edits of a real record: never a crash; accepted edits round-trip canonically.

@@ -1,5 +1,6 @@
 import NPRCore
 import Testing
+
 @testable import IntakeValidation
 
 /// Identifiers are the sender's opaque values (spec: *opaque identifiers*): never inspected for person ids.
@@ -32,8 +33,10 @@ import Testing
         #expect(errors(Fixtures.edit(Fixtures.activity, "episodeId", Fixtures.str("E\n1"))) == ["episodeId invalid-format"])
     }
 
-    @Test(arguments: [("start", "1799-12-31T23:59", true), ("start", "1800-01-01T00:00", false), ("end", "2200-01-01T00:00", true),
-                      ("referral.receivedDate", "0001-01-01", true), ("referral.receivedDate", "2199-12-31", false)])
+    @Test(arguments: [
+        ("start", "1799-12-31T23:59", true), ("start", "1800-01-01T00:00", false), ("end", "2200-01-01T00:00", true),
+        ("referral.receivedDate", "0001-01-01", true), ("referral.receivedDate", "2199-12-31", false),
+    ])
     func datesOutsideTheRegistersEraAreOutOfRange(field: String, value: String, rejected: Bool) {
         // Moving one date can break the order of start and end too; only this field's code matters here.
         let found = errors(Fixtures.edit(Fixtures.activity, field, Fixtures.str(value)))
@@ -53,10 +56,12 @@ import Testing
     @Test func theEventCheckAgreesWithIntake() {
         let ok = PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 40, count: 7)
         #expect(ok.isPlausible)
-        for bad in [PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 40, count: Int.max),
-                    PopulationEvent(year: 9999, municipality: "0301", sex: 1, age: 40, count: 7),
-                    PopulationEvent(year: 2024, municipality: "0301", sex: 3, age: 40, count: 7),
-                    PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 131, count: 7)] {
+        for bad in [
+            PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 40, count: Int.max),
+            PopulationEvent(year: 9999, municipality: "0301", sex: 1, age: 40, count: 7),
+            PopulationEvent(year: 2024, municipality: "0301", sex: 3, age: 40, count: 7),
+            PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 131, count: 7),
+        ] {
             #expect(!bad.isPlausible)
         }
     }

@@ -1,5 +1,5 @@
-import Testing
 import NPRCore
+import Testing
 
 /// PersonId (NPRCore) against examples computed by hand from the rules in messages.md.
 /// Check digits: k1 = 11 − (Σ wᵢ·dᵢ mod 11) with w = 3,7,6,1,8,9,4,5,2 over d1..d9;
@@ -137,7 +137,7 @@ import NPRCore
         #expect(PersonId.make(birth: Self.date(1860, 3, 15), individual: 600) == "15036060082")
         #expect(PersonId.make(birth: Self.date(2000, 2, 29), individual: 523) == "29020052331")
         #expect(PersonId.make(birth: Self.date(1980, 1, 1), individual: 123, dNumber: true) == "41018012365")
-        #expect(PersonId.make(birth: Self.date(2039, 1, 1), individual: 500) == nil)   // k1 would be 10 (above)
+        #expect(PersonId.make(birth: Self.date(2039, 1, 1), individual: 500) == nil)  // k1 would be 10 (above)
     }
 
     /// Mod-11 with weights that are all non-zero and below 11 detects every single-digit substitution;

@@ -1,6 +1,7 @@
+import NPRCore
 import SyntheticData
 import Testing
-import NPRCore
+
 @testable import IntakeValidation
 
 /// Receipts and dead letters must never carry a clear person id (messages.md, "Pseudonym").
@@ -9,10 +10,14 @@ import NPRCore
 @Suite struct PrivacyPropertyTests {
     static func randomValidId(using rng: inout SplitMix64) -> String {
         while true {
-            let birth = LocalDate(dayNumber: Int.random(in: LocalDate(year: 1900, month: 1, day: 1)!.dayNumber...LocalDate(year: 2023, month: 12, day: 31)!.dayNumber, using: &rng))
+            let birth = LocalDate(
+                dayNumber: Int.random(
+                    in: LocalDate(year: 1900, month: 1, day: 1)!.dayNumber...LocalDate(year: 2023, month: 12, day: 31)!.dayNumber, using: &rng))
             let yy = birth.year % 100
             // An individual number whose century rule gives this birth year (messages.md).
-            let individual = birth.year >= 2000 ? Int.random(in: 500...999, using: &rng)
+            let individual =
+                birth.year >= 2000
+                ? Int.random(in: 500...999, using: &rng)
                 : (yy >= 40 && Bool.random(using: &rng) ? Int.random(in: 900...999, using: &rng) : Int.random(in: 0...499, using: &rng))
             if let id = PersonId.make(birth: birth, individual: individual, dNumber: Bool.random(using: &rng)) { return id }
         }

@@ -1,7 +1,7 @@
-import Testing
 import NPRCore
-@testable import IntakeValidation
+import Testing
 
+@testable import IntakeValidation
 
 private func found(_ errors: [FieldError]) -> [RuleCase.Expected] { errors.map { .init(field: $0.field, code: $0.code) } }
 
@@ -43,18 +43,25 @@ private func found(_ errors: [FieldError]) -> [RuleCase.Expected] { errors.map {
 
     @Test func acceptedDeathCarriesTheBirthDateFromTheId() {
         let record = Fixtures.edit(Fixtures.death, "birthDate", nil)
-        guard case .accepted(let d, let birth) = validateDeath(record) else { Issue.record("rejected"); return }
-        #expect(d == DeathRecord(messageId: "d-1", status: .registration, personId: "24124595076",
-                                 deathDate: LocalDate("2024-06-30")!, sex: 1, birthDate: nil, municipality: "4601"))
+        guard case .accepted(let d, let birth) = validateDeath(record) else {
+            Issue.record("rejected")
+            return
+        }
+        #expect(
+            d
+                == DeathRecord(
+                    messageId: "d-1", status: .registration, personId: "24124595076",
+                    deathDate: LocalDate("2024-06-30")!, sex: 1, birthDate: nil, municipality: "4601"))
         #expect(birth == LocalDate("1945-12-24"))
     }
 
     @Test func allErrorsAreReported() {
         let record = Fixtures.edits(Fixtures.death, [("personId", s("24124595077")), ("sex", i(3)), ("deathDate", s("x"))])
-        #expect(Set(found(validateDeath(record).errors)) == [
-            .init(field: "personId", code: .invalidCheckDigit), .init(field: "sex", code: .invalidCode),
-            .init(field: "deathDate", code: .invalidDate),
-        ])
+        #expect(
+            Set(found(validateDeath(record).errors)) == [
+                .init(field: "personId", code: .invalidCheckDigit), .init(field: "sex", code: .invalidCode),
+                .init(field: "deathDate", code: .invalidDate),
+            ])
     }
 }
 
@@ -95,7 +102,8 @@ private func found(_ errors: [FieldError]) -> [RuleCase.Expected] { errors.map {
     @Test(arguments: [("1601", "5001"), ("0709", "3909"), ("0712", "3909"), ("3805", "3909"), ("0301", "0301")])
     func municipalityIsMappedTo2024(_ reported: String, _ expected: String) {
         guard case .accepted(let p) = validatePopulation(Fixtures.edit(Fixtures.population, "municipality", s(reported))) else {
-            Issue.record("rejected"); return
+            Issue.record("rejected")
+            return
         }
         #expect(p == PopulationCount(year: 2024, municipality: expected, sex: 2, age: 35, count: 4711))
     }
@@ -132,10 +140,16 @@ private func found(_ errors: [FieldError]) -> [RuleCase.Expected] { errors.map {
     }
 
     @Test func acceptedUnitHasEveryField() {
-        guard case .accepted(let u) = validateUnit(Fixtures.unitRecord) else { Issue.record("rejected"); return }
-        #expect(u == NPRCore.Unit(unitId: "U9", name: "Avrusning", institutionId: "974589095",
-                                  institutionName: "Oslo universitetssykehus HF", hfId: "974589095",
-                                  hfName: "Oslo universitetssykehus HF", rhf: .sorOst, ownership: .public, detox: true,
-                                  validFrom: LocalDate(year: 2019, month: 1, day: 1)!))
+        guard case .accepted(let u) = validateUnit(Fixtures.unitRecord) else {
+            Issue.record("rejected")
+            return
+        }
+        #expect(
+            u
+                == NPRCore.Unit(
+                    unitId: "U9", name: "Avrusning", institutionId: "974589095",
+                    institutionName: "Oslo universitetssykehus HF", hfId: "974589095",
+                    hfName: "Oslo universitetssykehus HF", rhf: .sorOst, ownership: .public, detox: true,
+                    validFrom: LocalDate(year: 2019, month: 1, day: 1)!))
     }
 }

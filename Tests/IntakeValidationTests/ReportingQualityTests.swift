@@ -8,16 +8,21 @@ import Testing
 /// messages in any arrival order: delays from each episode's first message, end-type figures from each
 /// episode's final version (highest revision; an annulment at r removes every version ≤ r).
 @Suite struct ReportingQualityTests {
-    struct Message { var status: EpisodeStatus; var revision: Int; var episode: Episode }
+    struct Message {
+        var status: EpisodeStatus
+        var revision: Int
+        var episode: Episode
+    }
 
     static func episode(_ institution: String, _ id: Int, rng: inout SplitMix64) -> Episode {
         let start = LocalDate(year: 2024, month: rng.int(1...6), day: rng.int(1...28))!
         let closed = rng.int(0...3) > 0
         let end = closed ? start.adding(days: rng.int(0...40)) : nil
-        return Episode(institutionId: institution, episodeId: "E\(id)", unitId: "U1", sector: "TSB", pseudonym: "p\(id)", sex: 1,
-                       birthDate: LocalDate(year: 1990, month: 1, day: 1)!, municipality: "0301", careLevel: rng.int(0...2) == 0 ? 3 : 1,
-                       start: LocalDateTime(date: start, hour: 10, minute: 0)!, end: end.map { LocalDateTime(date: $0, hour: 10, minute: 0)! },
-                       endType: rng.int(0...2) == 0 ? nil : rng.int(1...4))
+        return Episode(
+            institutionId: institution, episodeId: "E\(id)", unitId: "U1", sector: "TSB", pseudonym: "p\(id)", sex: 1,
+            birthDate: LocalDate(year: 1990, month: 1, day: 1)!, municipality: "0301", careLevel: rng.int(0...2) == 0 ? 3 : 1,
+            start: LocalDateTime(date: start, hour: 10, minute: 0)!, end: end.map { LocalDateTime(date: $0, hour: 10, minute: 0)! },
+            endType: rng.int(0...2) == 0 ? nil : rng.int(1...4))
     }
 
     @Test(arguments: 1...30)
@@ -71,14 +76,18 @@ import Testing
 
     @Test func percentilesAreNearestRank() {
         var q = InstitutionQuality()
-        q.delayDays = [0: 1, 3: 4, 10: 4, 90: 1]   // ten reports: 0, 3, 3, 3, 3, 10, 10, 10, 10, 90
+        q.delayDays = [0: 1, 3: 4, 10: 4, 90: 1]  // ten reports: 0, 3, 3, 3, 3, 10, 10, 10, 10, 90
         #expect(q.delayPercentile(0.5) == 3 && q.delayPercentile(0.9) == 10 && q.delayPercentile(1) == 90)
         #expect(InstitutionQuality().delayPercentile(0.5) == nil)
     }
 
     @Test func smallNumbersAreSuppressedAndEveryFieldIsWritten() throws {
         var q = InstitutionQuality()
-        q.messages = 4; q.delayDays = [2: 3]; q.closedInpatient = 4; q.missingEndType = 1; q.lastMessageAt = "2025-03-01T10:00:00Z"
+        q.messages = 4
+        q.delayDays = [2: 3]
+        q.closedInpatient = 4
+        q.missingEndType = 1
+        q.lastMessageAt = "2025-03-01T10:00:00Z"
         let small = QualityReportRow(institutionId: "974589095", institutionName: nil, quality: q)
         #expect(small.messages == nil && small.firstReports == nil && small.delayDaysMedian == nil && small.delayStatus == .suppressedPrimary)
         #expect(small.closedInpatientEpisodes == nil && small.withoutEndType == nil && small.shareWithoutEndType == nil)
@@ -86,7 +95,10 @@ import Testing
         let json = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(small)) as? [String: Any])
         #expect(json.count == 12 && json["messages"] is NSNull && json["institutionName"] is NSNull)
 
-        q.messages = 20; q.delayDays = [2: 3, 5: 2]; q.closedInpatient = 8; q.missingEndType = 2
+        q.messages = 20
+        q.delayDays = [2: 3, 5: 2]
+        q.closedInpatient = 8
+        q.missingEndType = 2
         let shown = QualityReportRow(institutionId: "974589095", institutionName: "Helse Bergen HF", quality: q)
         #expect(shown.messages == 20 && shown.firstReports == 5 && shown.delayDaysMedian == 2 && shown.delayDaysP90 == 5)
         #expect(shown.closedInpatientEpisodes == 8 && shown.withoutEndType == 2 && shown.shareWithoutEndType == 0.25 && shown.endTypeStatus == .ok)
@@ -109,14 +121,21 @@ import Testing
     /// out, joined rows write all four, and they read back equal.
     @Test func joinedRowsCarryTheStayFigures() throws {
         var q = InstitutionQuality()
-        q.messages = 20; q.delayDays = [2: 5]; q.closedInpatient = 8; q.missingEndType = 2
-        let reporting = [QualityReportRow(institutionId: "2", institutionName: "B", quality: q),
-                         QualityReportRow(institutionId: "3", institutionName: "C", quality: q)]
+        q.messages = 20
+        q.delayDays = [2: 5]
+        q.closedInpatient = 8
+        q.missingEndType = 2
+        let reporting = [
+            QualityReportRow(institutionId: "2", institutionName: "B", quality: q),
+            QualityReportRow(institutionId: "3", institutionName: "C", quality: q),
+        ]
         let intakeOnly = try #require(try JSONSerialization.jsonObject(with: JSONEncoder().encode(reporting[0])) as? [String: Any])
         #expect(intakeOnly.count == 12 && intakeOnly["stayEndTypeStatus"] == nil)
 
-        let stays = [StayEndTypeRow(institutionId: "1", closedStays: 6, withoutEndType: 1, patients: 6),
-                     StayEndTypeRow(institutionId: "2", closedStays: 9, withoutEndType: 3, patients: 7)]
+        let stays = [
+            StayEndTypeRow(institutionId: "1", closedStays: 6, withoutEndType: 1, patients: 6),
+            StayEndTypeRow(institutionId: "2", closedStays: 9, withoutEndType: 3, patients: 7),
+        ]
         let joined = QualityReportRow.joining(reporting, stays: stays)
         #expect(joined.map(\.institutionId) == ["1", "2", "3"])
         #expect(joined[0].messages == 0 && joined[0].delayStatus == .undefined && joined[0].stays == stays[0])
@@ -145,17 +164,22 @@ import Testing
 
 extension EpisodeQuality {
     init(closedInpatient: Bool, missingEndType: Bool) {
-        self.init(Episode(institutionId: "1", episodeId: "e", unitId: "u", sector: "TSB", pseudonym: nil, sex: 1,
-                          birthDate: LocalDate(year: 1990, month: 1, day: 1)!, municipality: nil, careLevel: closedInpatient ? 1 : 3,
-                          start: LocalDateTime("2024-01-01T10:00")!, end: LocalDateTime("2024-01-02T10:00")!,
-                          endType: missingEndType ? nil : 1))
+        self.init(
+            Episode(
+                institutionId: "1", episodeId: "e", unitId: "u", sector: "TSB", pseudonym: nil, sex: 1,
+                birthDate: LocalDate(year: 1990, month: 1, day: 1)!, municipality: nil, careLevel: closedInpatient ? 1 : 3,
+                start: LocalDateTime("2024-01-01T10:00")!, end: LocalDateTime("2024-01-02T10:00")!,
+                endType: missingEndType ? nil : 1))
     }
 }
 
 @Suite struct InstitutionQualityWireTests {
     @Test func sameBytesAsJSONEncoderAndBack() throws {
         var q = InstitutionQuality()
-        q.messages = 12; q.delayDays = [0: 1, 3: 4, 10: 2, 100: 5]; q.closedInpatient = 6; q.missingEndType = 1
+        q.messages = 12
+        q.delayDays = [0: 1, 3: 4, 10: 2, 100: 5]
+        q.closedInpatient = 6
+        q.missingEndType = 1
         q.lastMessageAt = "2025-03-01T10:00:00Z"
         let encoder = JSONEncoder()
         encoder.outputFormatting = .sortedKeys

@@ -14,7 +14,9 @@ import Testing
     }
 
     @Test func firstErrorIsThrown() {
-        let inputs = (0..<1000).map { i in i == 700 ? Array("not json".utf8) : try! JSONCodec.encode(PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 1, count: i)) }
+        let inputs = (0..<1000).map { i in
+            i == 700 ? Array("not json".utf8) : try! JSONCodec.encode(PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 1, count: i))
+        }
         #expect(throws: JSONWireError.self) { try BatchCodec.map(inputs) { try JSONCodec.decode(PopulationEvent.self, from: $0) } }
     }
 
@@ -32,7 +34,8 @@ import Testing
     @Test(arguments: [0, 63, 64, 700, 1999])
     func forEachStopsAtTheFirstErrorInOrder(failing: Int) throws {
         let inputs = (0..<2000).map { i in
-            i == failing || i == 1999 ? Array("not json".utf8) : try! JSONCodec.encode(PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 1, count: i))
+            i == failing || i == 1999
+                ? Array("not json".utf8) : try! JSONCodec.encode(PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 1, count: i))
         }
         var consumed: [Int] = []
         #expect(throws: JSONWireError.self) {

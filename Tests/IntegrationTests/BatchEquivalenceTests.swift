@@ -1,9 +1,6 @@
 import ActivityIndicators
 import Foundation
 import Kafka
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import MortalityIndicators
 import NPRCore
 import PipelineReference
@@ -11,6 +8,10 @@ import Publishing
 import StayLinking
 import SyntheticData
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The running pipeline equals a from-scratch computation over the same messages: a synthetic set with
 /// corrections and annulments is sent in shuffled order; once caught up, every published value must equal
@@ -41,10 +42,10 @@ import Testing
     /// Fault injection commands of `kafka-dev-broker`, by the sixth of the stream at which they start.
     static let brokerFaults: [[String]] = [
         ["rtt 1 150", "rtt 2 150", "rtt 3 150"],
-        ["error 0 7 25"],      // Produce: REQUEST_TIMED_OUT
-        ["error 1 7 25"],      // Fetch
-        ["error 8 15 25"],     // OffsetCommit: COORDINATOR_NOT_AVAILABLE
-        ["rtt 1 0", "rtt 2 0", "rtt 3 0", "down 1", "down 2", "down 3"],   // outage, ended 10 s later
+        ["error 0 7 25"],  // Produce: REQUEST_TIMED_OUT
+        ["error 1 7 25"],  // Fetch
+        ["error 8 15 25"],  // OffsetCommit: COORDINATOR_NOT_AVAILABLE
+        ["rtt 1 0", "rtt 2 0", "rtt 3 0", "down 1", "down 2", "down 3"],  // outage, ended 10 s later
     ]
 
     func runAndCompare(seed: UInt64, killsPerService: Int, brokerFaults: Bool = false) async throws {
@@ -84,7 +85,8 @@ import Testing
         victims = []
         var kills: [String: Int] = [:]
         let pids = pipeline.services.map(\.process.processIdentifier)
-        let faultAt = brokerFaults ? Dictionary(uniqueKeysWithValues: Self.brokerFaults.enumerated().map { ($0.offset * chunks.count / 6 + 1, $0.element) }) : [:]
+        let faultAt =
+            brokerFaults ? Dictionary(uniqueKeysWithValues: Self.brokerFaults.enumerated().map { ($0.offset * chunks.count / 6 + 1, $0.element) }) : [:]
         var faults = 0
         for (n, chunk) in chunks.enumerated() {
             let part = Array(shuffled[chunk..<min(chunk + size, shuffled.count)])

@@ -1,11 +1,12 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import NPRCore
 import SyntheticData
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Hostile input over HTTP and the inbound topic: random bytes, truncated JSON, wrong types, extreme numbers
 /// and strings, deep nesting, invalid codes and ids, huge counts. No crash, no hang, nothing accepted, every
@@ -14,13 +15,19 @@ import Testing
 @Suite(.serialized) struct FuzzTests {
     static let count = Int(ProcessInfo.processInfo.environment["NPR_FUZZ_RECORDS"] ?? "") ?? 2_000
 
-    static var activity: [String: Any] { [
-        "messageId": "f-1", "status": "N", "revision": 1, "institutionId": "974589095", "episodeId": "E1", "unitId": "UA", "sector": "TSB",
-        "patient": ["personId": PersonId.make(birth: LocalDate(year: 1990, month: 5, day: 17)!, individual: 123)!, "sex": 2, "municipality": "4601"],
-        "careLevel": 1, "start": "2024-02-01T08:00", "end": "2024-02-10T12:00", "endType": 1] }
-    static var death: [String: Any] { [
-        "messageId": "d-1", "status": "N", "personId": PersonId.make(birth: LocalDate(year: 1950, month: 3, day: 4)!, individual: 222)!,
-        "deathDate": "2024-06-01", "sex": 1, "municipality": "0301"] }
+    static var activity: [String: Any] {
+        [
+            "messageId": "f-1", "status": "N", "revision": 1, "institutionId": "974589095", "episodeId": "E1", "unitId": "UA", "sector": "TSB",
+            "patient": ["personId": PersonId.make(birth: LocalDate(year: 1990, month: 5, day: 17)!, individual: 123)!, "sex": 2, "municipality": "4601"],
+            "careLevel": 1, "start": "2024-02-01T08:00", "end": "2024-02-10T12:00", "endType": 1,
+        ]
+    }
+    static var death: [String: Any] {
+        [
+            "messageId": "d-1", "status": "N", "personId": PersonId.make(birth: LocalDate(year: 1950, month: 3, day: 4)!, individual: 222)!,
+            "deathDate": "2024-06-01", "sex": 1, "municipality": "0301",
+        ]
+    }
     static var population: [String: Any] { ["messageId": "p-1", "year": 2024, "municipality": "0301", "sex": 1, "age": 40, "count": 700] }
 
     /// Values that no field of these records accepts in place of a required one.
@@ -36,7 +43,7 @@ import Testing
         case 7: return true
         case 8: return 3.5
         case 9: return ""
-        case 10: return "9999-99-99\u{0}"   // no date, code or identifier (a control character)
+        case 10: return "9999-99-99\u{0}"  // no date, code or identifier (a control character)
         default: return [:] as [String: Any]
         }
     }
@@ -61,7 +68,9 @@ import Testing
             if [0x20, 0x09, 0x0D].contains(bytes[0]) { bytes[0] = 0x01 }
             return Data(bytes)
         case 1: return valid.prefix(Int.random(in: 1..<valid.count, using: &rng))
-        case 2: let depth = Int.random(in: 100...50_000, using: &rng); return Data(String(repeating: "[", count: depth).utf8) + Data(String(repeating: "]", count: depth).utf8)
+        case 2:
+            let depth = Int.random(in: 100...50_000, using: &rng)
+            return Data(String(repeating: "[", count: depth).utf8) + Data(String(repeating: "]", count: depth).utf8)
         default: return Data(["42", "\"text\"", "null", "[]", "true"].randomElement(using: &rng)!.utf8)
         }
     }
@@ -69,7 +78,8 @@ import Testing
     func body(_ template: [String: Any], required: [String], count: Int, rng: inout SplitMix64) throws -> [Data] {
         let valid = try JSONSerialization.data(withJSONObject: template)
         return try (0..<count).map { _ in
-            Bool.random(using: &rng) ? Self.garbage(valid, rng: &rng)
+            Bool.random(using: &rng)
+                ? Self.garbage(valid, rng: &rng)
                 : try JSONSerialization.data(withJSONObject: Self.hostile(template, required: required, rng: &rng))
         }
     }
@@ -79,7 +89,8 @@ import Testing
         defer { broker.stop() }
         let intake = try await ServiceProcess.alone("intake", broker: broker)
         defer { intake.stop() }
-        let units = #"[{"unitId":"UA","name":"A","institutionId":"974589095","institutionName":"A","hfId":"974589095","hfName":"A","rhf":"vest","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#
+        let units =
+            #"[{"unitId":"UA","name":"A","institutionId":"974589095","institutionName":"A","hfId":"974589095","hfName":"A","rhf":"vest","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#
         #expect(try await HTTP.request("PUT", intake.base + "/v1/reference/units", body: Data(units.utf8), token: "dev-admin-token").status == 200)
         var rng = SplitMix64(seed: 4242)
         let kinds: [(path: String, template: [String: Any], required: [String])] = [
@@ -99,11 +110,13 @@ import Testing
                 let rejected = receipt["rejected"] as? [[String: Any]] ?? []
                 let rejectedIndices = Set(rejected.compactMap { $0["index"] as? Int })
                 let taken = lines.indices.filter { !rejectedIndices.contains($0) }
-                #expect(receipt["accepted"] as? Int == 0 && receipt["duplicates"] as? Int == 0 && taken.isEmpty,
-                        "\(kind.path): a hostile record was accepted: \(taken.prefix(3).map { String(decoding: lines[$0].prefix(400), as: UTF8.self) })")
+                #expect(
+                    receipt["accepted"] as? Int == 0 && receipt["duplicates"] as? Int == 0 && taken.isEmpty,
+                    "\(kind.path): a hostile record was accepted: \(taken.prefix(3).map { String(decoding: lines[$0].prefix(400), as: UTF8.self) })")
                 let reasonless = rejected.filter { r in
                     let errors = r["errors"] as? [[String: Any]] ?? []
-                    return errors.isEmpty || errors.contains { ($0["code"] as? String ?? "").isEmpty || ($0["message"] as? String ?? "").isEmpty || $0["field"] == nil }
+                    return errors.isEmpty
+                        || errors.contains { ($0["code"] as? String ?? "").isEmpty || ($0["message"] as? String ?? "").isEmpty || $0["field"] == nil }
                 }
                 #expect(reasonless.isEmpty, "\(reasonless.count) rejections without a field-level reason")
                 sent += lines.count
@@ -115,13 +128,17 @@ import Testing
         defer { producer.close() }
         let inbound = try body(Self.activity, required: kinds[0].required, count: min(500, Self.count), rng: &rng)
         for value in inbound {
-            try producer.send(OutgoingMessage(topic: Topic.activitiesInbound, key: "974589095", value: Array(value),
-                                              headers: signature(Array(value), token: "dev-admin-token")))
+            try producer.send(
+                OutgoingMessage(
+                    topic: Topic.activitiesInbound, key: "974589095", value: Array(value),
+                    headers: signature(Array(value), token: "dev-admin-token")))
         }
         try producer.flush(timeout: .seconds(30))
         var receipts: [[String: Any]] = []
         try await waitUntil(.seconds(120), "a receipt for every inbound record") {
-            receipts = try await readTopics(broker.bootstrap, [Topic.receipts]).compactMap { try JSONSerialization.jsonObject(with: Data($0.value ?? [])) as? [String: Any] }
+            receipts = try await readTopics(broker.bootstrap, [Topic.receipts]).compactMap {
+                try JSONSerialization.jsonObject(with: Data($0.value ?? [])) as? [String: Any]
+            }
             return receipts.count >= inbound.count
         }
         #expect(receipts.allSatisfy { $0["outcome"] as? String == "rejected" && !(($0["errors"] as? [Any]) ?? []).isEmpty })

@@ -1,12 +1,13 @@
 import Crypto
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import NPRCore
 import ServiceRuntime
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Paths of the built executables (`swift build` runs before the tests in `make test`).
 enum Build {
@@ -85,7 +86,10 @@ final class BrokerProcess: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 
     deinit { stop() }
@@ -99,7 +103,9 @@ final class ServiceProcess: @unchecked Sendable {
     let environment: [String: String]
 
     init(_ name: String, port: Int, environment: [String: String]) throws {
-        self.name = name; self.port = port; self.environment = environment
+        self.name = name
+        self.port = port
+        self.environment = environment
         process = Process()
         try start()
     }
@@ -127,8 +133,9 @@ final class ServiceProcess: @unchecked Sendable {
 
     /// `name` alone against `broker`, with a state directory and a port of its own, once it is ready.
     static func alone(_ name: String, broker: BrokerProcess, environment extra: [String: String] = [:]) async throws -> ServiceProcess {
-        let service = try ServiceProcess(name, port: freePorts(1)[0],
-                                         environment: ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": temporaryDirectory()].merging(extra) { $1 })
+        let service = try ServiceProcess(
+            name, port: freePorts(1)[0],
+            environment: ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": temporaryDirectory()].merging(extra) { $1 })
         try await waitUntil(.seconds(60), "\(name) ready") { try await HTTP.request("GET", service.base + "/health/ready").status == 200 }
         return service
     }
@@ -142,7 +149,10 @@ final class ServiceProcess: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning { process.terminate(); process.waitUntilExit() }
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
     }
 
     deinit { stop() }
@@ -150,10 +160,16 @@ final class ServiceProcess: @unchecked Sendable {
 
 /// Minimal HTTP client for the tests.
 enum HTTP {
-    struct Reply { let status: Int; let body: Data; var json: Any? { try? JSONSerialization.jsonObject(with: body) } }
+    struct Reply {
+        let status: Int
+        let body: Data
+        var json: Any? { try? JSONSerialization.jsonObject(with: body) }
+    }
 
-    static func request(_ method: String, _ url: String, body: Data? = nil, token: String? = nil,
-                        contentType: String = "application/json") async throws -> Reply {
+    static func request(
+        _ method: String, _ url: String, body: Data? = nil, token: String? = nil,
+        contentType: String = "application/json"
+    ) async throws -> Reply {
         var r = URLRequest(url: URL(string: url)!)
         r.httpMethod = method
         r.httpBody = body
@@ -200,9 +216,11 @@ struct Pipeline {
         let state = temporaryDirectory()
         let ports = freePorts(names.count)
         // Intake's and the calculator's ports for the publisher, which reads their quality reports.
-        let env = ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "INTAKE_PORT": String(ports[0]),
-                   "INDICATOR_CALCULATOR_PORT": String(ports[2])]
-            .merging(extra) { $1 }
+        let env = [
+            "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "INTAKE_PORT": String(ports[0]),
+            "INDICATOR_CALCULATOR_PORT": String(ports[2]),
+        ]
+        .merging(extra) { $1 }
         let services = try names.enumerated().map { try ServiceProcess($0.element, port: ports[$0.offset], environment: env) }
         for s in services {
             try await waitUntil(.seconds(60), "\(s.name) ready") { try await HTTP.request("GET", "http://127.0.0.1:\(s.port)/health/ready").status == 200 }
@@ -269,7 +287,10 @@ func containsAny(of ids: Set<String>, in bytes: some Sequence<UInt8>) -> Bool {
     var window: [UInt8] = []
     window.reserveCapacity(11)
     for b in bytes {
-        guard b >= 0x30 && b <= 0x39 else { window.removeAll(keepingCapacity: true); continue }
+        guard b >= 0x30 && b <= 0x39 else {
+            window.removeAll(keepingCapacity: true)
+            continue
+        }
         if window.count == 11 { window.removeFirst() }
         window.append(b)
         if window.count == 11, ids.contains(String(decoding: window, as: UTF8.self)) { return true }
@@ -309,11 +330,14 @@ func runProcess(_ executable: URL, _ args: [String], environment: [String: Strin
 /// `npr-ops lag --json` against `bootstrap`: its exit status, and the status and partitions of each group.
 /// No progress counts as a stall after `stallAfter` seconds (60 by default; tests do not wait that long).
 func lagReport(_ bootstrap: String, stallAfter: Double = 1) throws -> (exit: Int32, groups: [String: String], partitions: [String: [[String: Any]]]) {
-    let (status, output) = try runOps(["lag", "--json", "--samples", "3", "--interval", "0.5", "--stall-after", String(stallAfter)],
-                                      environment: ["KAFKA_BOOTSTRAP_SERVERS": bootstrap])
+    let (status, output) = try runOps(
+        ["lag", "--json", "--samples", "3", "--interval", "0.5", "--stall-after", String(stallAfter)],
+        environment: ["KAFKA_BOOTSTRAP_SERVERS": bootstrap])
     let report = try #require(try JSONSerialization.jsonObject(with: Data(output.utf8)) as? [String: Any])
     let groups = try #require(report["groups"] as? [[String: Any]])
-    return (status,
-            Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0["status"] as! String) }),
-            Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0["partitions"] as! [[String: Any]]) }))
+    return (
+        status,
+        Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0["status"] as! String) }),
+        Dictionary(uniqueKeysWithValues: groups.map { ($0["group"] as! String, $0["partitions"] as! [[String: Any]]) })
+    )
 }

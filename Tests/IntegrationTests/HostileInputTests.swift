@@ -1,11 +1,12 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import NPRCore
 import ServiceRuntime
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// Input a service cannot use goes to the dead-letter topic with a reason, and the service goes on; weak
 /// secrets and an exposed development mode stop a service before it serves anything.
@@ -22,9 +23,12 @@ import Testing
         let producer = try producer(broker.bootstrap)
         defer { producer.close() }
         let key = CellKey(indicator: .avbrudd, measure: "hovedmaltall", period: .year(2024), level: .national, unit: "NO")
-        let cell = CellUpdate(key: key, cell: Cell(key: key, formula: .share, numerator: 5, denominator: 20, patients: 20, size: 20,
-                                                   parent: nil, unitName: "Norge", asOf: LocalDate("2024-12-31")!))
-        let secret = "17058012345"   // stands for anything a broken producer might write: it must not be copied
+        let cell = CellUpdate(
+            key: key,
+            cell: Cell(
+                key: key, formula: .share, numerator: 5, denominator: 20, patients: 20, size: 20,
+                parent: nil, unitName: "Norge", asOf: LocalDate("2024-12-31")!))
+        let secret = "17058012345"  // stands for anything a broken producer might write: it must not be copied
         var poison: [DeliveryReport] = []
         for bytes in [Array("{\"key\":\(secret)".utf8), [0xFF, 0x00, 0x7B], Array("{\"cell\":{}}".utf8)] {
             poison.append(try await producer.deliver(OutgoingMessage(topic: Topic.cells, key: key.string, value: bytes)))
@@ -34,7 +38,10 @@ import Testing
             (try await HTTP.request("GET", publisher.base + "/v1/indicators").json as? [[String: Any]])?.first?["numerator"] as? Int == 5
         }
         var letters: [DeadLetter] = []
-        try await waitUntil(.seconds(30), "three dead letters") { letters = try await deadLetters(broker.bootstrap); return letters.count == 3 }
+        try await waitUntil(.seconds(30), "three dead letters") {
+            letters = try await deadLetters(broker.bootstrap)
+            return letters.count == 3
+        }
         #expect(letters.map { $0.origin.map { [$0.partition, Int32($0.offset)] } } == poison.map { [$0.partition, Int32($0.offset)] })
         for letter in letters {
             #expect(letter.service == "publisher" && letter.channel == "kafka" && letter.origin?.topic == Topic.cells)
@@ -55,9 +62,11 @@ import Testing
         defer { mortality.stop() }
         let producer = try producer(broker.bootstrap)
         defer { producer.close() }
-        let counts = [PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 40, count: Int.max),
-                      PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 41, count: Int.max),
-                      PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 42, count: 7_000)]
+        let counts = [
+            PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 40, count: Int.max),
+            PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 41, count: Int.max),
+            PopulationEvent(year: 2024, municipality: "0301", sex: 1, age: 42, count: 7_000),
+        ]
         for c in counts {
             try await producer.deliver(OutgoingMessage(topic: Topic.population, key: c.key, value: Array(try JSONEncoder().encode(c))))
         }
@@ -74,8 +83,9 @@ import Testing
         let broker = try BrokerProcess()
         defer { broker.stop() }
         let state = temporaryDirectory()
-        let intake = try ServiceProcess("intake", port: freePorts(1)[0],
-                                        environment: ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state].merging(environment) { $1 })
+        let intake = try ServiceProcess(
+            "intake", port: freePorts(1)[0],
+            environment: ["KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state].merging(environment) { $1 })
         defer { intake.stop() }
         try await waitUntil(.seconds(60), "intake exits") { !intake.process.isRunning }
         #expect(intake.process.terminationStatus != 0)
@@ -115,9 +125,12 @@ import Testing
             defer { broker.stop() }
             let state = temporaryDirectory()
             try Data(#"{"admin": ["*"]}"#.utf8).write(to: URL(fileURLWithPath: state + "/tokens.json"))
-            let intake = try ServiceProcess("intake", port: freePorts(1)[0], environment: [
-                "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_MODE": "production",
-                "NPR_TOKEN_FILE": state + "/tokens.json"].merging(setting) { $1 })
+            let intake = try ServiceProcess(
+                "intake", port: freePorts(1)[0],
+                environment: [
+                    "KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap, "NPR_STATE_DIR": state, "NPR_MODE": "production",
+                    "NPR_TOKEN_FILE": state + "/tokens.json",
+                ].merging(setting) { $1 })
             defer { intake.stop() }
             let url = "http://127.0.0.1:\(intake.port)"
             try await waitUntil(.seconds(60), "intake ready") { try await HTTP.request("GET", url + "/health/ready").status == 200 }
@@ -137,12 +150,12 @@ import Testing
         defer { intake.stop() }
         // Headers promise 1 000 bytes; 10 arrive, then nothing (but the connection stays open).
         let script = """
-        import socket, sys
-        s = socket.create_connection(("127.0.0.1", \(intake.port)))
-        s.sendall(b"POST /v1/activities HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer dev-admin-token\\r\\nContent-Type: application/json\\r\\nContent-Length: 1000\\r\\n\\r\\n[{\\"a\\":1,")
-        s.settimeout(30)
-        print(s.recv(200).split(b"\\r\\n")[0].decode())
-        """
+            import socket, sys
+            s = socket.create_connection(("127.0.0.1", \(intake.port)))
+            s.sendall(b"POST /v1/activities HTTP/1.1\\r\\nHost: x\\r\\nAuthorization: Bearer dev-admin-token\\r\\nContent-Type: application/json\\r\\nContent-Length: 1000\\r\\n\\r\\n[{\\"a\\":1,")
+            s.settimeout(30)
+            print(s.recv(200).split(b"\\r\\n")[0].decode())
+            """
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         p.arguments = ["python3", "-c", script]

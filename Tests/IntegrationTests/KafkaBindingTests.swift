@@ -45,8 +45,12 @@ final class CommittedOffsets: @unchecked Sendable {
         // First consumer: commits every batch but the last it reads, then "crashes" (closes without commit).
         do {
             let c = try consumer(broker.bootstrap, group: "roundtrip")
-            try c.subscribe(topics: [topic], hooks: RebalanceHooks(onAssign: { tps in
-                Dictionary(uniqueKeysWithValues: tps.map { ($0, store.offsets[$0] ?? KafkaOffset.beginning) }) }, onRevoke: { _ in }))
+            try c.subscribe(
+                topics: [topic],
+                hooks: RebalanceHooks(
+                    onAssign: { tps in
+                        Dictionary(uniqueKeysWithValues: tps.map { ($0, store.offsets[$0] ?? KafkaOffset.beginning) })
+                    }, onRevoke: { _ in }))
             var batches = 0
             while processed.count < total / 2 {
                 let batch = try c.poll(maxMessages: 1000, timeout: .seconds(5))
@@ -65,8 +69,12 @@ final class CommittedOffsets: @unchecked Sendable {
         }
         // Restart: resume from the stored offsets and read to the end.
         let c2 = try consumer(broker.bootstrap, group: "roundtrip")
-        try c2.subscribe(topics: [topic], hooks: RebalanceHooks(onAssign: { tps in
-            Dictionary(uniqueKeysWithValues: tps.map { ($0, store.offsets[$0] ?? KafkaOffset.beginning) }) }, onRevoke: { _ in }))
+        try c2.subscribe(
+            topics: [topic],
+            hooks: RebalanceHooks(
+                onAssign: { tps in
+                    Dictionary(uniqueKeysWithValues: tps.map { ($0, store.offsets[$0] ?? KafkaOffset.beginning) })
+                }, onRevoke: { _ in }))
         var second: [Int] = []
         let deadline = ContinuousClock.now + .seconds(120)
         while Set(processed + second).count < total, ContinuousClock.now < deadline {
@@ -89,11 +97,18 @@ final class CommittedOffsets: @unchecked Sendable {
         let store = CommittedOffsets()
         let lock = NSLock()
         func hooks(_ name: String, _ seen: @escaping @Sendable ([TopicPartition]) -> Void) -> RebalanceHooks {
-            RebalanceHooks(onAssign: { tps in
-                lock.lock(); defer { lock.unlock() }
-                seen(tps)
-                return Dictionary(uniqueKeysWithValues: tps.map { ($0, store.offsets[$0] ?? KafkaOffset.beginning) })
-            }, onRevoke: { _ in lock.lock(); store.revokes += 1; lock.unlock() })
+            RebalanceHooks(
+                onAssign: { tps in
+                    lock.lock()
+                    defer { lock.unlock() }
+                    seen(tps)
+                    return Dictionary(uniqueKeysWithValues: tps.map { ($0, store.offsets[$0] ?? KafkaOffset.beginning) })
+                },
+                onRevoke: { _ in
+                    lock.lock()
+                    store.revokes += 1
+                    lock.unlock()
+                })
         }
         let a = try consumer(broker.bootstrap, group: "rebalance")
         try a.subscribe(topics: [topic], hooks: hooks("a") { _ in })
@@ -111,14 +126,21 @@ final class CommittedOffsets: @unchecked Sendable {
         // A second member joins: A must revoke (hook) before B is assigned.
         let revokesBefore = store.revokes
         let b = try consumer(broker.bootstrap, group: "rebalance")
-        try b.subscribe(topics: [topic], hooks: hooks("b") { _ in
-            #expect(store.revokes > revokesBefore, "B was assigned before A's revoke hook ran")
-        })
+        try b.subscribe(
+            topics: [topic],
+            hooks: hooks("b") { _ in
+                #expect(store.revokes > revokesBefore, "B was assigned before A's revoke hook ran")
+            })
         let deadline = ContinuousClock.now + .seconds(60)
-        while values.count < 6000, ContinuousClock.now < deadline { try drain(a); try drain(b) }
+        while values.count < 6000, ContinuousClock.now < deadline {
+            try drain(a)
+            try drain(b)
+        }
         #expect(values == Set(0..<6000))
         #expect(!b.assignment.isEmpty)
-        a.close(); b.close(); p.close()
+        a.close()
+        b.close()
+        p.close()
     }
 
     @Test func watermarksAndLagMatchProducedAndCommitted() async throws {
@@ -159,7 +181,9 @@ final class CommittedOffsets: @unchecked Sendable {
         }
         try p.flush(timeout: .seconds(120))
         let c = try consumer(broker.bootstrap, group: "fault")
-        try c.subscribe(topics: [topic], hooks: RebalanceHooks(onAssign: { tps in Dictionary(uniqueKeysWithValues: tps.map { ($0, KafkaOffset.beginning) }) }, onRevoke: { _ in }))
+        try c.subscribe(
+            topics: [topic],
+            hooks: RebalanceHooks(onAssign: { tps in Dictionary(uniqueKeysWithValues: tps.map { ($0, KafkaOffset.beginning) }) }, onRevoke: { _ in }))
         var values: [Int] = []
         let deadline = ContinuousClock.now + .seconds(60)
         while values.count < 3000, ContinuousClock.now < deadline {
@@ -167,7 +191,8 @@ final class CommittedOffsets: @unchecked Sendable {
         }
         // Drain a little more to catch duplicates that would arrive after the first 3000.
         values += try c.poll(maxMessages: 1000, timeout: .milliseconds(500)).map { Int(String(decoding: $0.value!, as: UTF8.self))! }
-        c.close(); p.close()
+        c.close()
+        p.close()
         #expect(values.count == 3000)
         #expect(Set(values) == Set(0..<3000))
     }
@@ -183,7 +208,8 @@ final class CommittedOffsets: @unchecked Sendable {
             for _ in 0..<50 { _ = try c.poll(maxMessages: 10, timeout: .milliseconds(200)) }
         }
         #expect(error?.topicPartition == TopicPartition("npr.population", 0))
-        c.close(); p.close()
+        c.close()
+        p.close()
     }
 }
 

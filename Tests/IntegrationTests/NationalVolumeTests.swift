@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import Logging
 import NPRCore
@@ -9,6 +6,10 @@ import PipelineReference
 import Publishing
 import SyntheticData
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The national-history path of `npr-bench national` at test size: several years with corrections,
 /// annulments, duplicates and shuffled arrival through intake's HTTP API from parallel senders, with flow
@@ -19,10 +20,16 @@ import Testing
     /// POSTs NDJSON, retrying 503 after Retry-After as an ordinary client does; returns the receipt.
     func post(_ url: String, _ lines: [Data]) async throws -> [String: Any] {
         var body = Data()
-        for l in lines { body += l; body.append(0x0A) }
+        for l in lines {
+            body += l
+            body.append(0x0A)
+        }
         for _ in 0..<100 {
             let r = try await HTTP.request("POST", url, body: body, token: "dev-admin-token", contentType: "application/x-ndjson")
-            if r.status == 503 { try await Task.sleep(for: .milliseconds(200)); continue }
+            if r.status == 503 {
+                try await Task.sleep(for: .milliseconds(200))
+                continue
+            }
             #expect(r.status == 200, "\(url): \(String(decoding: r.body, as: UTF8.self))")
             return r.json as? [String: Any] ?? [:]
         }
@@ -33,11 +40,11 @@ import Testing
     @Test func historyThroughTheFrontDoorEqualsFromScratchWithFlowControlEngaged() async throws {
         var history = SyntheticHistory()
         history.years = 3
-        history.scale = 0.006   // ≈ 200 patients a year
+        history.scale = 0.006  // ≈ 200 patients a year
         history.window = 500
         history.duplicates = 0.05
         let (data, arrival) = history.generate()
-        #expect(arrival.count > data.activities.count)   // duplicates are sent
+        #expect(arrival.count > data.activities.count)  // duplicates are sent
 
         // A bound this small makes intake hold requests while the pipeline catches up.
         let pipeline = try await Pipeline.start(environment: ["NPR_AS_OF": Self.asOf.description, "NPR_MAX_PIPELINE_LAG": "100"])
@@ -47,7 +54,8 @@ import Testing
         let units = try await HTTP.request("PUT", pipeline.intake + "/v1/reference/units", body: try encoder.encode(data.units), token: "dev-admin-token")
         #expect(units.status == 200)
         for chunk in stride(from: 0, to: data.population.count, by: 5_000) {
-            _ = try await post(pipeline.intake + "/v1/population", try data.population[chunk..<min(chunk + 5_000, data.population.count)].map { try encoder.encode($0) })
+            _ = try await post(
+                pipeline.intake + "/v1/population", try data.population[chunk..<min(chunk + 5_000, data.population.count)].map { try encoder.encode($0) })
         }
         // Four senders, 250 records a request, as integrators stream.
         let lines = try arrival.map { try encoder.encode($0) }
@@ -83,7 +91,8 @@ import Testing
         #expect(pipeline.services.allSatisfy { $0.process.isRunning })
         #expect(pipeline.services.map(\.process.processIdentifier) == pids)
         let metrics = String(decoding: try await HTTP.request("GET", pipeline.intake + "/metrics").body, as: UTF8.self)
-        let waits = metrics.split(separator: "\n").first { $0.hasPrefix("intake_backpressure_waits_total ") }
+        let waits =
+            metrics.split(separator: "\n").first { $0.hasPrefix("intake_backpressure_waits_total ") }
             .flatMap { Double($0.split(separator: " ")[1]) } ?? 0
         #expect(waits > 0, "flow control never held a request")
         let admin = try KafkaAdmin(bootstrap: pipeline.broker.bootstrap, logger: Logger(label: "test", factory: { _ in SwiftLogNoOpLogHandler() }))
@@ -123,15 +132,19 @@ import Testing
         let encoder = JSONEncoder()
         _ = try await HTTP.request("PUT", pipeline.intake + "/v1/reference/units", body: try encoder.encode(data.units), token: "dev-admin-token")
         for chunk in stride(from: 0, to: data.population.count, by: 10_000) {
-            _ = try await post(pipeline.intake + "/v1/population", try data.population[chunk..<min(chunk + 10_000, data.population.count)].map { try encoder.encode($0) })
+            _ = try await post(
+                pipeline.intake + "/v1/population", try data.population[chunk..<min(chunk + 10_000, data.population.count)].map { try encoder.encode($0) })
         }
         for chunk in stride(from: 0, to: data.activities.count, by: 500) {
-            _ = try await post(pipeline.intake + "/v1/activities", try data.activities[chunk..<min(chunk + 500, data.activities.count)].map { try encoder.encode($0) })
+            _ = try await post(
+                pipeline.intake + "/v1/activities", try data.activities[chunk..<min(chunk + 500, data.activities.count)].map { try encoder.encode($0) })
         }
         _ = try await post(pipeline.intake + "/v1/deaths", try data.deaths.map { try encoder.encode($0) })
         let expected = FromScratch.publishedValues(data, asOf: Self.asOf)
         func caughtUpAndEqual() async throws -> Bool {
-            guard ((try await HTTP.request("GET", pipeline.publisher + "/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true else { return false }
+            guard ((try await HTTP.request("GET", pipeline.publisher + "/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true else {
+                return false
+            }
             let values = try JSONDecoder().decode([PublishedValue].self, from: try await HTTP.request("GET", pipeline.publisher + "/v1/indicators").body)
             return FromScratch.differences(published: values, expected: expected).isEmpty
         }

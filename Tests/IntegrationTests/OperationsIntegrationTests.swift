@@ -1,10 +1,11 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import NPRCore
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// What operators and integrators see: lag under kafka-lag-exporter's names (also for a dead consumer),
 /// `npr-ops lag` with Burrow's statuses, `npr-ops topics --check`, Prometheus conventions on every
@@ -32,11 +33,13 @@ import Testing
     @Test func lagIsReadTheWayKafkaOperatorsReadIt() async throws {
         let pipeline = try await Pipeline.start(environment: ["NPR_AS_OF": "2024-12-31"])
         defer { pipeline.stop() }
-        let exporter = try ServiceProcess("lag-exporter", port: freePorts(1)[0],
-                                          environment: ["KAFKA_BOOTSTRAP_SERVERS": pipeline.broker.bootstrap, "NPR_STATE_DIR": pipeline.state, "NPR_LAG_POLL_S": "1"])
+        let exporter = try ServiceProcess(
+            "lag-exporter", port: freePorts(1)[0],
+            environment: ["KAFKA_BOOTSTRAP_SERVERS": pipeline.broker.bootstrap, "NPR_STATE_DIR": pipeline.state, "NPR_LAG_POLL_S": "1"])
         defer { exporter.stop() }
         try await waitUntil(.seconds(60), "lag exporter ready") { try await HTTP.request("GET", exporter.base + "/health/ready").status == 200 }
-        #expect(try await HTTP.request("PUT", "\(pipeline.intake)/v1/reference/units", body: PipelineTests().unitJSON(), token: "dev-admin-token").status == 200)
+        #expect(
+            try await HTTP.request("PUT", "\(pipeline.intake)/v1/reference/units", body: PipelineTests().unitJSON(), token: "dev-admin-token").status == 200)
         try await post(pipeline, stays(0..<40))
         try await waitUntil(.seconds(60), "caught up") {
             ((try await HTTP.request("GET", pipeline.publisher + "/v1/status").json as? [String: Any])?["caughtUp"] as? Bool) == true
@@ -56,11 +59,15 @@ import Testing
         }
         let metrics = String(decoding: try await HTTP.request("GET", exporter.base + "/metrics").body, as: UTF8.self)
         for p in 0..<activityEnds.count {
-            #expect(sample(metrics, "kafka_consumergroup_group_lag",
-                           #"cluster_name="npr-tsb",group="npr-tsb.episode-linker",topic="npr.activities",partition="\#(p)",member_host=""#) == 0)
+            #expect(
+                sample(
+                    metrics, "kafka_consumergroup_group_lag",
+                    #"cluster_name="npr-tsb",group="npr-tsb.episode-linker",topic="npr.activities",partition="\#(p)",member_host=""#) == 0)
         }
-        for name in ["kafka_consumergroup_group_lag_seconds", "kafka_consumergroup_group_max_lag", "kafka_consumergroup_group_max_lag_seconds",
-                     "kafka_partition_earliest_offset", "npr_consumergroup_status"] {
+        for name in [
+            "kafka_consumergroup_group_lag_seconds", "kafka_consumergroup_group_max_lag", "kafka_consumergroup_group_max_lag_seconds",
+            "kafka_partition_earliest_offset", "npr_consumergroup_status",
+        ] {
             #expect(metrics.contains("# HELP \(name) ") && metrics.contains("\n\(name){"), "\(name)")
         }
 

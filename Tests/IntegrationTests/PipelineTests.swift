@@ -1,27 +1,31 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import NPRCore
 import Publishing
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The five real services against a real broker process, driven over HTTP.
 @Suite(.serialized) struct PipelineTests {
     static let institution = "974589095"
 
     func unitJSON() -> Data {
-        Data(#"[{"unitId":"U1","name":"Døgn 1","institutionId":"974589095","institutionName":"Inst","hfId":"974589095","hfName":"HF Test","rhf":"sor-ost","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#.utf8)
+        Data(
+            #"[{"unitId":"U1","name":"Døgn 1","institutionId":"974589095","institutionName":"Inst","hfId":"974589095","hfName":"HF Test","rhf":"sor-ost","ownership":"public","detox":false,"validFrom":"2020-01-01"}]"#
+                .utf8)
     }
 
     /// A closed TSB inpatient stay in 2024 for a patient born in 1980.
     func stay(_ i: Int, endType: Int?, revision: Int = 1, personId: String? = nil) -> ActivityMessage {
         let pid = personId ?? PersonId.make(birth: LocalDate(year: 1980, month: 1, day: 1 + i)!, individual: 100 + i)!
-        return ActivityMessage(messageId: "m\(i)-r\(revision)", status: revision == 1 ? .new : .correction, revision: revision,
-                               institutionId: Self.institution, episodeId: "E\(i)", unitId: "U1", sector: "TSB",
-                               patient: .init(personId: pid, sex: 1, municipality: "0301"),
-                               referral: .init(rightToHealthcare: 3), careLevel: 1,
-                               start: LocalDateTime("2024-03-01T10:00")!, end: LocalDateTime("2024-03-20T10:00")!, endType: endType)
+        return ActivityMessage(
+            messageId: "m\(i)-r\(revision)", status: revision == 1 ? .new : .correction, revision: revision,
+            institutionId: Self.institution, episodeId: "E\(i)", unitId: "U1", sector: "TSB",
+            patient: .init(personId: pid, sex: 1, municipality: "0301"),
+            referral: .init(rightToHealthcare: 3), careLevel: 1,
+            start: LocalDateTime("2024-03-01T10:00")!, end: LocalDateTime("2024-03-20T10:00")!, endType: endType)
     }
 
     func avbrudd(_ publisher: Int, measure: String = "hovedmaltall") async throws -> (Int?, Int?, String)? {
@@ -93,39 +97,45 @@ import Testing
         // The dashboard in a real browser: headless Chromium renders it; read the rendered DOM (screenshots
         // of each view are kept in .build/screenshots).
         let base = "http://127.0.0.1:\(publisher)"
-        let national = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=national&sex=all",
-                                           screenshot: "dropout-national")
+        let national = try renderDashboard(
+            base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=national&sex=all",
+            screenshot: "dropout-national")
         #expect(national.contains(">Avbrudd i TSB-døgnbehandling</h1>") && national.contains("<html lang=\"nb\""))
         #expect(national.contains("publiserte verdier"))
-        #expect(national.contains(#"data-status="ok">50,0 %</td>"#))   // 3 of 6 stays, as Norwegians write it
+        #expect(national.contains(#"data-status="ok">50,0 %</td>"#))  // 3 of 6 stays, as Norwegians write it
         #expect(national.contains("<caption") && national.contains(#"scope="row""#) && national.contains(#"scope="col""#))
         #expect(national.contains(#"role="img""#) && national.contains(#"aria-label="Stolpediagram"#))
         let english = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=national&sex=all&lang=en")
         #expect(english.contains(">Dropout from inpatient substance-use treatment (TSB)</h1>") && english.contains("published values"))
         #expect(english.contains(#"data-status="ok">50.0 %</td>"#))
-        let suppressed = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=maltall-3&year=2024&level=national&sex=all",
-                                             screenshot: "dropout-suppressed")
+        let suppressed = try renderDashboard(
+            base, "#indicator=tsb-avbrudd&measure=maltall-3&year=2024&level=national&sex=all",
+            screenshot: "dropout-suppressed")
         #expect(suppressed.contains(#"data-status="suppressed-primary">:<span class="visually-hidden">"#))
         #expect(suppressed.contains("primær prikking") && suppressed.contains("sekundær prikking"), "the legend tells the symbols apart")
 
         // Unit names come from the unit register: markup in one shows as text, in the table and the chart.
         let markup = #"<img id="injected" src="x" onerror="document.title='run'">Døgn"#
-        let renamed = String(decoding: unitJSON(), as: UTF8.self).replacingOccurrences(of: #""name":"Døgn 1""#, with: "\"name\":" + String(decoding: try JSONEncoder().encode(markup), as: UTF8.self))
+        let renamed = String(decoding: unitJSON(), as: UTF8.self).replacingOccurrences(
+            of: #""name":"Døgn 1""#, with: "\"name\":" + String(decoding: try JSONEncoder().encode(markup), as: UTF8.self))
         #expect(try await HTTP.request("PUT", "\(intake)/v1/reference/units", body: Data(renamed.utf8), token: "dev-admin-token").status == 200)
         try await waitUntil(.seconds(60), "the new unit name published") {
-            let r = try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=unit")
+            let r = try await HTTP.request(
+                "GET", "http://127.0.0.1:\(publisher)/v1/indicators?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=unit")
             return (r.json as? [[String: Any]])?.first?["unitName"] as? String == markup
         }
         // Vintages: the values as published at the earlier moment are exactly what was read then, though
         // values changed since; the history of the national dropout share shows each revision with its time.
         #expect(try await publishedValues(publisher, "?publishedAt=\(vintageMoment)") == vintage)
         #expect(try await publishedValues(publisher, "?publishedAt=2000-01-01T00:00:00Z").isEmpty)
-        #expect(try await publishedValues(publisher, "?publishedAt=\(Vintage.isoText(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))")
+        #expect(
+            try await publishedValues(publisher, "?publishedAt=\(Vintage.isoText(milliseconds: Int64(Date().timeIntervalSince1970 * 1000)))")
                 == (try await publishedValues(publisher, "")))
         #expect(try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/indicators?publishedAt=yesterday").status == 400)
         let historyQuery = "?indicator=tsb-avbrudd&measure=hovedmaltall&period=2024&level=national&unit=NO&sex=all"
-        let history = try JSONDecoder().decode([PublishedRevision].self,
-                                               from: try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/history\(historyQuery)").body)
+        let history = try JSONDecoder().decode(
+            [PublishedRevision].self,
+            from: try await HTTP.request("GET", "http://127.0.0.1:\(publisher)/v1/history\(historyQuery)").body)
         #expect(history.map { $0.value?.revision } == Array(1...history.count).map { Optional($0) })
         let counts = history.compactMap { $0.value.map { "\($0.numerator ?? -1)/\($0.denominator ?? -1)" } }
         let first = counts.firstIndex(of: "2/5"), corrected = counts.firstIndex(of: "3/5"), withYoung = counts.firstIndex(of: "3/6")
@@ -140,8 +150,9 @@ import Testing
         #expect(zip(history, history.dropFirst()).allSatisfy { $0.publishedAtMs <= $1.publishedAtMs && $0.eventId < $1.eventId })
         #expect(history.last?.value == (try await publishedValues(publisher, historyQuery)).first)
 
-        let unitView = try renderDashboard(base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=unit&sex=all",
-                                           screenshot: "dropout-units")
+        let unitView = try renderDashboard(
+            base, "#indicator=tsb-avbrudd&measure=hovedmaltall&year=2024&level=unit&sex=all",
+            screenshot: "dropout-units")
         #expect(unitView.contains("&lt;img id=\"injected\""), "the unit name is not shown as text")
         #expect(!unitView.contains("<img id=\"injected\""), "a unit name was interpreted as HTML")
     }

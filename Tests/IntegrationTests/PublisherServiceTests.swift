@@ -1,17 +1,21 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import Kafka
 import NPRCore
 import Testing
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
 
 /// The publisher alone, fed with cells on npr.cells: SSE resume and restart safety.
 @Suite(.serialized) struct PublisherServiceTests {
     func cell(_ unit: String, patients: Int, numerator: Int) -> CellUpdate {
         let key = CellKey(indicator: .avbrudd, measure: "hovedmaltall", period: .year(2024), level: unit == "NO" ? .national : .rhf, unit: unit)
-        return CellUpdate(key: key, cell: Cell(key: key, formula: .share, numerator: numerator, denominator: patients, patients: patients,
-                                               size: patients, parent: unit == "NO" ? nil : "NO", unitName: unit, asOf: LocalDate("2024-12-31")!))
+        return CellUpdate(
+            key: key,
+            cell: Cell(
+                key: key, formula: .share, numerator: numerator, denominator: patients, patients: patients,
+                size: patients, parent: unit == "NO" ? nil : "NO", unitName: unit, asOf: LocalDate("2024-12-31")!))
     }
 
     /// Reads the SSE stream with curl until `done` holds for what arrived (bounded by a deadline).
@@ -92,10 +96,11 @@ import Testing
         // Keys live on different partitions, so a key can appear before a later update of another key is
         // read: wait for the same numbers, not just the same keys.
         func sameNumbers(_ a: [String: PublishedValue], _ b: [String: PublishedValue]) -> Bool {
-            a.count == b.count && a.allSatisfy { k, v in
-                let r = b[k]
-                return r?.numerator == v.numerator && r?.denominator == v.denominator && r?.value == v.value && r?.status == v.status
-            }
+            a.count == b.count
+                && a.allSatisfy { k, v in
+                    let r = b[k]
+                    return r?.numerator == v.numerator && r?.denominator == v.denominator && r?.value == v.value && r?.status == v.status
+                }
         }
         try await waitUntil(.seconds(60), "rebuilt publisher has every value") { sameNumbers(current, try await values()) }
         #expect(sameNumbers(current, try await values()))

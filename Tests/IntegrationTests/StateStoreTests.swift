@@ -25,7 +25,7 @@ import Testing
             }
             offset += Int64(rows.count)
             try store.commit(rows: rows, offsets: [TopicPartition("t", 0): offset])
-            if rng.int(0...9) == 0 { store = try StateStore(path: path, journalLimit: 50) }   // a restart merges the journal
+            if rng.int(0...9) == 0 { store = try StateStore(path: path, journalLimit: 50) }  // a restart merges the journal
             for ns in ["slot", "head"] {
                 let read = Dictionary(uniqueKeysWithValues: try store.rows(namespace: ns).map { ($0.key, $0.value) })
                 #expect(read == (model[ns] ?? [:]), "after commit \(commit)")

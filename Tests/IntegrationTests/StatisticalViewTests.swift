@@ -16,12 +16,14 @@ func checkStatisticalViews(_ publisher: String) throws {
         #expect(output.contains("JSON-stat tsb-overdodelighet") && output.contains("CSV excel-nb"), "\(output)")
     }
     // Excess mortality with its confidence intervals, and a key figure with thousands separators.
-    let mortality = try renderDashboard(publisher, "#indicator=tsb-overdodelighet&measure=hovedmaltall&year=2024&level=all-but-unit&sex=all",
-                                        screenshot: "excess-mortality")
+    let mortality = try renderDashboard(
+        publisher, "#indicator=tsb-overdodelighet&measure=hovedmaltall&year=2024&level=all-but-unit&sex=all",
+        screenshot: "excess-mortality")
     #expect(mortality.contains(">Overdødelighet hos personer i TSB</h1>") && mortality.contains("95 % KI 2024"))
     #expect(mortality.contains(#"class="ci""#), "confidence intervals in the table")
-    let keyFigures = try renderDashboard(publisher, "#indicator=tsb-nokkeltall&measure=polikliniske-kontakter&year=2024&level=all-but-unit&sex=all",
-                                         screenshot: "key-figures")
+    let keyFigures = try renderDashboard(
+        publisher, "#indicator=tsb-nokkeltall&measure=polikliniske-kontakter&year=2024&level=all-but-unit&sex=all",
+        screenshot: "key-figures")
     #expect(keyFigures.contains(">Nøkkeltall for TSB</h1>") && keyFigures.contains("1. tertial 2024"))
 }
 
@@ -53,23 +55,27 @@ func checkReportingQuality(_ publisher: String, sent: [ActivityMessage], data: S
     }
     let expected = QualityReportRow.joining(reporting, stays: FromScratch.stayEndTypeRows(data))
     #expect(served == expected)
-    #expect(served.contains { $0.delayStatus == .ok && $0.endTypeStatus == .ok && $0.stays?.status == .ok },
-            "a realistic institution shows its figures")
+    #expect(
+        served.contains { $0.delayStatus == .ok && $0.endTypeStatus == .ok && $0.stays?.status == .ok },
+        "a realistic institution shows its figures")
     #expect(served.contains { ($0.stays?.withoutEndType ?? 0) > 0 }, "stays without an end type are counted")
     let report = temporaryDirectory() + "/quality.ndjson"
     try JSONSerialization.data(withJSONObject: try JSONSerialization.jsonObject(with: r.body)).write(to: URL(fileURLWithPath: report))
     #expect(try validate(report, against: "quality-report.v1.schema.json"))
     // The dashboard's data-quality view shows the stay figures beside the episode ones.
-    let page = try renderDashboard(publisher, "#indicator=tsb-avbrudd&level=rhf", screenshot: "data-quality",
-                                   window: (1900, 3600))
+    let page = try renderDashboard(
+        publisher, "#indicator=tsb-avbrudd&level=rhf", screenshot: "data-quality",
+        window: (1900, 3600))
     #expect(page.contains("Andel opphold uten avslutningstype"))
     #expect(page.contains(#"data-col="shareStaysWithoutEndType" data-status="ok""#))
 }
 
 /// The dashboard's DOM after its scripts ran, as headless Chromium renders it; with `screenshot`, also a
 /// picture of the view in .build/screenshots/<name>.png (checked to be a PNG of some substance).
-func renderDashboard(_ publisher: String, _ fragment: String, screenshot: String? = nil,
-                     window: (width: Int, height: Int) = (1300, 1800)) throws -> String {
+func renderDashboard(
+    _ publisher: String, _ fragment: String, screenshot: String? = nil,
+    window: (width: Int, height: Int) = (1300, 1800)
+) throws -> String {
     let chromium = URL(fileURLWithPath: "/usr/bin/chromium")
     // The DOM as of the load event: the page renders from the data embedded in it, before the live stream.
     let common = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"]

@@ -67,9 +67,12 @@ enum BatchReference {
                         && e.start.date.year >= year - 5 && e.start.date.year <= year - 1
                 }
                 if let latest = qualifying.max(by: { a, b in
-                    a.start != b.start ? a.start < b.start
+                    a.start != b.start
+                        ? a.start < b.start
                         : a.institutionId != b.institutionId ? a.institutionId < b.institutionId : a.episodeId < b.episodeId
-                }) { cohort[person] = latest }
+                }) {
+                    cohort[person] = latest
+                }
             }
             for unit in units {
                 for sex in [Sex.all, .male, .female] {
@@ -81,21 +84,26 @@ enum BatchReference {
                     }
                     for (person, d) in deaths where cohort[person] == nil && d.deathDate.year == year {
                         guard let m = d.municipality, MunicipalityRegister.resolve(m).isKnown,
-                              unit.region(MunicipalityRegister.region(of: m)), sexMatches(d.sex, sex),
-                              in15to50(d.birthDate.age(on: jan1)) else { continue }
+                            unit.region(MunicipalityRegister.region(of: m)), sexMatches(d.sex, sex),
+                            in15to50(d.birthDate.age(on: jan1))
+                        else { continue }
                         d2 += 1
                     }
-                    for p in counts.values where p.year == year && in15to50(p.age) && sexMatches(p.sex, sex)
-                        && unit.region(MunicipalityRegister.region(of: p.municipality)) {
+                    for p in counts.values
+                    where p.year == year && in15to50(p.age) && sexMatches(p.sex, sex)
+                        && unit.region(MunicipalityRegister.region(of: p.municipality))
+                    {
                         population += p.count
                     }
                     for measure in measures where measure.sex == sex {
-                        let key = CellKey(indicator: .overdodelighet, measure: measure.name, period: .year(year),
-                                          level: unit.level, unit: unit.code, sex: sex)
-                        out[key] = Cell(key: key, formula: measure.formula, numerator: d1, denominator: n1,
-                                        scale: measure.formula == .rate ? 100_000 : nil, patients: n1, size: n1,
-                                        parent: unit.parent, unitName: unit.name,
-                                        d1: d1, n1: n1, d2: d2, n2: population - cohortInBand, asOf: asOf)
+                        let key = CellKey(
+                            indicator: .overdodelighet, measure: measure.name, period: .year(year),
+                            level: unit.level, unit: unit.code, sex: sex)
+                        out[key] = Cell(
+                            key: key, formula: measure.formula, numerator: d1, denominator: n1,
+                            scale: measure.formula == .rate ? 100_000 : nil, patients: n1, size: n1,
+                            parent: unit.parent, unitName: unit.name,
+                            d1: d1, n1: n1, d2: d2, n2: population - cohortInBand, asOf: asOf)
                     }
                 }
             }

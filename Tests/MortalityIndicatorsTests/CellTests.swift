@@ -1,6 +1,6 @@
-import Testing
-import NPRCore
 import MortalityIndicators
+import NPRCore
+import Testing
 
 /// Which cells exist, what they contain beyond the parts, and what `takeChangedCells` / `takeDirty` report.
 struct CellTests {
@@ -27,7 +27,7 @@ struct CellTests {
         #expect(engine.allCells.isEmpty)
         #expect(engine.cell(mortalityKey("hovedmaltall", 2023)) == nil)
 
-        engine.apply(population: population(2023, "5501", sex: 2, age: 80, count: 3))   // any count makes the year
+        engine.apply(population: population(2023, "5501", sex: 2, age: 80, count: 3))  // any count makes the year
         let updates = engine.takeChangedCells()
         #expect(updates.count == 24 * 9)
         #expect(Set(updates.map(\.key)) == Set(engine.allCells.keys))
@@ -67,9 +67,10 @@ struct CellTests {
         _ = engine.takeChangedCells()
         // A man in Oslo enters the 2023 cohort: total and male measures of NO, sor-ost and Oslo.
         engine.apply(version(episode("p", start: at("2022-01-01"), sex: 1, municipality: "0301")))
-        let expected = Set([(Level.national, "NO"), (.rhf, "sor-ost"), (.helsefellesskap, "Oslo")].flatMap { level, unit in
-            Self.measures.filter { $0.2 != .female }.map { mortalityKey($0.0, 2023, level, unit, $0.2) }
-        })
+        let expected = Set(
+            [(Level.national, "NO"), (.rhf, "sor-ost"), (.helsefellesskap, "Oslo")].flatMap { level, unit in
+                Self.measures.filter { $0.2 != .female }.map { mortalityKey($0.0, 2023, level, unit, $0.2) }
+            })
         let updates = engine.takeChangedCells()
         #expect(Set(updates.map(\.key)) == expected)
         #expect(updates.count == 18)
@@ -81,9 +82,12 @@ struct CellTests {
         #expect(engine.takeChangedCells().isEmpty)
         // A woman's population count touches the total and female measures of her region.
         engine.apply(population: population(2023, "4601", sex: 2, age: 20, count: 5))
-        #expect(Set(engine.takeChangedCells().map(\.key)) == Set([(Level.national, "NO"), (.rhf, "vest"), (.helsefellesskap, "Bergen")].flatMap { level, unit in
-            Self.measures.filter { $0.2 != .male }.map { mortalityKey($0.0, 2023, level, unit, $0.2) }
-        }))
+        #expect(
+            Set(engine.takeChangedCells().map(\.key))
+                == Set(
+                    [(Level.national, "NO"), (.rhf, "vest"), (.helsefellesskap, "Bergen")].flatMap { level, unit in
+                        Self.measures.filter { $0.2 != .male }.map { mortalityKey($0.0, 2023, level, unit, $0.2) }
+                    }))
         // Cohort years without population counts are not reported.
         engine.apply(version(episode("r", start: at("2015-01-01"))))
         #expect(engine.takeChangedCells().isEmpty)

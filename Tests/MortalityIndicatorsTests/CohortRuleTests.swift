@@ -1,6 +1,6 @@
-import Testing
-import NPRCore
 import MortalityIndicators
+import NPRCore
+import Testing
 
 /// Cohort membership (indicators.md §2): who is in `N1` of a statistics year, and the `N2` subtraction.
 struct CohortRuleTests {
@@ -15,10 +15,10 @@ struct CohortRuleTests {
     @Test func ageAtTheEpisodeStartMustBe15To50() {
         var engine = Self.engine()
         let start = at("2021-06-15")
-        engine.apply(version(episode("turns-15-that-day", start: start, born: "2006-06-15")))   // 15: in
-        engine.apply(version(episode("still-14", start: start, born: "2006-06-16")))            // 14: out
-        engine.apply(version(episode("50-last-day", start: start, born: "1970-06-16")))         // 50: in
-        engine.apply(version(episode("turns-51-that-day", start: start, born: "1970-06-15")))   // 51: out
+        engine.apply(version(episode("turns-15-that-day", start: start, born: "2006-06-15")))  // 15: in
+        engine.apply(version(episode("still-14", start: start, born: "2006-06-16")))  // 14: out
+        engine.apply(version(episode("50-last-day", start: start, born: "1970-06-16")))  // 50: in
+        engine.apply(version(episode("turns-51-that-day", start: start, born: "1970-06-15")))  // 51: out
         // In the cohort: the 15-year-old (16 on 2023-01-01, subtracted from the population) and the
         // 50-year-old (52 on 2023-01-01, not in the 15–50 population, so not subtracted).
         #expect(engine.parts(2023) == Parts(d1: 0, n1: 2, d2: 0, n2: 1000 - 1))
@@ -26,10 +26,10 @@ struct CohortRuleTests {
 
     @Test func episodesInTheFiveYearsBeforeTheStatisticsYear() {
         var engine = Self.engine()
-        engine.apply(version(episode("dec31-of-y-1", start: at("2022-12-31", 23, 59))))   // 2023 only (of 2022/2023)
-        engine.apply(version(episode("jan1-of-y-5", start: at("2018-01-01", 0, 0))))      // 2022 and 2023
-        engine.apply(version(episode("dec31-of-y-6", start: at("2017-12-31", 23, 59))))   // 2022 only
-        engine.apply(version(episode("jan1-of-y", start: at("2023-01-01", 0, 0))))        // neither
+        engine.apply(version(episode("dec31-of-y-1", start: at("2022-12-31", 23, 59))))  // 2023 only (of 2022/2023)
+        engine.apply(version(episode("jan1-of-y-5", start: at("2018-01-01", 0, 0))))  // 2022 and 2023
+        engine.apply(version(episode("dec31-of-y-6", start: at("2017-12-31", 23, 59))))  // 2022 only
+        engine.apply(version(episode("jan1-of-y", start: at("2023-01-01", 0, 0))))  // neither
         #expect(engine.parts(2023)?.n1 == 2)
         #expect(engine.parts(2022)?.n1 == 2)
     }
@@ -39,7 +39,7 @@ struct CohortRuleTests {
         for right in [1, 2, 3, 4, 5, 9, nil] as [Int?] {
             engine.apply(version(episode("right-\(right.map(String.init) ?? "missing")", start: at("2021-03-01"), right: right)))
         }
-        #expect(engine.parts(2023)?.n1 == 3)   // 1, 3 and 4
+        #expect(engine.parts(2023)?.n1 == 3)  // 1, 3 and 4
     }
 
     @Test func otherExclusions() {
@@ -47,7 +47,7 @@ struct CohortRuleTests {
         let start = at("2021-03-01")
         engine.apply(version(episode("no-municipality", start: start, municipality: nil)))
         engine.apply(version(episode("not-tsb", start: start, sector: "PHV")))
-        engine.apply(version(episode(nil, "anonymous", start: start)))   // no pseudonym: its own bucket, no cohort
+        engine.apply(version(episode(nil, "anonymous", start: start)))  // no pseudonym: its own bucket, no cohort
         #expect(engine.parts(2023)?.n1 == 0)
         // Any care level counts, and one qualifying episode among others is enough.
         engine.apply(version(episode("inpatient", start: start, careLevel: 1)))
@@ -83,7 +83,7 @@ struct CohortRuleTests {
         engine.apply(version(episode("woman", start: at("2021-03-01"), sex: 2)))
         engine.apply(version(episode("unknown", start: at("2021-03-01"), sex: 0)))
         engine.apply(version(episode("unspecified", start: at("2021-03-01"), sex: 9)))
-        engine.apply(death: death("unknown", "2023-05-05", sex: 2))   // the episode's sex decides D1, not the death record's
+        engine.apply(death: death("unknown", "2023-05-05", sex: 2))  // the episode's sex decides D1, not the death record's
         #expect(engine.parts(2023) == Parts(d1: 1, n1: 4, d2: 0, n2: 1500 - 4))
         #expect(engine.parts(2023, .national, "NO", .male) == Parts(d1: 0, n1: 1, d2: 0, n2: 1000 - 1))
         #expect(engine.parts(2023, .national, "NO", .female) == Parts(d1: 0, n1: 1, d2: 0, n2: 500 - 1))
@@ -130,22 +130,23 @@ struct CohortRuleTests {
     @Test func revisionsAnnulmentsAndForeignPlaceholders() {
         var engine = Self.engine()
         let qualifying = episode("p", start: at("2021-05-01"))
-        var notGranted = qualifying; notGranted.rightToHealthcare = 2
+        var notGranted = qualifying
+        notGranted.rightToHealthcare = 2
         engine.apply(version(qualifying, revision: 1))
         #expect(engine.parts(2023)?.n1 == 1)
         engine.apply(version(notGranted, revision: 2))
         #expect(engine.parts(2023)?.n1 == 0)
-        engine.apply(version(qualifying, revision: 1))      // older revision arriving late: ignored
+        engine.apply(version(qualifying, revision: 1))  // older revision arriving late: ignored
         #expect(engine.parts(2023)?.n1 == 0)
         engine.apply(version(qualifying, revision: 3))
         #expect(engine.parts(2023)?.n1 == 1)
-        engine.apply(annulment(qualifying, revision: 2))    // annulment below the current revision: ignored
+        engine.apply(annulment(qualifying, revision: 2))  // annulment below the current revision: ignored
         #expect(engine.parts(2023)?.n1 == 1)
-        engine.apply(annulment(qualifying, revision: 3))    // at equal revision the annulment wins
+        engine.apply(annulment(qualifying, revision: 3))  // at equal revision the annulment wins
         #expect(engine.parts(2023)?.n1 == 0)
         engine.apply(version(qualifying, revision: 4))
         #expect(engine.parts(2023)?.n1 == 1)
-        engine.apply(foreign(qualifying, revision: 5))      // moved to another pseudonym
+        engine.apply(foreign(qualifying, revision: 5))  // moved to another pseudonym
         #expect(engine.parts(2023)?.n1 == 0)
     }
 }

@@ -1,6 +1,6 @@
-import Testing
-import NPRCore
 import MortalityIndicators
+import NPRCore
+import Testing
 
 /// Deaths (`D1`, `D2`, registrations and annulments) and the region hierarchy.
 struct DeathAndRegionTests {
@@ -14,10 +14,10 @@ struct DeathAndRegionTests {
     @Test func restOfPopulationDeaths() {
         var engine = Self.engine()
         engine.apply(death: death("bergen-30", "2023-06-01", sex: 1, born: "1993-01-01", municipality: "4601"))
-        engine.apply(death: death("aged-50", "2023-12-31", sex: 2, born: "1972-01-02", municipality: "4601"))   // 50 on 1 Jan
-        engine.apply(death: death("aged-51", "2023-06-01", born: "1972-01-01", municipality: "4601"))           // 51 on 1 Jan
-        engine.apply(death: death("aged-15", "2023-06-01", born: "2008-01-01", municipality: "4601"))           // 15 on 1 Jan
-        engine.apply(death: death("aged-14", "2023-06-01", born: "2008-01-02", municipality: "4601"))           // 14 on 1 Jan
+        engine.apply(death: death("aged-50", "2023-12-31", sex: 2, born: "1972-01-02", municipality: "4601"))  // 50 on 1 Jan
+        engine.apply(death: death("aged-51", "2023-06-01", born: "1972-01-01", municipality: "4601"))  // 51 on 1 Jan
+        engine.apply(death: death("aged-15", "2023-06-01", born: "2008-01-01", municipality: "4601"))  // 15 on 1 Jan
+        engine.apply(death: death("aged-14", "2023-06-01", born: "2008-01-02", municipality: "4601"))  // 14 on 1 Jan
         engine.apply(death: death("homeless", "2023-06-01", municipality: nil))
         engine.apply(death: death("split", "2023-06-01", municipality: "1850"))
         engine.apply(death: death("old-trondheim", "2023-06-01", municipality: "1601"))
@@ -37,7 +37,7 @@ struct DeathAndRegionTests {
         #expect(engine.parts(2023, .rhf, "vest")?.d2 == 4)
         #expect(engine.parts(2023, .helsefellesskap, "St. Olav")?.d2 == 1)
         #expect(engine.parts(2023, .rhf, "midt-norge")?.d2 == 1)
-        #expect(engine.parts(2023, .rhf, "nord")?.d2 == 0)   // the split number counts nationally only
+        #expect(engine.parts(2023, .rhf, "nord")?.d2 == 0)  // the split number counts nationally only
         #expect(engine.parts(2023, .helsefellesskap, "Oslo") == Parts(d1: 1, n1: 1, d2: 0, n2: 999))
         #expect(engine.parts(2024)?.d2 == 0)
     }
@@ -47,7 +47,7 @@ struct DeathAndRegionTests {
         engine.apply(version(episode("p", start: at("2021-01-01"))))
         engine.apply(death: death("p", "2023-03-01"))
         #expect(engine.parts(2023) == Parts(d1: 1, n1: 1, d2: 0, n2: 999))
-        #expect(engine.parts(2024)?.n1 == 0)   // died before 2024
+        #expect(engine.parts(2024)?.n1 == 0)  // died before 2024
         engine.apply(death: death("p", "2024-02-01"))
         #expect(engine.parts(2023) == Parts(d1: 0, n1: 1, d2: 0, n2: 999))
         #expect(engine.parts(2024) == Parts(d1: 1, n1: 1, d2: 0, n2: 999))
@@ -69,13 +69,13 @@ struct DeathAndRegionTests {
     @Test func regionsFromMunicipalities() {
         var engine = Self.engine()
         let start = at("2021-01-01")
-        engine.apply(version(episode("oslo", start: start, municipality: "0301")))          // Oslo, sor-ost
+        engine.apply(version(episode("oslo", start: start, municipality: "0301")))  // Oslo, sor-ost
         var withDistrict = episode("oslo-bydel", start: start, municipality: "0301")
         withDistrict.district = "030101"
         engine.apply(version(withDistrict))
         engine.apply(version(episode("old-trondheim", start: start, municipality: "1601")))  // → 5001, St. Olav
-        engine.apply(version(episode("old-alesund", start: start, municipality: "1504")))    // split within Møre og Romsdal
-        engine.apply(version(episode("tysfjord", start: start, municipality: "1850")))       // split Nordland / UNN
+        engine.apply(version(episode("old-alesund", start: start, municipality: "1504")))  // split within Møre og Romsdal
+        engine.apply(version(episode("tysfjord", start: start, municipality: "1850")))  // split Nordland / UNN
         #expect(engine.parts(2023)?.n1 == 5)
         #expect(engine.parts(2023, .helsefellesskap, "Oslo")?.n1 == 2)
         #expect(engine.parts(2023, .rhf, "sor-ost")?.n1 == 2)

@@ -1,8 +1,8 @@
+import Foundation
+import MortalityIndicators
+import NPRCore
 import SyntheticData
 import Testing
-import Foundation
-import NPRCore
-import MortalityIndicators
 
 /// Random histories of activities (with revisions, annulments and foreign placeholders), deaths (N/C) and
 /// population upserts in random order: the engine's cells, the cells it reported as changed, and engines
@@ -27,12 +27,18 @@ struct IncrementalPropertyTests {
             let cut = Int.random(in: 0...history.count, using: &rng)
             var storeAtCut = PersistedState()
             for (index, message) in history.enumerated() {
-                if index == cut { store.absorb(engine.takeDirty()); storeAtCut = store }
+                if index == cut {
+                    store.absorb(engine.takeDirty())
+                    storeAtCut = store
+                }
                 engine.apply(message)
                 if Int.random(in: 0..<5, using: &rng) == 0 { published.absorb(engine.takeChangedCells()) }
                 if Int.random(in: 0..<5, using: &rng) == 0 { store.absorb(engine.takeDirty()) }
             }
-            if cut == history.count { store.absorb(engine.takeDirty()); storeAtCut = store }
+            if cut == history.count {
+                store.absorb(engine.takeDirty())
+                storeAtCut = store
+            }
             published.absorb(engine.takeChangedCells())
             store.absorb(engine.takeDirty())
 
@@ -52,13 +58,16 @@ struct IncrementalPropertyTests {
             expectSame(resumedPublished, expected, "case \(caseIndex): reported after restore")
         }
         // The histories exercise every part, not only empty cells.
-        #expect(casesWith.d1 >= 30 && casesWith.d2 >= 100 && casesWith.regionalN1 >= 100 && casesWith.cohortOutnumbersPopulation >= 50,
-                "coverage \(casesWith)")
+        #expect(
+            casesWith.d1 >= 30 && casesWith.d2 >= 100 && casesWith.regionalN1 >= 100 && casesWith.cohortOutnumbersPopulation >= 50,
+            "coverage \(casesWith)")
     }
 
     /// Reports the first few differing cells rather than two large dictionaries.
-    func expectSame(_ actual: [CellKey: Cell], _ expected: [CellKey: Cell], _ label: String,
-                    sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectSame(
+        _ actual: [CellKey: Cell], _ expected: [CellKey: Cell], _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         guard actual != expected else { return }
         let keys = Set(actual.keys).union(expected.keys).filter { actual[$0] != expected[$0] }.sorted().prefix(3)
         let details: [String] = keys.map { key in
@@ -121,15 +130,16 @@ struct HistoryGenerator {
 
     mutating func birthDate(of person: String) -> LocalDate {
         if let d = birthDates[person] { return d }
-        let d = LocalDate(year: Int.random(in: 1966...2010, using: &rng), month: Int.random(in: 1...12, using: &rng),
-                          day: pick([1, 2, 15, 28]))!
+        let d = LocalDate(
+            year: Int.random(in: 1966...2010, using: &rng), month: Int.random(in: 1...12, using: &rng),
+            day: pick([1, 2, 15, 28]))!
         birthDates[person] = d
         return d
     }
 
     mutating func date(around born: LocalDate, years: ClosedRange<Int>) -> LocalDate {
         switch Int.random(in: 0..<10, using: &rng) {
-        case 0, 1:   // a birthday boundary: the day of or the day before turning 15 or 51
+        case 0, 1:  // a birthday boundary: the day of or the day before turning 15 or 51
             let birthday = LocalDate(year: born.year + pick([15, 51]), month: born.month, day: born.day)!
             return birthday.adding(days: pick([0, -1]))
         case 2: return LocalDate(year: pick(Array(years)), month: 12, day: 31)!
@@ -143,13 +153,16 @@ struct HistoryGenerator {
         let id = "\(person ?? "anon")|\(key)|\(revision)"
         if let e = contents[id] { return e }
         let born = birthDate(of: person ?? "anon")
-        let start = chance(20) ? pick(Self.sharedStarts)
+        let start =
+            chance(20)
+            ? pick(Self.sharedStarts)
             : LocalDateTime(date: date(around: born, years: 2013...2024), hour: pick([0, 10, 23]), minute: 0)!
-        let e = Episode(institutionId: key.institutionId, episodeId: key.episodeId, unitId: "U1",
-                        sector: chance(85) ? "TSB" : "PHV", pseudonym: person, sex: pick([1, 2, 1, 2, 0, 9]),
-                        birthDate: born, municipality: pick(Self.municipalities),
-                        rightToHealthcare: pick([1, 3, 4, 3, 2, 5, 9, nil]), careLevel: pick([1, 2, 3, 8]),
-                        start: start, end: nil)
+        let e = Episode(
+            institutionId: key.institutionId, episodeId: key.episodeId, unitId: "U1",
+            sector: chance(85) ? "TSB" : "PHV", pseudonym: person, sex: pick([1, 2, 1, 2, 0, 9]),
+            birthDate: born, municipality: pick(Self.municipalities),
+            rightToHealthcare: pick([1, 3, 4, 3, 2, 5, 9, nil]), careLevel: pick([1, 2, 3, 8]),
+            start: start, end: nil)
         contents[id] = e
         return e
     }
@@ -160,21 +173,24 @@ struct HistoryGenerator {
         let revision = Int.random(in: 1...3, using: &rng)
         let episode = content(person: person, key: key, revision: revision)
         let kind: ActivityEvent.Kind = chance(75) ? .version : (chance(60) ? .annulment : .foreign)
-        return ActivityEvent(kind: kind, patientKey: episode.patientKey, episodeKey: key, revision: revision,
-                             episode: kind == .foreign ? nil : episode)
+        return ActivityEvent(
+            kind: kind, patientKey: episode.patientKey, episodeKey: key, revision: revision,
+            episode: kind == .foreign ? nil : episode)
     }
 
     mutating func death() -> DeathEvent {
         let person = pick(persons + deathOnlyPersons)
         let born = birthDate(of: person)
-        return DeathEvent(status: chance(75) ? .registration : .annulment, pseudonym: person,
-                          deathDate: date(around: born, years: 2016...2024), sex: pick([1, 2]), birthDate: born,
-                          municipality: pick(Self.municipalities))
+        return DeathEvent(
+            status: chance(75) ? .registration : .annulment, pseudonym: person,
+            deathDate: date(around: born, years: 2016...2024), sex: pick([1, 2]), birthDate: born,
+            municipality: pick(Self.municipalities))
     }
 
     mutating func populationCount() -> PopulationEvent {
-        PopulationEvent(year: Int.random(in: 2019...2024, using: &rng), municipality: pick(Self.municipalities2024),
-                        sex: pick([1, 2]), age: pick([14, 15, 33, 50, 51]), count: Int.random(in: 0...200, using: &rng))
+        PopulationEvent(
+            year: Int.random(in: 2019...2024, using: &rng), municipality: pick(Self.municipalities2024),
+            sex: pick([1, 2]), age: pick([14, 15, 33, 50, 51]), count: Int.random(in: 0...200, using: &rng))
     }
 
     mutating func history(length: Int) -> [BatchReference.Message] {

@@ -1,6 +1,6 @@
-import Testing
-import NPRCore
 import MortalityIndicators
+import NPRCore
+import Testing
 
 /// The engine's cell parts, fed to the Katz interval, against values computed by hand and with scipy.
 ///

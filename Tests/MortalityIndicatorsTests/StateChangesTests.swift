@@ -1,8 +1,8 @@
+import Foundation
+import MortalityIndicators
+import NPRCore
 import SyntheticData
 import Testing
-import Foundation
-import NPRCore
-import MortalityIndicators
 
 /// `takeStateChanges` persists only what changed, and rows stored as "latest value per key" restore an
 /// engine that continues exactly like one that never restarted.
@@ -55,7 +55,8 @@ struct StateChangesTests {
             expectSameCells(restored.allCells, expected, "case \(caseIndex): restored from the final store")
             #expect(restored.takeStateChanges().slots.isEmpty, "case \(caseIndex): restored rows are not dirty")
         }
-        #expect(coverage.restarts >= 500 && coverage.compactSlotRows >= 300 && coverage.deletedHeads >= 50
+        #expect(
+            coverage.restarts >= 500 && coverage.compactSlotRows >= 300 && coverage.deletedHeads >= 50
                 && coverage.casesWithCells >= 100, "coverage \(coverage)")
     }
 
@@ -106,8 +107,10 @@ struct StateChangesTests {
         #expect(engine.takeDirty().persons.isEmpty)
     }
 
-    func expectSameCells(_ actual: [CellKey: Cell], _ expected: [CellKey: Cell], _ label: String,
-                         sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectSameCells(
+        _ actual: [CellKey: Cell], _ expected: [CellKey: Cell], _ label: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         IncrementalPropertyTests().expectSame(actual, expected, label, sourceLocation: sourceLocation)
     }
 }
@@ -115,7 +118,10 @@ struct StateChangesTests {
 /// A key-value store of the rows `takeStateChanges` yields: each key keeps its latest value; a head
 /// without a death is deleted.
 struct RowStore: Codable {
-    struct SlotKey: Codable, Hashable { var person: String; var episode: EpisodeKey }
+    struct SlotKey: Codable, Hashable {
+        var person: String
+        var episode: EpisodeKey
+    }
     var slots: [SlotKey: EpisodeSlot] = [:]
     var heads: [String: PersonMortalityHead] = [:]
     var population: [String: PopulationEvent] = [:]
@@ -131,7 +137,8 @@ struct RowStore: Codable {
     }
 
     func restore(into engine: inout MortalityEngine) {
-        engine.restore(slots: slots.map { (person: $0.key.person, episode: $0.key.episode, slot: $0.value) },
-                       heads: heads.map { (person: $0.key, head: $0.value) }, population: Array(population.values))
+        engine.restore(
+            slots: slots.map { (person: $0.key.person, episode: $0.key.episode, slot: $0.value) },
+            heads: heads.map { (person: $0.key, head: $0.value) }, population: Array(population.values))
     }
 }

@@ -1,5 +1,5 @@
-import NPRCore
 import MortalityIndicators
+import NPRCore
 import SyntheticData
 
 func day(_ text: String) -> LocalDate { LocalDate(text)! }
@@ -10,12 +10,15 @@ func at(_ text: String, _ hour: Int = 10, _ minute: Int = 0) -> LocalDateTime {
 let institutionA = "974589095"
 let institutionB = "974589096"
 
-func episode(_ person: String?, _ id: String = "e1", institution: String = institutionA, start: LocalDateTime,
-             born: String = "1990-01-01", sex: Int = 1, municipality: String? = "0301", right: Int? = 3,
-             sector: String = "TSB", careLevel: Int = 3) -> Episode {
-    Episode(institutionId: institution, episodeId: id, unitId: "U1", sector: sector, pseudonym: person, sex: sex,
-            birthDate: day(born), municipality: municipality, rightToHealthcare: right, careLevel: careLevel,
-            start: start, end: careLevel == 1 ? nil : start)
+func episode(
+    _ person: String?, _ id: String = "e1", institution: String = institutionA, start: LocalDateTime,
+    born: String = "1990-01-01", sex: Int = 1, municipality: String? = "0301", right: Int? = 3,
+    sector: String = "TSB", careLevel: Int = 3
+) -> Episode {
+    Episode(
+        institutionId: institution, episodeId: id, unitId: "U1", sector: sector, pseudonym: person, sex: sex,
+        birthDate: day(born), municipality: municipality, rightToHealthcare: right, careLevel: careLevel,
+        start: start, end: careLevel == 1 ? nil : start)
 }
 
 func version(_ e: Episode, revision: Int = 1) -> ActivityEvent {
@@ -30,8 +33,10 @@ func foreign(_ e: Episode, revision: Int) -> ActivityEvent {
     ActivityEvent(kind: .foreign, patientKey: e.patientKey, episodeKey: e.key, revision: revision, episode: nil)
 }
 
-func death(_ person: String, _ date: String, sex: Int = 1, born: String = "1990-01-01", municipality: String? = "0301",
-           status: DeathStatus = .registration) -> DeathEvent {
+func death(
+    _ person: String, _ date: String, sex: Int = 1, born: String = "1990-01-01", municipality: String? = "0301",
+    status: DeathStatus = .registration
+) -> DeathEvent {
     DeathEvent(status: status, pseudonym: person, deathDate: day(date), sex: sex, birthDate: day(born), municipality: municipality)
 }
 
@@ -46,7 +51,11 @@ struct Parts: Equatable, CustomStringConvertible {
 }
 
 func excessMortalityMeasure(_ sex: Sex) -> String {
-    switch sex { case .all: "hovedmaltall"; case .male: "maltall-4"; case .female: "maltall-5" }
+    switch sex {
+    case .all: "hovedmaltall"
+    case .male: "maltall-4"
+    case .female: "maltall-5"
+    }
 }
 
 func mortalityKey(_ measure: String, _ year: Int, _ level: Level = .national, _ unit: String = "NO", _ sex: Sex = .all) -> CellKey {
@@ -56,7 +65,8 @@ func mortalityKey(_ measure: String, _ year: Int, _ level: Level = .national, _ 
 extension MortalityEngine {
     func parts(_ year: Int, _ level: Level = .national, _ unit: String = "NO", _ sex: Sex = .all) -> Parts? {
         guard let c = cell(mortalityKey(excessMortalityMeasure(sex), year, level, unit, sex)),
-              let d1 = c.d1, let n1 = c.n1, let d2 = c.d2, let n2 = c.n2 else { return nil }
+            let d1 = c.d1, let n1 = c.n1, let d2 = c.d2, let n2 = c.n2
+        else { return nil }
         return Parts(d1: d1, n1: n1, d2: d2, n2: n2)
     }
 

@@ -76,18 +76,32 @@ struct LagEvaluationTests {
             var committed: [Int64] = [], end: [Int64] = []
             var c = Int64.random(in: 0...50, using: &rng), e = c + Int64.random(in: 0...50, using: &rng)
             for _ in 0..<n {
-                c += Int64.random(in: -5...30, using: &rng); c = max(0, c)
+                c += Int64.random(in: -5...30, using: &rng)
+                c = max(0, c)
                 e = max(e + Int64.random(in: 0...30, using: &rng), c)
-                committed.append(c); end.append(e)
+                committed.append(c)
+                end.append(e)
             }
             let w = window(committed, end)
             let lagSeconds = Double.random(in: 0...120, using: &rng)
             let status = LagEvaluation.partition(w, lagSeconds: lagSeconds, stallAfter: 60).status
             let lags = zip(committed, end).map { $1 - $0 }
-            if lags.contains(0) { #expect(status == .ok); continue }
-            if zip(committed, committed.dropFirst()).contains(where: { $1 < $0 }) { #expect(status == .rewind); continue }
-            if n == 1 { #expect(status == .warn); continue }
-            if committed.first == committed.last { #expect(status == (lagSeconds >= 60 ? .stall : .warn)); continue }
+            if lags.contains(0) {
+                #expect(status == .ok)
+                continue
+            }
+            if zip(committed, committed.dropFirst()).contains(where: { $1 < $0 }) {
+                #expect(status == .rewind)
+                continue
+            }
+            if n == 1 {
+                #expect(status == .warn)
+                continue
+            }
+            if committed.first == committed.last {
+                #expect(status == (lagSeconds >= 60 ? .stall : .warn))
+                continue
+            }
             let grewEveryInterval = zip(lags, lags.dropFirst()).allSatisfy { $1 > $0 }
             #expect(status == (grewEveryInterval ? .warn : .ok))
         }
@@ -100,9 +114,11 @@ struct ConsumerAssignmentTests {
         func int16(_ v: Int) -> [UInt8] { [UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
         func int32(_ v: Int) -> [UInt8] { [24, 16, 8, 0].map { UInt8(v >> $0 & 0xFF) } }
         func string(_ s: String) -> [UInt8] { int16(s.utf8.count) + Array(s.utf8) }
-        let bytes = int16(1) + int32(2) + string("npr.activities") + int32(2) + int32(0) + int32(5)
+        let bytes =
+            int16(1) + int32(2) + string("npr.activities") + int32(2) + int32(0) + int32(5)
             + string("npr.units") + int32(1) + int32(0) + int32(3) + [1, 2, 3]
-        #expect(ConsumerAssignment.partitions(bytes) == [TopicPartition("npr.activities", 0), TopicPartition("npr.activities", 5), TopicPartition("npr.units", 0)])
+        #expect(
+            ConsumerAssignment.partitions(bytes) == [TopicPartition("npr.activities", 0), TopicPartition("npr.activities", 5), TopicPartition("npr.units", 0)])
         #expect(ConsumerAssignment.partitions([]) == [])
         // Cut anywhere before the last partition's end (the user data, length and bytes, follows): not an assignment.
         for cut in 1..<(bytes.count - 7) { #expect(ConsumerAssignment.partitions(Array(bytes.prefix(cut))) == nil, "cut at \(cut)") }

@@ -11,14 +11,17 @@ struct KafkaSettingsTests {
         let secret = FileManager.default.temporaryDirectory.appendingPathComponent("kafka-password-\(UUID().uuidString)")
         try "s3cret\n".write(to: secret, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: secret) }
-        let c = try ServiceConfiguration(service: "episode-linker", environment: base.merging([
-            "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISMS": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": "npr",
-            "KAFKA_SASL_PASSWORD_FILE": secret.path, "KAFKA_SSL_CA_LOCATION": "/etc/ssl/ca.pem",
-        ]) { $1 })
-        #expect(c.kafka.properties == [
-            "bootstrap.servers": "broker:9092", "client.id": "episode-linker-a1", "security.protocol": "SASL_SSL",
-            "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "npr", "sasl.password": "s3cret", "ssl.ca.location": "/etc/ssl/ca.pem",
-        ])
+        let c = try ServiceConfiguration(
+            service: "episode-linker",
+            environment: base.merging([
+                "KAFKA_SECURITY_PROTOCOL": "SASL_SSL", "KAFKA_SASL_MECHANISMS": "SCRAM-SHA-512", "KAFKA_SASL_USERNAME": "npr",
+                "KAFKA_SASL_PASSWORD_FILE": secret.path, "KAFKA_SSL_CA_LOCATION": "/etc/ssl/ca.pem",
+            ]) { $1 })
+        #expect(
+            c.kafka.properties == [
+                "bootstrap.servers": "broker:9092", "client.id": "episode-linker-a1", "security.protocol": "SASL_SSL",
+                "sasl.mechanisms": "SCRAM-SHA-512", "sasl.username": "npr", "sasl.password": "s3cret", "ssl.ca.location": "/etc/ssl/ca.pem",
+            ])
         #expect(c.consumerGroup() == "npr-tsb.episode-linker")
         #expect(c.consumerGroup(of: "publisher") == "npr-tsb.publisher")
         #expect(c.clusterName == "npr-tsb")
@@ -32,7 +35,10 @@ struct KafkaSettingsTests {
 
     @Test func unknownReservedOrUnreadableSettingsAreConfigurationErrorsNamingTheVariable() {
         func problem(_ extra: [String: String]) -> String? {
-            do { _ = try ServiceConfiguration(service: "intake", environment: base.merging(extra) { $1 }); return nil } catch let e as ConfigurationError {
+            do {
+                _ = try ServiceConfiguration(service: "intake", environment: base.merging(extra) { $1 })
+                return nil
+            } catch let e as ConfigurationError {
                 return e.variable + ": " + e.problem
             } catch { return "\(error)" }
         }
@@ -86,7 +92,9 @@ struct MetricsExpositionTests {
 
             """
         let described = MetricCatalogue.describing(text)
-        #expect(described.contains("# HELP npr_consumed_messages_total \(MetricCatalogue.help["npr_consumed_messages_total"]!)\n# TYPE npr_consumed_messages_total counter"))
+        #expect(
+            described.contains(
+                "# HELP npr_consumed_messages_total \(MetricCatalogue.help["npr_consumed_messages_total"]!)\n# TYPE npr_consumed_messages_total counter"))
         #expect(described.components(separatedBy: "# HELP intake_records_total").count == 2)
         #expect(described.hasSuffix("intake_records_total 1\n"))
     }
@@ -99,12 +107,19 @@ struct MetricsExpositionTests {
     }
 
     @Test func theLagReportUsesKafkaLagExporterNamesAndLabels() {
-        let p = LagMonitor.Partition(topic: "npr.cells", partition: 2, committedOffset: 40, logStartOffset: 0, endOffset: 100, lagMessages: 60,
-                                     lagSeconds: 1.5, status: .warn, reason: "", memberHost: "/10.0.0.1", consumerId: "m-1", clientId: "publisher-a")
+        let p = LagMonitor.Partition(
+            topic: "npr.cells", partition: 2, committedOffset: 40, logStartOffset: 0, endOffset: 100, lagMessages: 60,
+            lagSeconds: 1.5, status: .warn, reason: "", memberHost: "/10.0.0.1", consumerId: "m-1", clientId: "publisher-a")
         let g = LagMonitor.Group(service: "publisher", group: "npr-tsb.publisher", status: .warn, partitions: [p])
         let text = LagMonitor.Report(clusterName: "npr-tsb", sampledAt: "", samples: 2, windowSeconds: 1, groups: [g]).exposition
-        #expect(text.contains(#"kafka_consumergroup_group_lag{cluster_name="npr-tsb",group="npr-tsb.publisher",topic="npr.cells",partition="2",member_host="/10.0.0.1",consumer_id="m-1",client_id="publisher-a"} 60"#))
-        #expect(text.contains(#"kafka_consumergroup_group_lag_seconds{cluster_name="npr-tsb",group="npr-tsb.publisher",topic="npr.cells",partition="2",member_host="/10.0.0.1",consumer_id="m-1",client_id="publisher-a"} 1.5"#))
+        #expect(
+            text.contains(
+                #"kafka_consumergroup_group_lag{cluster_name="npr-tsb",group="npr-tsb.publisher",topic="npr.cells",partition="2",member_host="/10.0.0.1",consumer_id="m-1",client_id="publisher-a"} 60"#
+            ))
+        #expect(
+            text.contains(
+                #"kafka_consumergroup_group_lag_seconds{cluster_name="npr-tsb",group="npr-tsb.publisher",topic="npr.cells",partition="2",member_host="/10.0.0.1",consumer_id="m-1",client_id="publisher-a"} 1.5"#
+            ))
         #expect(text.contains(#"kafka_consumergroup_group_max_lag{cluster_name="npr-tsb",group="npr-tsb.publisher",is_simple_consumer="false"} 60"#))
         #expect(text.contains(#"kafka_consumergroup_group_sum_lag{cluster_name="npr-tsb",group="npr-tsb.publisher",is_simple_consumer="false"} 60"#))
         #expect(text.contains(#"kafka_consumergroup_group_max_lag_seconds{cluster_name="npr-tsb",group="npr-tsb.publisher",is_simple_consumer="false"} 1.5"#))
@@ -123,7 +138,10 @@ struct OpenAPIRouteTests {
         let doc = Data(#"{"openapi":"3.1.0","paths":{"/v1/a":{"get":{},"post":{},"parameters":[]},"/v1/b/{id}":{"put":{}}}}"#.utf8)
         #expect(try ServiceHost.openAPIDrift(routes: ["GET /v1/a", "POST /v1/a", "PUT /v1/b/{id}"], document: doc).isEmpty)
         let drift = try ServiceHost.openAPIDrift(routes: ["GET /v1/a", "GET /v1/c"], document: doc)
-        #expect(drift == ["GET /v1/c: served but not in openapi.json", "POST /v1/a: in openapi.json but not served",
-                          "PUT /v1/b/{id}: in openapi.json but not served"])
+        #expect(
+            drift == [
+                "GET /v1/c: served but not in openapi.json", "POST /v1/a: in openapi.json but not served",
+                "PUT /v1/b/{id}: in openapi.json but not served",
+            ])
     }
 }

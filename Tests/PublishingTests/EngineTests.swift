@@ -2,6 +2,7 @@ import Foundation
 import NPRCore
 import SyntheticData
 import Testing
+
 @testable import Publishing
 
 @Suite struct EngineTests {
@@ -37,7 +38,8 @@ import Testing
         e.apply(update(vest))
         #expect(e.publish(now: "later").changed.isEmpty)
         // A new size that changes no status: recomputed, nothing published.
-        var resized = vest; resized.size = 81
+        var resized = vest
+        resized.size = 81
         e.apply(update(resized))
         let (changed, removed) = e.publish(now: "later")
         #expect(changed.isEmpty && removed.isEmpty)
@@ -46,9 +48,11 @@ import Testing
 
     @Test func aChangeBumpsTheRevisionOnce() {
         var e = engine(with: [parent, vest, nord])
-        var changedVest = vest; changedVest.numerator = 20
+        var changedVest = vest
+        changedVest.numerator = 20
         e.apply(update(changedVest))
-        var again = changedVest; again.size = 79
+        var again = changedVest
+        again.size = 79
         e.apply(update(again))
         let (changed, _) = e.publish(now: "2025-03-02T08:00:00Z")
         #expect(changed.map(\.key) == [vest.key.string])
@@ -97,15 +101,18 @@ import Testing
 
     @Test func aNewEvaluationDateIsAChange() {
         var e = engine(with: [vest])
-        var later = vest; later.asOf = LocalDate("2025-03-02")!
+        var later = vest
+        later.asOf = LocalDate("2025-03-02")!
         e.apply(update(later))
         let changed = e.publish(now: "t2").changed
         #expect(changed.count == 1 && changed[0].revision == 2 && changed[0].asOf == later.asOf)
     }
 
     @Test func filters() {
-        var male = vest; male.key.sex = .male
-        var tertial = vest; tertial.key.period = .tertial(2024, 2)
+        var male = vest
+        male.key.sex = .male
+        var tertial = vest
+        tertial.key.period = .tertial(2024, 2)
         var other = makeCell(.nokkeltall, measure: "pasienter", formula: .count, numerator: 40, denominator: nil, patients: 40)
         other.key.period = .year(2023)
         let e = engine(with: [parent, vest, nord, male, tertial, other])
@@ -144,11 +151,17 @@ import Testing
                     var cell = cells[i % cells.count]
                     switch i / cells.count {
                     case 0: return update(cell)
-                    case 1: cell.size = rng.int(0...30); cell.patients = cell.size; return update(cell)
+                    case 1:
+                        cell.size = rng.int(0...30)
+                        cell.patients = cell.size
+                        return update(cell)
                     default: return rng.int(0...2) == 0 ? CellUpdate(key: cell.key, cell: nil) : update(cell)
                     }
                 }
-                for u in updates { original.apply(u); restored?.apply(u) }
+                for u in updates {
+                    original.apply(u)
+                    restored?.apply(u)
+                }
                 let now = "t\(batch)"
                 let fromOriginal = original.publish(now: now)
                 if let fromRestored = restored?.publish(now: now) { #expect(fromRestored == fromOriginal) }
@@ -179,7 +192,8 @@ import Testing
         #expect(e.publishedCauses.values.allSatisfy { $0 == death })
 
         // Nord drops below 5 patients: nord is hidden (its own cause), vest secondarily (the component's).
-        var small = nord; small.patients = 3
+        var small = nord
+        small.patients = 3
         e.apply(CellUpdate(key: nord.key, cell: small), causes: correction)
         published = e.publish(now: "t2")
         #expect(Set(published.changed.map(\.key)) == [nord.key.string, vest.key.string])
@@ -188,7 +202,8 @@ import Testing
         // A redelivery changes nothing and leaves no causes behind for a later change.
         e.apply(CellUpdate(key: nord.key, cell: small), causes: death)
         #expect(e.publish(now: "t3").changed.isEmpty && e.publishedCauses.isEmpty)
-        var other = national; other.numerator = 31
+        var other = national
+        other.numerator = 31
         e.apply(CellUpdate(key: national.key, cell: other))
         _ = e.publish(now: "t4")
         #expect(e.publishedCauses.isEmpty, "an update without causes publishes none")

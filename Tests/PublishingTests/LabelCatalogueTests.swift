@@ -1,8 +1,9 @@
 import ActivityIndicators
 import Foundation
-@testable import MortalityIndicators
 import NPRCore
 import Testing
+
+@testable import MortalityIndicators
 @testable import Publishing
 
 /// The catalogue labels everything that can be published, in both languages.
@@ -34,9 +35,12 @@ import Testing
     }
 
     @Test func templatesBindPartsWithDashes() {
-        #expect(labels.measure(indicator: "tsb-nokkeltall", "diagnose-f16-f18-oppholdsdogn", .nb) == "Oppholdsdøgn, hovedtilstand F16–F18 hallusinogener, tobakk, løsemidler")
+        #expect(
+            labels.measure(indicator: "tsb-nokkeltall", "diagnose-f16-f18-oppholdsdogn", .nb)
+                == "Oppholdsdøgn, hovedtilstand F16–F18 hallusinogener, tobakk, løsemidler")
         #expect(labels.measure(indicator: "tsb-poliklinikk", "konsultasjoner-kontakter-per-pasient", .nb) == "Alle konsultasjoner: kontakter per pasient")
-        #expect(labels.measure(indicator: "tsb-poliklinikk", "telefon-pasienter-per-10000-annen-z", .en)
+        #expect(
+            labels.measure(indicator: "tsb-poliklinikk", "telefon-pasienter-per-10000-annen-z", .en)
                 == "Telephone consultations: patients per 10 000 inhabitants aged 18 and over, patient group other Z codes")
         #expect(labels.measure(indicator: "tsb-nokkeltall", "kontakter-tele-video", .nb) == "Polikliniske kontakter: telefon og video")
         // Unknown ids are shown as they are.

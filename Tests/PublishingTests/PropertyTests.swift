@@ -1,13 +1,14 @@
 import NPRCore
 import SyntheticData
 import Testing
+
 @testable import Publishing
 
 @Suite struct PropertyTests {
     static let shapes: [(levels: [Level], tertials: Bool)] = [
-        ([.national, .rhf, .hf, .unit], true),        // tsb-avbrudd
-        ([.national, .rhf, .helsefellesskap], false), // tsb-overdodelighet
-        ([.national, .bostedRHF], true),              // tsb-nokkeltall
+        ([.national, .rhf, .hf, .unit], true),  // tsb-avbrudd
+        ([.national, .rhf, .helsefellesskap], false),  // tsb-overdodelighet
+        ([.national, .bostedRHF], true),  // tsb-nokkeltall
     ]
 
     /// On random hierarchies, try every single-subtraction derivation (parent minus the other members) and
@@ -34,8 +35,9 @@ import Testing
                     let parent = published(group.parent)
                     let numerator = parent.numerator! - others.reduce(0) { $0 + published($1).numerator! }
                     let denominator = parent.denominator! - others.reduce(0) { $0 + published($1).denominator! }
-                    #expect(numerator != h.cells[hidden]!.numerator || denominator != h.cells[hidden]!.denominator,
-                            "\(hidden) derivable from \(group.parent)")
+                    #expect(
+                        numerator != h.cells[hidden]!.numerator || denominator != h.cells[hidden]!.denominator,
+                        "\(hidden) derivable from \(group.parent)")
                 }
             }
         }
@@ -49,9 +51,12 @@ import Testing
         for _ in 0..<100 {
             let a = RandomHierarchy(levels: [.national, .rhf, .hf], tertials: true, rng: &rng)
             var b = RandomHierarchy(levels: [.national, .bostedRHF], tertials: true, rng: &rng)
-            b.cells = Dictionary(uniqueKeysWithValues: b.cells.values.map { cell in
-                var c = cell; c.key.measure = "maltall-2"; return (c.key, c)
-            })
+            b.cells = Dictionary(
+                uniqueKeysWithValues: b.cells.values.map { cell in
+                    var c = cell
+                    c.key.measure = "maltall-2"
+                    return (c.key, c)
+                })
             func members(_ cells: some Sequence<Cell>) -> [SecondarySuppression.Member] {
                 cells.map { .init(key: $0.key, size: $0.size, parent: $0.parent, suppressed: $0.patients < 5) }
             }
@@ -99,7 +104,8 @@ import Testing
             #expect(incremental.count == batch.count)
             for v in incremental {
                 var expected = batch[v.key]!
-                expected.revision = v.revision; expected.updatedAt = v.updatedAt
+                expected.revision = v.revision
+                expected.updatedAt = v.updatedAt
                 #expect(v == expected)
                 #expect(v.revision == changes[v.key])
             }

@@ -1,12 +1,18 @@
 import NPRCore
-@testable import Publishing
 import SyntheticData
+
+@testable import Publishing
 
 /// A random additive hierarchy of `tsb-avbrudd`-shaped share cells for property tests: every parent's
 /// numerator, denominator and patients are the sums of its children's, and a year's the sums of its tertials'.
 /// Every parent has at least two children, so every group has at least two members.
 struct RandomHierarchy {
-    struct Node { var level: Level; var code: String; var parent: String?; var children: [Int] }
+    struct Node {
+        var level: Level
+        var code: String
+        var parent: String?
+        var children: [Int]
+    }
 
     var nodes: [Node] = []
     var periods: [Period]
@@ -38,7 +44,8 @@ struct RandomHierarchy {
                 let patients = undefined ? Int.random(in: 5...9, using: &rng) : Int.random(in: 1...stays, using: &rng)
                 let numerator = undefined ? 0 : Int.random(in: 0...stays, using: &rng)
                 // An undefined leaf (nothing in the denominator, enough patients) keeps a size of its own.
-                add(node: leaf, period: period, numerator: numerator, denominator: undefined ? 0 : stays,
+                add(
+                    node: leaf, period: period, numerator: numerator, denominator: undefined ? 0 : stays,
                     patients: patients, size: stays)
             }
             if tertials { addSum(node: leaf, period: periods[0], of: leafPeriods.map { key(leaf, $0) }) }
@@ -56,14 +63,16 @@ struct RandomHierarchy {
 
     private mutating func add(node: Int, period: Period, numerator: Int, denominator: Int, patients: Int, size: Int) {
         let k = key(node, period)
-        cells[k] = Cell(key: k, formula: .share, numerator: numerator, denominator: denominator, patients: patients,
-                        size: size, parent: nodes[node].parent, unitName: nil, asOf: asOf)
+        cells[k] = Cell(
+            key: k, formula: .share, numerator: numerator, denominator: denominator, patients: patients,
+            size: size, parent: nodes[node].parent, unitName: nil, asOf: asOf)
     }
 
     private mutating func addSum(node: Int, period: Period, of parts: [CellKey]) {
         let p = parts.map { cells[$0]! }
         let denominator = p.reduce(0) { $0 + $1.denominator! }
-        add(node: node, period: period, numerator: p.reduce(0) { $0 + $1.numerator }, denominator: denominator,
+        add(
+            node: node, period: period, numerator: p.reduce(0) { $0 + $1.numerator }, denominator: denominator,
             patients: p.reduce(0) { $0 + $1.patients }, size: p.reduce(0) { $0 + $1.size })
     }
 

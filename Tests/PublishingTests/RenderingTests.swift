@@ -2,6 +2,7 @@ import Foundation
 import NPRCore
 import SyntheticData
 import Testing
+
 @testable import Publishing
 
 @Suite struct JSONStatTests {
@@ -12,7 +13,10 @@ import Testing
         let h = RandomHierarchy(levels: [.national, .rhf, .hf], tertials: true, rng: &rng)
         var cells = Array(h.cells.values)
         for cell in h.cells.values where cell.key.level != .hf {
-            var other = cell; other.key.measure = "maltall-2"; other.key.sex = .female; other.unitName = "Name of \(cell.key.unit)"
+            var other = cell
+            other.key.measure = "maltall-2"
+            other.key.sex = .female
+            other.unitName = "Name of \(cell.key.unit)"
             cells.append(other)
         }
         cells.append(makeCell(.nokkeltall, measure: "pasienter", formula: .count, numerator: 400, denominator: nil, patients: 400))
@@ -100,12 +104,13 @@ import Testing
                     let p = try #require(position(json, [v.measure, v.period, region, v.sex, content]))
                     filled.insert(p)
                     #expect(exact[p] == expected, "\(v.key) \(content)")
-                    let symbol: String? = switch (expected, v.status) {
-                    case (.some, _): nil
-                    case (nil, .suppressedPrimary): ":"
-                    case (nil, .suppressedSecondary): ":s"
-                    case (nil, _): "."
-                    }
+                    let symbol: String? =
+                        switch (expected, v.status) {
+                        case (.some, _): nil
+                        case (nil, .suppressedPrimary): ":"
+                        case (nil, .suppressedSecondary): ":s"
+                        case (nil, _): "."
+                        }
                     #expect(status[String(p)] == symbol, "\(v.key) \(content)")
                 }
             }
@@ -185,24 +190,43 @@ import Testing
         while let c = chars.popFirst() {
             if quoted {
                 if c == "\"" {
-                    if chars.first == "\"" { field.unicodeScalars.append("\""); chars.removeFirst() } else { quoted = false }
-                } else { field.unicodeScalars.append(c) }
-            } else if c == "\"" { quoted = true }
-            else if c == separator { row.append(field); field = "" }
-            else if c == "\r" && chars.first == "\n" { chars.removeFirst(); row.append(field); rows.append(row); row = []; field = "" }
-            else { field.unicodeScalars.append(c) }
+                    if chars.first == "\"" {
+                        field.unicodeScalars.append("\"")
+                        chars.removeFirst()
+                    } else {
+                        quoted = false
+                    }
+                } else {
+                    field.unicodeScalars.append(c)
+                }
+            } else if c == "\"" {
+                quoted = true
+            } else if c == separator {
+                row.append(field)
+                field = ""
+            } else if c == "\r" && chars.first == "\n" {
+                chars.removeFirst()
+                row.append(field)
+                rows.append(row)
+                row = []
+                field = ""
+            } else {
+                field.unicodeScalars.append(c)
+            }
         }
         return rows
     }
 
-    static let ok = PublishedValue(indicator: "tsb-avbrudd", measure: "hovedmaltall", period: "2024-T2", level: "hf", unit: "974589095",
-                                   unitName: "Helse \"Vest\", rus\r\nog avhengighet", sex: "all", numerator: 12, denominator: 80,
-                                   value: 0.15, ciLower: nil, ciUpper: nil, status: .ok, revision: 3, asOf: asOf,
-                                   updatedAt: "2024-09-02T10:15:00Z")
-    static let hidden = PublishedValue(indicator: "tsb-overdodelighet", measure: "hovedmaltall", period: "2024", level: "national",
-                                       unit: "NO", unitName: nil, sex: "all", numerator: nil, denominator: nil, value: nil,
-                                       ciLower: nil, ciUpper: nil, status: .suppressedPrimary, revision: 1, asOf: asOf,
-                                       updatedAt: "2024-09-02T10:15:00Z")
+    static let ok = PublishedValue(
+        indicator: "tsb-avbrudd", measure: "hovedmaltall", period: "2024-T2", level: "hf", unit: "974589095",
+        unitName: "Helse \"Vest\", rus\r\nog avhengighet", sex: "all", numerator: 12, denominator: 80,
+        value: 0.15, ciLower: nil, ciUpper: nil, status: .ok, revision: 3, asOf: asOf,
+        updatedAt: "2024-09-02T10:15:00Z")
+    static let hidden = PublishedValue(
+        indicator: "tsb-overdodelighet", measure: "hovedmaltall", period: "2024", level: "national",
+        unit: "NO", unitName: nil, sex: "all", numerator: nil, denominator: nil, value: nil,
+        ciLower: nil, ciUpper: nil, status: .suppressedPrimary, revision: 1, asOf: asOf,
+        updatedAt: "2024-09-02T10:15:00Z")
 
     @Test func rendersHeaderQuotingNullsAndLabels() {
         let text = CSV.render(values: [Self.ok, Self.hidden])
@@ -210,26 +234,44 @@ import Testing
         #expect(text.contains("\"Helse \"\"Vest\"\", rus\r\nog avhengighet\""))
         let rows = parse(text)
         #expect(rows.count == 3)
-        #expect(rows[0] == ["indicator", "measure", "period", "level", "unit", "unitName", "sex", "numerator", "denominator",
-                            "value", "ciLower", "ciUpper", "status", "revision", "asOf", "updatedAt",
-                            "indicatorLabel", "measureLabel", "periodLabel", "levelLabel", "regionLabel", "sexLabel", "statusSymbol", "statusLabel"])
-        #expect(rows[1] == ["tsb-avbrudd", "hovedmaltall", "2024-T2", "hf", "974589095", "Helse \"Vest\", rus\r\nog avhengighet",
-                            "all", "12", "80", "0.15", "", "", "ok", "3", "2025-03-01", "2024-09-02T10:15:00Z",
-                            "Avbrudd i TSB-døgnbehandling", "Andel avbrutte behandlingsopphold", "2. tertial 2024", "Helseforetak",
-                            "Helse \"Vest\", rus\r\nog avhengighet", "Begge kjønn", "", "Publisert verdi"])
-        #expect(Array(rows[2].prefix(16)) == ["tsb-overdodelighet", "hovedmaltall", "2024", "national", "NO", "", "all", "", "", "", "", "",
-                                              "suppressed-primary", "1", "2025-03-01", "2024-09-02T10:15:00Z"])
-        #expect(rows[2][16...].prefix(7) == ["Overdødelighet hos personer i TSB", "Overdødelighet", "2024", "Hele landet", "Hele landet",
-                                             "Begge kjønn", ":"])
+        #expect(
+            rows[0] == [
+                "indicator", "measure", "period", "level", "unit", "unitName", "sex", "numerator", "denominator",
+                "value", "ciLower", "ciUpper", "status", "revision", "asOf", "updatedAt",
+                "indicatorLabel", "measureLabel", "periodLabel", "levelLabel", "regionLabel", "sexLabel", "statusSymbol", "statusLabel",
+            ])
+        #expect(
+            rows[1] == [
+                "tsb-avbrudd", "hovedmaltall", "2024-T2", "hf", "974589095", "Helse \"Vest\", rus\r\nog avhengighet",
+                "all", "12", "80", "0.15", "", "", "ok", "3", "2025-03-01", "2024-09-02T10:15:00Z",
+                "Avbrudd i TSB-døgnbehandling", "Andel avbrutte behandlingsopphold", "2. tertial 2024", "Helseforetak",
+                "Helse \"Vest\", rus\r\nog avhengighet", "Begge kjønn", "", "Publisert verdi",
+            ])
+        #expect(
+            Array(rows[2].prefix(16)) == [
+                "tsb-overdodelighet", "hovedmaltall", "2024", "national", "NO", "", "all", "", "", "", "", "",
+                "suppressed-primary", "1", "2025-03-01", "2024-09-02T10:15:00Z",
+            ])
+        #expect(
+            rows[2][16...].prefix(7) == [
+                "Overdødelighet hos personer i TSB", "Overdødelighet", "2024", "Hele landet", "Hele landet",
+                "Begge kjønn", ":",
+            ])
         let english = parse(CSV.render(values: [Self.ok], language: .en))
-        #expect(english[1][16...].prefix(6) == ["Dropout from inpatient substance-use treatment (TSB)", "Share of treatment stays ended by dropout",
-                                                "Tertial 2 2024", "Health trust", "Helse \"Vest\", rus\r\nog avhengighet", "Both sexes"])
+        #expect(
+            english[1][16...].prefix(6) == [
+                "Dropout from inpatient substance-use treatment (TSB)", "Share of treatment stays ended by dropout",
+                "Tertial 2 2024", "Health trust", "Helse \"Vest\", rus\r\nog avhengighet", "Both sexes",
+            ])
     }
 
     /// The Norwegian spreadsheet dialect: byte-order mark, semicolons, decimal commas, no exponent.
     @Test func norwegianSpreadsheetDialect() {
         var small = Self.ok
-        small.value = 1e-05; small.ciLower = -2.5e-7; small.ciUpper = 1.5e21; small.unitName = "Sør; Øst"
+        small.value = 1e-05
+        small.ciLower = -2.5e-7
+        small.ciUpper = 1.5e21
+        small.unitName = "Sør; Øst"
         let text = CSV.render(values: [small, Self.hidden], dialect: .excelNb)
         #expect(text.hasPrefix("\u{FEFF}indicator;measure;period;"))
         let rows = parse(String(text.dropFirst()), separator: ";")
@@ -266,10 +308,11 @@ import Testing
 
     @Test func ordinaryTextAndNegativeNumbersStay() {
         #expect(CSV.inert("Helse Vest") == "Helse Vest")
-        let v = PublishedValue(indicator: "tsb-overdodelighet", measure: "hovedmaltall", period: "2024", level: "unit", unit: "=U1",
-                               unitName: "=cmd|' /C calc'!A0", sex: "all", numerator: 3, denominator: 40, value: -0.25,
-                               ciLower: -1.5, ciUpper: 2, status: .ok, revision: 1, asOf: LocalDate("2025-03-01")!,
-                               updatedAt: "2025-03-01T10:00:00Z")
+        let v = PublishedValue(
+            indicator: "tsb-overdodelighet", measure: "hovedmaltall", period: "2024", level: "unit", unit: "=U1",
+            unitName: "=cmd|' /C calc'!A0", sex: "all", numerator: 3, denominator: 40, value: -0.25,
+            ciLower: -1.5, ciUpper: 2, status: .ok, revision: 1, asOf: LocalDate("2025-03-01")!,
+            updatedAt: "2025-03-01T10:00:00Z")
         let row = CSV.render(values: [v]).split(separator: "\r\n")[1]
         #expect(row.contains(",'=cmd|' /C calc'!A0,Begge kjønn,"), "the label columns are neutralised too")
         #expect(row.hasPrefix("tsb-overdodelighet,hovedmaltall,2024,unit,'=U1,'=cmd|' /C calc'!A0,all,3,40,-0.25,-1.5,2.0,ok"))

@@ -1,25 +1,30 @@
 import NPRCore
 import Testing
+
 @testable import Publishing
 
 /// Hand-computed secondary-suppression cases (indicators.md, the Decision).
 @Suite struct SuppressionTests {
     /// A region-level cell of `tsb-nokkeltall`/`pasienter`, a count whose size is the count itself.
     func region(_ code: String, _ period: String, size: Int, patients: Int? = nil) -> Cell {
-        makeCell(.nokkeltall, measure: "pasienter", period: period, level: .bostedRHF, unit: code, formula: .count,
-                 numerator: size, denominator: nil, patients: patients ?? size, size: size, parent: "NO")
+        makeCell(
+            .nokkeltall, measure: "pasienter", period: period, level: .bostedRHF, unit: code, formula: .count,
+            numerator: size, denominator: nil, patients: patients ?? size, size: size, parent: "NO")
     }
 
     func national(_ period: String, size: Int = 1000) -> Cell {
-        makeCell(.nokkeltall, measure: "pasienter", period: period, formula: .count, numerator: size, denominator: nil,
-                 patients: size, size: size)
+        makeCell(
+            .nokkeltall, measure: "pasienter", period: period, formula: .count, numerator: size, denominator: nil,
+            patients: size, size: size)
     }
 
     func key(_ cell: Cell) -> String { cell.key.string }
 
     @Test func oneSmallChildUnderAPublishedParentForcesTheSmallestSibling() {
-        let cells = [national("2024"), region("sor-ost", "2024", size: 3), region("vest", "2024", size: 50),
-                     region("midt-norge", "2024", size: 20), region("nord", "2024", size: 35)]
+        let cells = [
+            national("2024"), region("sor-ost", "2024", size: 3), region("vest", "2024", size: 50),
+            region("midt-norge", "2024", size: 20), region("nord", "2024", size: 35),
+        ]
         let s = statuses(publishAll(cells))
         #expect(s[key(cells[0])] == .ok)
         #expect(s[key(cells[1])] == .suppressedPrimary)
@@ -35,8 +40,10 @@ import Testing
     }
 
     @Test func oneSmallTertialForcesTheSmallestOtherTertial() {
-        let cells = [national("2024", size: 60), national("2024-T1", size: 3), national("2024-T2", size: 40),
-                     national("2024-T3", size: 30)]
+        let cells = [
+            national("2024", size: 60), national("2024-T1", size: 3), national("2024-T2", size: 40),
+            national("2024-T3", size: 30),
+        ]
         let s = statuses(publishAll(cells))
         #expect(s[key(cells[1])] == .suppressedPrimary)
         #expect(s[key(cells[3])] == .suppressedSecondary)
@@ -45,8 +52,10 @@ import Testing
     }
 
     @Test func twoSuppressedMembersNeedNothingMore() {
-        let cells = [national("2024"), region("sor-ost", "2024", size: 3), region("vest", "2024", size: 4),
-                     region("nord", "2024", size: 20)]
+        let cells = [
+            national("2024"), region("sor-ost", "2024", size: 3), region("vest", "2024", size: 4),
+            region("nord", "2024", size: 20),
+        ]
         let s = statuses(publishAll(cells))
         #expect(s[key(cells[3])] == .ok)
     }
@@ -81,22 +90,28 @@ import Testing
 
     @Test func tiesGoToTheSmallerUnitCodeAsAString() {
         // "10" < "9" as strings.
-        let cells = [national("2024"), region("small", "2024", size: 2), region("9", "2024", size: 12),
-                     region("10", "2024", size: 12), region("8", "2024", size: 13)]
+        let cells = [
+            national("2024"), region("small", "2024", size: 2), region("9", "2024", size: 12),
+            region("10", "2024", size: 12), region("8", "2024", size: 13),
+        ]
         let s = statuses(publishAll(cells))
         #expect(s[key(cells[3])] == .suppressedSecondary)
         #expect(s[key(cells[2])] == .ok)
     }
 
     @Test func tiesGoToTheSmallerPeriod() {
-        let cells = [national("2024", size: 60), national("2024-T1", size: 9), national("2024-T2", size: 7),
-                     national("2024-T3", size: 3)]
+        let cells = [
+            national("2024", size: 60), national("2024-T1", size: 9), national("2024-T2", size: 7),
+            national("2024-T3", size: 3),
+        ]
         let s = statuses(publishAll(cells))
         #expect(s[key(cells[3])] == .suppressedPrimary)
         #expect(s[key(cells[2])] == .suppressedSecondary)
         #expect(s[key(cells[1])] == .ok)
-        let tied = [national("2024", size: 60), national("2024-T1", size: 2), national("2024-T2", size: 7),
-                    national("2024-T3", size: 7)]
+        let tied = [
+            national("2024", size: 60), national("2024-T1", size: 2), national("2024-T2", size: 7),
+            national("2024-T3", size: 7),
+        ]
         let t = statuses(publishAll(tied))
         #expect(t[key(tied[2])] == .suppressedSecondary && t[key(tied[3])] == .ok)
     }
@@ -104,10 +119,12 @@ import Testing
     @Test func undefinedMembersCountAsUnsuppressedAndCanBePicked() {
         // Mortality helsefellesskap under one RHF: one with D1 = 3 (primary); one with D1 = 0 (undefined ratio)
         // and the smallest N1, which is picked and loses its D1/N1.
-        let cells = [mortalityCell(level: .rhf, unit: "vest", parent: "NO", d1: 40, n1: 5000),
-                     mortalityCell(level: .helsefellesskap, unit: "Bergen", parent: "vest", d1: 3, n1: 900),
-                     mortalityCell(level: .helsefellesskap, unit: "Fonna", parent: "vest", d1: 0, n1: 300),
-                     mortalityCell(level: .helsefellesskap, unit: "Stavanger", parent: "vest", d1: 20, n1: 1500)]
+        let cells = [
+            mortalityCell(level: .rhf, unit: "vest", parent: "NO", d1: 40, n1: 5000),
+            mortalityCell(level: .helsefellesskap, unit: "Bergen", parent: "vest", d1: 3, n1: 900),
+            mortalityCell(level: .helsefellesskap, unit: "Fonna", parent: "vest", d1: 0, n1: 300),
+            mortalityCell(level: .helsefellesskap, unit: "Stavanger", parent: "vest", d1: 20, n1: 1500),
+        ]
         let values = publishAll(cells)
         #expect(values[key(cells[1])]!.status == .suppressedPrimary)
         let fonna = values[key(cells[2])]!
@@ -118,8 +135,10 @@ import Testing
     @Test func anUndefinedSiblingIsNoProtection() {
         // The only other child is undefined (D1 = 0): it still publishes D1 and N1, so it is picked. Were
         // undefined counted as suppressed, the group would already hold two and nothing would be picked.
-        let cells = [mortalityCell(level: .rhf, unit: "nord", parent: "NO", d1: 0, n1: 800),
-                     mortalityCell(level: .rhf, unit: "vest", parent: "NO", d1: 2, n1: 900)]
+        let cells = [
+            mortalityCell(level: .rhf, unit: "nord", parent: "NO", d1: 0, n1: 800),
+            mortalityCell(level: .rhf, unit: "vest", parent: "NO", d1: 2, n1: 900),
+        ]
         let s = statuses(publishAll(cells))
         #expect(s[key(cells[1])] == .suppressedPrimary)
         #expect(s[key(cells[0])] == .suppressedSecondary)
@@ -127,8 +146,10 @@ import Testing
 
     @Test func groupsKeepSexesMeasuresAndParentsApart() {
         let small = region("vest", "2024", size: 2)
-        var otherSex = region("nord", "2024", size: 10); otherSex.key.sex = .male
-        var otherMeasure = region("nord", "2024", size: 10); otherMeasure.key.measure = "dognpasienter"
+        var otherSex = region("nord", "2024", size: 10)
+        otherSex.key.sex = .male
+        var otherMeasure = region("nord", "2024", size: 10)
+        otherMeasure.key.measure = "dognpasienter"
         let hf = makeCell(level: .hf, unit: "hf-1", numerator: 1, denominator: 10, patients: 10, parent: "vest")
         let s = statuses(publishAll([small, otherSex, otherMeasure, hf]))
         #expect(s[key(small)] == .suppressedPrimary)
@@ -145,13 +166,15 @@ import Testing
     @Test func avbruddHierarchyCascadesDownLevels() {
         // hf-1 is small: its sibling hf-2 (the only other child of vest) is picked. Suppressing hf-2 leaves its
         // own children untouched (a parent is not a member of its children's group).
-        let cells = [makeCell(patients: 100),
-                     makeCell(level: .rhf, unit: "vest", numerator: 20, denominator: 60, patients: 55, parent: "NO"),
-                     makeCell(level: .rhf, unit: "nord", numerator: 20, denominator: 40, patients: 40, parent: "NO"),
-                     makeCell(level: .hf, unit: "hf-1", numerator: 1, denominator: 5, patients: 4, parent: "vest"),
-                     makeCell(level: .hf, unit: "hf-2", numerator: 19, denominator: 55, patients: 51, parent: "vest"),
-                     makeCell(level: .unit, unit: "u-1", numerator: 9, denominator: 25, patients: 24, parent: "hf-2"),
-                     makeCell(level: .unit, unit: "u-2", numerator: 10, denominator: 30, patients: 27, parent: "hf-2")]
+        let cells = [
+            makeCell(patients: 100),
+            makeCell(level: .rhf, unit: "vest", numerator: 20, denominator: 60, patients: 55, parent: "NO"),
+            makeCell(level: .rhf, unit: "nord", numerator: 20, denominator: 40, patients: 40, parent: "NO"),
+            makeCell(level: .hf, unit: "hf-1", numerator: 1, denominator: 5, patients: 4, parent: "vest"),
+            makeCell(level: .hf, unit: "hf-2", numerator: 19, denominator: 55, patients: 51, parent: "vest"),
+            makeCell(level: .unit, unit: "u-1", numerator: 9, denominator: 25, patients: 24, parent: "hf-2"),
+            makeCell(level: .unit, unit: "u-2", numerator: 10, denominator: 30, patients: 27, parent: "hf-2"),
+        ]
         let s = statuses(publishAll(cells))
         #expect(s[key(cells[3])] == .suppressedPrimary)
         #expect(s[key(cells[4])] == .suppressedSecondary)

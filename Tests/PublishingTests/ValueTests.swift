@@ -1,6 +1,7 @@
 import Foundation
 import NPRCore
 import Testing
+
 @testable import Publishing
 
 @Suite struct ValueTests {
@@ -13,18 +14,24 @@ import Testing
     }
 
     @Test func countPublishesNoDenominator() {
-        let c = PublishedContent(cell: makeCell(.nokkeltall, measure: "pasienter", formula: .count,
-                                                numerator: 37, denominator: 99, patients: 37))
+        let c = PublishedContent(
+            cell: makeCell(
+                .nokkeltall, measure: "pasienter", formula: .count,
+                numerator: 37, denominator: 99, patients: 37))
         #expect(c.status == .ok && c.value == 37 && c.numerator == 37 && c.denominator == nil)
     }
 
     @Test func rateAndRatio() {
         // 30 patients among 60 000 inhabitants, per 10 000: 5.
-        let rate = PublishedContent(cell: makeCell(.poliklinikk, measure: "konsultasjoner-pasienter-per-10000", formula: .rate,
-                                                   numerator: 30, denominator: 60_000, scale: 10_000, patients: 30))
+        let rate = PublishedContent(
+            cell: makeCell(
+                .poliklinikk, measure: "konsultasjoner-pasienter-per-10000", formula: .rate,
+                numerator: 30, denominator: 60_000, scale: 10_000, patients: 30))
         #expect(rate.value == 5 && rate.status == .ok)
-        let ratio = PublishedContent(cell: makeCell(.poliklinikk, measure: "konsultasjoner-per-pasient", formula: .ratio,
-                                                    numerator: 30, denominator: 12, patients: 12))
+        let ratio = PublishedContent(
+            cell: makeCell(
+                .poliklinikk, measure: "konsultasjoner-per-pasient", formula: .ratio,
+                numerator: 30, denominator: 12, patients: 12))
         #expect(ratio.value == 2.5)
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import NPRCore
 import SyntheticData
 import Testing
+
 @testable import Publishing
 
 /// Vintages: from the revision history alone, the values as published at any moment equal what the engine
@@ -19,21 +20,29 @@ import Testing
         for round in 0..<30 {
             for _ in 0..<Int.random(in: 1...6, using: &rng) {
                 let unit = units.randomElement(using: &rng)!
-                let key = CellKey(indicator: .avbrudd, measure: ["hovedmaltall", "maltall-2"].randomElement(using: &rng)!,
-                                  period: [.year(2024), .tertial(2024, 1)].randomElement(using: &rng)!,
-                                  level: unit == "NO" ? .national : .rhf, unit: unit)
+                let key = CellKey(
+                    indicator: .avbrudd, measure: ["hovedmaltall", "maltall-2"].randomElement(using: &rng)!,
+                    period: [.year(2024), .tertial(2024, 1)].randomElement(using: &rng)!,
+                    level: unit == "NO" ? .national : .rhf, unit: unit)
                 let removal = Int.random(in: 0..<5, using: &rng) == 0
                 let denominator = Int.random(in: 1...30, using: &rng)
-                let cell = makeCell(measure: key.measure, period: key.period.description, level: key.level, unit: unit,
-                                    numerator: Int.random(in: 0...denominator, using: &rng), denominator: denominator,
-                                    patients: Int.random(in: 1...denominator, using: &rng), parent: unit == "NO" ? nil : "NO")
+                let cell = makeCell(
+                    measure: key.measure, period: key.period.description, level: key.level, unit: unit,
+                    numerator: Int.random(in: 0...denominator, using: &rng), denominator: denominator,
+                    patients: Int.random(in: 1...denominator, using: &rng), parent: unit == "NO" ? nil : "NO")
                 engine.apply(CellUpdate(key: key, cell: removal ? nil : cell))
             }
             // Several publications may share a millisecond; the event id orders them.
             if Int.random(in: 0..<3, using: &rng) > 0 { ms += Int64.random(in: 1...5_000, using: &rng) }
             let (changed, removed) = engine.publish(now: "round \(round)")
-            for v in changed { history.append(PublishedRevision(key: v.key, eventId: nextId, publishedAtMs: ms, value: v)); nextId += 1 }
-            for k in removed { history.append(PublishedRevision(key: k, eventId: nextId, publishedAtMs: ms, value: nil)); nextId += 1 }
+            for v in changed {
+                history.append(PublishedRevision(key: v.key, eventId: nextId, publishedAtMs: ms, value: v))
+                nextId += 1
+            }
+            for k in removed {
+                history.append(PublishedRevision(key: k, eventId: nextId, publishedAtMs: ms, value: nil))
+                nextId += 1
+            }
             if snapshots.last?.ms == ms { snapshots.removeLast() }
             snapshots.append((ms, engine.values()))
         }
@@ -52,11 +61,16 @@ import Testing
         let key = "tsb-avbrudd|hovedmaltall|2024|rhf|vest|all"
         #expect(Vintage.rowKey(key, eventId: 42) == key + "#000000000042")
         #expect(Vintage.rowKey(key, eventId: 9) < Vintage.rowKey(key, eventId: 10))
-        #expect(Vintage.rowKeyPrefix(indicator: "tsb-avbrudd", measure: "hovedmaltall", period: "2024", level: nil, unit: "vest", sex: nil)
+        #expect(
+            Vintage.rowKeyPrefix(indicator: "tsb-avbrudd", measure: "hovedmaltall", period: "2024", level: nil, unit: "vest", sex: nil)
                 == "tsb-avbrudd|hovedmaltall|2024|")
-        #expect(!"tsb-avbrudd|hovedmaltall|2024-T1|rhf|vest|all".hasPrefix(Vintage.rowKeyPrefix(indicator: "tsb-avbrudd", measure: "hovedmaltall",
-                                                                                               period: "2024", level: nil, unit: nil, sex: nil)))
-        #expect(Vintage.rowKeyPrefix(indicator: "tsb-avbrudd", measure: "hovedmaltall", period: "2024", level: "rhf", unit: "vest", sex: "all")
+        #expect(
+            !"tsb-avbrudd|hovedmaltall|2024-T1|rhf|vest|all".hasPrefix(
+                Vintage.rowKeyPrefix(
+                    indicator: "tsb-avbrudd", measure: "hovedmaltall",
+                    period: "2024", level: nil, unit: nil, sex: nil)))
+        #expect(
+            Vintage.rowKeyPrefix(indicator: "tsb-avbrudd", measure: "hovedmaltall", period: "2024", level: "rhf", unit: "vest", sex: "all")
                 == key + "#")
         #expect(Vintage.rowKeyPrefix(indicator: nil, measure: "x", period: nil, level: nil, unit: nil, sex: nil) == "")
     }
@@ -79,8 +93,10 @@ import Testing
         let value = publishAll([makeCell()]).values.first!
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        for entry in [PublishedRevision(key: value.key, eventId: 7, publishedAtMs: 1_740_823_200_250, value: value, causes: causes),
-                      PublishedRevision(key: value.key, eventId: 8, publishedAtMs: 1_740_823_200_251, value: nil)] {
+        for entry in [
+            PublishedRevision(key: value.key, eventId: 7, publishedAtMs: 1_740_823_200_250, value: value, causes: causes),
+            PublishedRevision(key: value.key, eventId: 8, publishedAtMs: 1_740_823_200_251, value: nil),
+        ] {
             #expect(String(decoding: entry.wireJSON, as: UTF8.self) == String(decoding: try encoder.encode(entry), as: UTF8.self))
             #expect(try PublishedRevision(wireJSON: entry.wireJSON) == entry)
         }

@@ -8,16 +8,20 @@ let patient1 = PatientKey(rawValue: "p1")
 /// `YYYY-MM-DDTHH:MM`, or `YYYY-MM-DD` meaning noon.
 func at(_ text: String) -> LocalDateTime { LocalDateTime(text.count == 10 ? text + "T12:00" : text)! }
 
-func episode(_ id: String, inst: String = instA, unit: String = "U1", _ start: String, _ end: String?,
-             endType: Int? = nil, sector: String = "TSB", careLevel: Int = 1, pseudonym: String? = "p1") -> Episode {
-    Episode(institutionId: inst, episodeId: id, unitId: unit, sector: sector, pseudonym: pseudonym, sex: 1,
-            birthDate: LocalDate(year: 1980, month: 5, day: 17)!, municipality: "0301", careLevel: careLevel,
-            start: at(start), end: end.map(at), endType: endType)
+func episode(
+    _ id: String, inst: String = instA, unit: String = "U1", _ start: String, _ end: String?,
+    endType: Int? = nil, sector: String = "TSB", careLevel: Int = 1, pseudonym: String? = "p1"
+) -> Episode {
+    Episode(
+        institutionId: inst, episodeId: id, unitId: unit, sector: sector, pseudonym: pseudonym, sex: 1,
+        birthDate: LocalDate(year: 1980, month: 5, day: 17)!, municipality: "0301", careLevel: careLevel,
+        start: at(start), end: end.map(at), endType: endType)
 }
 
 func unit(_ id: String, inst: String = instA, detox: Bool) -> Unit {
-    Unit(unitId: id, name: "Unit " + id, institutionId: inst, institutionName: "Institution " + inst, hfId: inst,
-         hfName: "HF " + inst, rhf: .sorOst, ownership: .public, detox: detox, validFrom: LocalDate(year: 2020, month: 1, day: 1)!)
+    Unit(
+        unitId: id, name: "Unit " + id, institutionId: inst, institutionName: "Institution " + inst, hfId: inst,
+        hfName: "HF " + inst, rhf: .sorOst, ownership: .public, detox: detox, validFrom: LocalDate(year: 2020, month: 1, day: 1)!)
 }
 
 func key(_ id: String, inst: String = instA) -> EpisodeKey { EpisodeKey(institutionId: inst, episodeId: id) }

@@ -1,8 +1,8 @@
 import Foundation
 import NPRCore
+import StayLinking
 import SyntheticData
 import Testing
-import StayLinking
 
 /// One input of the episode-linker, in arrival order.
 enum LinkerInput {
@@ -20,7 +20,7 @@ struct Scenario {
 
     static func random(using rng: inout SplitMix64) -> Scenario {
         var units: [NPRCore.Unit] = []
-        for id in unitIds.dropLast() {   // U9 stays unknown until the flip registers it
+        for id in unitIds.dropLast() {  // U9 stays unknown until the flip registers it
             units.append(unit(id, inst: institution(ofUnit: id), detox: Int.random(in: 0..<10, using: &rng) < 3))
         }
         var events: [ActivityEvent] = []
@@ -47,8 +47,10 @@ struct Scenario {
             // A corrected person id moves the episode: the old bucket gets a foreign placeholder.
             if revision > 1, pseudonym != nil, Int.random(in: 0..<10, using: &rng) == 0 {
                 let key = EpisodeKey(institutionId: inst, episodeId: episodeId)
-                events.append(ActivityEvent(kind: .foreign, patientKey: PatientKey(pseudonym: pseudonym, episode: key),
-                                            episodeKey: key, revision: revision, episode: nil))
+                events.append(
+                    ActivityEvent(
+                        kind: .foreign, patientKey: PatientKey(pseudonym: pseudonym, episode: key),
+                        episodeKey: key, revision: revision, episode: nil))
                 pseudonym = ["p1", "p2", "p3"].randomElement(using: &rng)!
             }
             let content = randomContent(episodeId: episodeId, inst: inst, pseudonym: pseudonym, using: &rng)
@@ -60,17 +62,22 @@ struct Scenario {
     }
 
     static func randomContent(episodeId: String, inst: String, pseudonym: String?, using rng: inout SplitMix64) -> Episode {
-        let start = LocalDateTime(date: LocalDate(year: 2024, month: 1, day: 1)!.adding(days: Int.random(in: 0...30, using: &rng)),
-                                  hour: Int.random(in: 0...22, using: &rng), minute: 0)!
+        let start = LocalDateTime(
+            date: LocalDate(year: 2024, month: 1, day: 1)!.adding(days: Int.random(in: 0...30, using: &rng)),
+            hour: Int.random(in: 0...22, using: &rng), minute: 0)!
         let length = Int.random(in: 0...5, using: &rng)
-        let end = Int.random(in: 0..<10, using: &rng) == 0 ? nil
+        let end =
+            Int.random(in: 0..<10, using: &rng) == 0
+            ? nil
             : LocalDateTime(date: start.date.adding(days: length), hour: length == 0 ? start.hour + 1 : Int.random(in: 0...23, using: &rng), minute: 30)
         let units = unitIds.filter { institution(ofUnit: $0) == inst }
-        var e = episode(episodeId, inst: inst, unit: units.randomElement(using: &rng)!, "2024-01-01", nil,
-                        endType: [nil, 1, 2, 3, 4].randomElement(using: &rng)!,
-                        sector: Int.random(in: 0..<8, using: &rng) == 0 ? "SOM" : "TSB",
-                        careLevel: Int.random(in: 0..<5, using: &rng) == 0 ? 3 : 1, pseudonym: pseudonym)
-        e.start = start; e.end = end
+        var e = episode(
+            episodeId, inst: inst, unit: units.randomElement(using: &rng)!, "2024-01-01", nil,
+            endType: [nil, 1, 2, 3, 4].randomElement(using: &rng)!,
+            sector: Int.random(in: 0..<8, using: &rng) == 0 ? "SOM" : "TSB",
+            careLevel: Int.random(in: 0..<5, using: &rng) == 0 ? 3 : 1, pseudonym: pseudonym)
+        e.start = start
+        e.end = end
         return e
     }
 

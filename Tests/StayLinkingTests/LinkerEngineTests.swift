@@ -1,6 +1,6 @@
 import NPRCore
-import Testing
 import StayLinking
+import Testing
 
 @Suite("LinkerEngine revision semantics and changelogs")
 struct LinkerEngineTests {
@@ -184,7 +184,8 @@ struct LinkerEngineTests {
         #expect(dirty.units.map(\.unitId) == ["UD"])
 
         // Renaming the unit does not touch linking but is persisted.
-        var renamed = unit("UD", detox: true); renamed.name = "Avrusning"
+        var renamed = unit("UD", detox: true)
+        renamed.name = "Avrusning"
         #expect(engine.apply(unit: renamed) == [])
         #expect(engine.takeDirty().units == [renamed])
         #expect(engine.apply(unit: renamed) == [])

@@ -1,12 +1,15 @@
 import Foundation
 import NPRCore
+import StayLinking
 import SyntheticData
 import Testing
-import StayLinking
 
 /// A stand-in for the service's key → latest-value store of slot, head and unit rows, kept as JSON.
 struct PersistedChangeRows {
-    private struct SlotRowKey: Hashable { var patient: PatientKey; var episode: EpisodeKey }
+    private struct SlotRowKey: Hashable {
+        var patient: PatientKey
+        var episode: EpisodeKey
+    }
     private var slotRows: [SlotRowKey: Data] = [:]
     private var headRows: [PatientKey: Data] = [:]
     private var unitRows: [String: Data] = [:]
@@ -18,8 +21,12 @@ struct PersistedChangeRows {
     }
 
     func restore(into engine: inout LinkerEngine) throws {
-        let slots = try slotRows.map { (patient: $0.key.patient, episode: $0.key.episode,
-                                        slot: try JSONDecoder().decode(EpisodeSlot.self, from: $0.value)) }
+        let slots = try slotRows.map {
+            (
+                patient: $0.key.patient, episode: $0.key.episode,
+                slot: try JSONDecoder().decode(EpisodeSlot.self, from: $0.value)
+            )
+        }
         let heads = try headRows.map { (patient: $0.key, head: try JSONDecoder().decode(PatientStaysHead.self, from: $0.value)) }
         let units = try unitRows.values.map { try JSONDecoder().decode(NPRCore.Unit.self, from: $0) }
         engine.restore(slots: slots, heads: heads, units: units)
@@ -125,7 +132,8 @@ struct LinkerStateChangesTests {
         let contact = episode("o", "2024-02-01T09:00", "2024-02-01T10:00", careLevel: 3)
         _ = engine.apply(version(contact, revision: 1))
         let before = engine.takeStateChanges().heads.first?.head
-        var corrected = contact; corrected.endType = 2
+        var corrected = contact
+        corrected.endType = 2
         #expect(engine.apply(version(corrected, revision: 2)) != nil)
         let changes = engine.takeStateChanges()
         #expect(changes.slots.map(\.slot) == [EpisodeSlot(revision: 2, episode: corrected)])

@@ -1,17 +1,19 @@
 import NPRCore
-import Testing
 import StayLinking
+import Testing
 
 @Suite("StayLinker chaining rules")
 struct StayLinkerTests {
     @Test func singleEpisodeFillsEveryField() {
         let a = episode("a", unit: "U7", "2024-02-01T08:30", "2024-02-10T15:00", endType: 3)
-        let expected = Stay(id: "treatment:\(instA)|a", kind: .treatment, patientKey: patient1, episodes: [key("a")],
-                            start: at("2024-02-01T08:30"), end: at("2024-02-10T15:00"), lastEpisode: key("a"),
-                            endType: 3, unitId: "U7", institutionId: instA)
+        let expected = Stay(
+            id: "treatment:\(instA)|a", kind: .treatment, patientKey: patient1, episodes: [key("a")],
+            start: at("2024-02-01T08:30"), end: at("2024-02-10T15:00"), lastEpisode: key("a"),
+            endType: 3, unitId: "U7", institutionId: instA)
         #expect(treatment([a]) == [expected])
         var asInstitution = expected
-        asInstitution.id = "institution:\(instA)|a"; asInstitution.kind = .institution
+        asInstitution.id = "institution:\(instA)|a"
+        asInstitution.kind = .institution
         #expect(institution([a]) == [asInstitution])
     }
 

@@ -54,10 +54,12 @@ struct WireFormatTests {
         for _ in 0..<300 {
             var episodes: [Episode] = []
             for i in 0..<Int.random(in: 1...5, using: &rng) {
-                let start = LocalDateTime(date: LocalDate(year: 2024, month: 1, day: 1)!.adding(days: Int.random(in: -400...400, using: &rng)),
-                                          hour: Int.random(in: 0...23, using: &rng), minute: Int.random(in: 0...59, using: &rng))!
-                var e = episode("E\(i)", "2024-01-01", nil, endType: Bool.random(using: &rng) ? Int.random(in: 1...9, using: &rng) : nil,
-                                pseudonym: Bool.random(using: &rng) ? "p1" : nil)
+                let start = LocalDateTime(
+                    date: LocalDate(year: 2024, month: 1, day: 1)!.adding(days: Int.random(in: -400...400, using: &rng)),
+                    hour: Int.random(in: 0...23, using: &rng), minute: Int.random(in: 0...59, using: &rng))!
+                var e = episode(
+                    "E\(i)", "2024-01-01", nil, endType: Bool.random(using: &rng) ? Int.random(in: 1...9, using: &rng) : nil,
+                    pseudonym: Bool.random(using: &rng) ? "p1" : nil)
                 e.start = start
                 e.end = Bool.random(using: &rng) ? LocalDateTime(date: start.date.adding(days: Int.random(in: 0...20, using: &rng)), hour: 12, minute: 0) : nil
                 e.tariffs = Bool.random(using: &rng) ? ["Z5030"] : []
@@ -65,14 +67,16 @@ struct WireFormatTests {
                 episodes.append(e)
             }
             let stays = StayLinker.stays(patientKey: patient1, episodes: episodes, unit: { _ in nil })
-            let changelog = StayChangelog(patientKey: patient1, sequence: Int.random(in: 1...99, using: &rng),
-                                          episodes: episodes.map { EpisodeAssignment(key: $0.key, episode: Bool.random(using: &rng) ? $0 : nil) },
-                                          stays: stays, retracted: [], asserted: stays.map(\.id))
+            let changelog = StayChangelog(
+                patientKey: patient1, sequence: Int.random(in: 1...99, using: &rng),
+                episodes: episodes.map { EpisodeAssignment(key: $0.key, episode: Bool.random(using: &rng) ? $0 : nil) },
+                stays: stays, retracted: [], asserted: stays.map(\.id))
             let bytes = try JSONEncoder().encode(changelog)
             #expect(try JSONDecoder().decode(StayChangelog.self, from: bytes) == changelog)
             for e in episodes {
-                let event = ActivityEvent(kind: [.version, .annulment, .foreign].randomElement(using: &rng)!, patientKey: e.patientKey,
-                                          episodeKey: e.key, revision: 1, episode: e)
+                let event = ActivityEvent(
+                    kind: [.version, .annulment, .foreign].randomElement(using: &rng)!, patientKey: e.patientKey,
+                    episodeKey: e.key, revision: 1, episode: e)
                 #expect(try JSONDecoder().decode(ActivityEvent.self, from: JSONEncoder().encode(event)) == event)
             }
         }

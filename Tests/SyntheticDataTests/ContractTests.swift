@@ -1,7 +1,7 @@
 import Foundation
-import Testing
 import NPRCore
 import SyntheticData
+import Testing
 
 /// The JSON Schema contracts in /work/main/contracts against the NPRCore Codable types: every example
 /// of a message or event schema decodes into its Swift type and encodes back to the same JSON.

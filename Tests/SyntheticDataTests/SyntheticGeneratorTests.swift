@@ -1,5 +1,6 @@
-import Testing
 import NPRCore
+import Testing
+
 @testable import SyntheticData
 
 /// One small dataset shared by the tests (generation is deterministic, so sharing is safe).
@@ -39,7 +40,7 @@ func statisticsYearEpisodes(_ set: SyntheticDataset, _ c: SyntheticConfig) -> [A
         let other = SyntheticGenerator.generate(.small(year: 2024, seed: 43))
         #expect(other.activities != smallSet.activities)
         #expect(other.deaths != smallSet.deaths)
-        #expect(other.units == smallSet.units)                 // reference data do not depend on the seed
+        #expect(other.units == smallSet.units)  // reference data do not depend on the seed
         #expect(other.population == smallSet.population)
     }
 
@@ -176,9 +177,13 @@ func statisticsYearEpisodes(_ set: SyntheticDataset, _ c: SyntheticConfig) -> [A
             case .annulment: annulled.insert(key)
             case .correction:
                 let before = previous[key]!
-                if before.status == .annulment { break }                       // reported again after an annulment
-                if before.end == nil && m.end != nil && before.careLevel == 1 { closedLater += 1 } // an open stay closed
-                else { corrected.insert(key) }
+                if before.status == .annulment { break }  // reported again after an annulment
+                if before.end == nil && m.end != nil && before.careLevel == 1 {
+                    closedLater += 1
+                }  // an open stay closed
+                else {
+                    corrected.insert(key)
+                }
             }
             previous[key] = m
         }
@@ -202,7 +207,7 @@ func statisticsYearEpisodes(_ set: SyntheticDataset, _ c: SyntheticConfig) -> [A
         #expect(sameRevision > 0 && raised > 0)
         let finals = finalEpisodes(smallSet.activities)
         #expect(finals.values.filter { $0 == nil }.count > 0)
-        _ = reinstated   // rare at this size; the national set has them
+        _ = reinstated  // rare at this size; the national set has them
     }
 }
 
@@ -211,7 +216,8 @@ func statisticsYearEpisodes(_ set: SyntheticDataset, _ c: SyntheticConfig) -> [A
 
     @Test func inpatientStaysChainAcrossUnitsAndSomeAreOpen() {
         let inpatient = finals.filter { $0.careLevel == 1 }
-        let share = Double(statisticsYearEpisodes(smallSet, smallConfig).filter { $0.careLevel == 1 }.count)
+        let share =
+            Double(statisticsYearEpisodes(smallSet, smallConfig).filter { $0.careLevel == 1 }.count)
             / Double(statisticsYearEpisodes(smallSet, smallConfig).count)
         #expect((0.08...0.18).contains(share), "inpatient share \(share)")
         #expect(inpatient.contains { $0.end == nil })
@@ -252,7 +258,7 @@ func statisticsYearEpisodes(_ set: SyntheticDataset, _ c: SyntheticConfig) -> [A
         #expect((0.003...0.03).contains(Double(withoutId.count) / Double(episodes.count)))
         #expect(withoutId.allSatisfy { $0.patient.birthDate != nil })
         let ids = Set(finals.compactMap(\.patient.personId))
-        #expect(ids.contains { $0.first! >= "4" })                     // D-numbers: day + 40
+        #expect(ids.contains { $0.first! >= "4" })  // D-numbers: day + 40
         // Synthetic test numbers only (month + 80): no real person's id in test data.
         #expect((ids.union(smallSet.deaths.map(\.personId))).allSatisfy { Int($0.dropFirst(2).prefix(2))! > 80 })
         let men = Double(episodes.filter { $0.patient.sex == 1 }.count) / Double(episodes.count)
@@ -262,7 +268,7 @@ func statisticsYearEpisodes(_ set: SyntheticDataset, _ c: SyntheticConfig) -> [A
     @Test func municipalitiesIncludeOlderNumbersNullsAndOsloDistricts() {
         let municipalities = finals.map(\.patient.municipality)
         #expect(municipalities.contains { $0 == nil })
-        #expect(municipalities.contains { $0 != nil && MunicipalityRegister.byNumber[$0!] == nil })   // an older number
+        #expect(municipalities.contains { $0 != nil && MunicipalityRegister.byNumber[$0!] == nil })  // an older number
         #expect(finals.contains { $0.patient.district != nil })
         #expect(finals.contains { $0.patient.municipality == "0301" && $0.patient.district == nil })
         let regions = Set(municipalities.compactMap { MunicipalityRegister.region(of: $0)?.rhf })

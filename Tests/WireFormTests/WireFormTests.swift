@@ -58,21 +58,32 @@ struct WireFormTests {
         for m in data.activities {
             let valid = m.patient.personId.map(PersonId.isValid) ?? false
             let birth = valid ? try! PersonId.birthDate(of: m.patient.personId!).get() : m.patient.birthDate ?? LocalDate(year: 1980, month: 1, day: 1)!
-            t.events.append(ActivityEvent(m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? "pseudo-" + m.patient.personId!.suffix(5) : nil, birthDate: birth)))
+            t.events.append(
+                ActivityEvent(
+                    m.status, revision: m.revision, episode: Episode(m, pseudonym: valid ? "pseudo-" + m.patient.personId!.suffix(5) : nil, birthDate: birth)))
         }
         t.deaths = data.deaths.map {
-            DeathEvent(status: $0.status, pseudonym: "pseudo-" + $0.personId.suffix(5), deathDate: $0.deathDate, sex: $0.sex,
-                       birthDate: try! PersonId.birthDate(of: $0.personId).get(), municipality: $0.municipality)
+            DeathEvent(
+                status: $0.status, pseudonym: "pseudo-" + $0.personId.suffix(5), deathDate: $0.deathDate, sex: $0.sex,
+                birthDate: try! PersonId.birthDate(of: $0.personId).get(), municipality: $0.municipality)
         }
-        t.population = data.population.prefix(500).map { PopulationEvent(year: $0.year, municipality: $0.municipality, sex: $0.sex, age: $0.age, count: $0.count) }
+        t.population = data.population.prefix(500).map {
+            PopulationEvent(year: $0.year, municipality: $0.municipality, sex: $0.sex, age: $0.age, count: $0.count)
+        }
         let asOf = LocalDate(year: 2024, month: 12, day: 31)!
         var linker = LinkerEngine()
         var calculator = CalculatorEngine(asOf: asOf)
         var mortality = MortalityEngine(asOf: asOf)
-        for u in data.units { _ = linker.apply(unit: u); calculator.apply(unit: u) }
+        for u in data.units {
+            _ = linker.apply(unit: u)
+            calculator.apply(unit: u)
+        }
         for e in t.events {
             mortality.apply(e)
-            if let c = linker.apply(e) { t.changelogs.append(c); calculator.apply(c) }
+            if let c = linker.apply(e) {
+                t.changelogs.append(c)
+                calculator.apply(c)
+            }
         }
         for d in t.deaths { mortality.apply(death: d) }
         for p in t.population { mortality.apply(population: p) }
@@ -123,8 +134,10 @@ struct WireFormTests {
     /// Strings that need escaping, non-ASCII text, extreme integers, every optional absent or present.
     @Test func randomValuesAreWrittenAsFoundationWritesThem() throws {
         var rng = SplitMix64(seed: 0xC0DEC)
-        let alphabet = ["a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}",
-                        "æ", "Ø", "å", "€", "𝄞", "👍🏽", "|", "{", "}", ":", ","]
+        let alphabet = [
+            "a", "Z", "0", " ", "\"", "\\", "/", "\n", "\r", "\t", "\u{08}", "\u{0C}", "\u{01}", "\u{1F}", "\u{7F}",
+            "æ", "Ø", "å", "€", "𝄞", "👍🏽", "|", "{", "}", ":", ",",
+        ]
         func text() -> String { (0..<rng.int(0...12)).map { _ in alphabet[rng.int(0...(alphabet.count - 1))] }.joined() }
         func maybe<T>(_ value: @autoclosure () -> T) -> T? { rng.int(0...2) == 0 ? nil : value() }
         func int() -> Int { [Int.min, Int.max, 0, -1, 9, 10, rng.int(-1_000_000...1_000_000)][rng.int(0...6)] }
@@ -133,20 +146,28 @@ struct WireFormTests {
         var episodes: [Episode] = []
         var cells: [CellUpdate] = []
         for _ in 0..<400 {
-            episodes.append(Episode(institutionId: text(), episodeId: text(), unitId: text(), sector: text(), pseudonym: maybe(text()),
-                                    sex: int(), birthDate: date(), municipality: maybe(text()), district: maybe(text()),
-                                    rightToHealthcare: maybe(int()), careLevel: int(), start: time(), end: maybe(time()),
-                                    endType: maybe(int()), contactType: maybe(int()), activityPlace: maybe(int()),
-                                    activityType: maybe(int()), indirectActivity: maybe(int()), mainCondition: maybe(text()),
-                                    tariffs: (0..<rng.int(0...3)).map { _ in text() }))
-            let key = CellKey(indicator: Indicator.allCases[rng.int(0...3)], measure: text(),
-                              period: rng.int(0...1) == 0 ? .year(rng.int(1000...9999)) : .tertial(rng.int(1000...9999), rng.int(1...3)),
-                              level: Level.allCases[rng.int(0...5)], unit: text(), sex: Sex.allCases[rng.int(0...2)])
+            episodes.append(
+                Episode(
+                    institutionId: text(), episodeId: text(), unitId: text(), sector: text(), pseudonym: maybe(text()),
+                    sex: int(), birthDate: date(), municipality: maybe(text()), district: maybe(text()),
+                    rightToHealthcare: maybe(int()), careLevel: int(), start: time(), end: maybe(time()),
+                    endType: maybe(int()), contactType: maybe(int()), activityPlace: maybe(int()),
+                    activityType: maybe(int()), indirectActivity: maybe(int()), mainCondition: maybe(text()),
+                    tariffs: (0..<rng.int(0...3)).map { _ in text() }))
+            let key = CellKey(
+                indicator: Indicator.allCases[rng.int(0...3)], measure: text(),
+                period: rng.int(0...1) == 0 ? .year(rng.int(1000...9999)) : .tertial(rng.int(1000...9999), rng.int(1...3)),
+                level: Level.allCases[rng.int(0...5)], unit: text(), sex: Sex.allCases[rng.int(0...2)])
             let scales: [Double] = [100, 1000, 100_000, 0.5, 0.1, 1e-7, 12345.678, 1e15, 1e16, 2.5e20]
-            cells.append(CellUpdate(key: key, cell: maybe(Cell(key: key, formula: [.count, .share, .rate, .ratio, .excessMortality][rng.int(0...4)], numerator: int(),
-                                                               denominator: maybe(int()), scale: maybe(scales[rng.int(0...(scales.count - 1))]),
-                                                               patients: int(), size: int(), parent: maybe(text()), unitName: maybe(text()),
-                                                               d1: maybe(int()), n1: maybe(int()), d2: maybe(int()), n2: maybe(int()), asOf: date()))))
+            cells.append(
+                CellUpdate(
+                    key: key,
+                    cell: maybe(
+                        Cell(
+                            key: key, formula: [.count, .share, .rate, .ratio, .excessMortality][rng.int(0...4)], numerator: int(),
+                            denominator: maybe(int()), scale: maybe(scales[rng.int(0...(scales.count - 1))]),
+                            patients: int(), size: int(), parent: maybe(text()), unitName: maybe(text()),
+                            d1: maybe(int()), n1: maybe(int()), d2: maybe(int()), n2: maybe(int()), asOf: date()))))
         }
         try Self.expectSameAsFoundation(episodes)
         try Self.expectSameAsFoundation(cells)
@@ -254,7 +275,8 @@ struct Relayout {
                 let unknown: [String: Any] = ["nested": [1, -2.5e-3, "two", ["deep": NSNull()]], "flag": true]
                 members.insert(("x-unknown", unknown, false), at: rng.int(0...members.count))
             }
-            return "{" + members.map { space() + string($0.0) + space() + ":" + space() + write($0.1, unknownKeys: $0.2) + space() }.joined(separator: ",") + "}"
+            return "{" + members.map { space() + string($0.0) + space() + ":" + space() + write($0.1, unknownKeys: $0.2) + space() }.joined(separator: ",")
+                + "}"
         case let array as [Any]:
             return "[" + space() + array.map { write($0, unknownKeys: unknownKeys) }.joined(separator: space() + "," + space()) + space() + "]"
         case let text as String:
@@ -302,8 +324,13 @@ struct Relayout {
         #expect(reader.causes([("other", [1]), (Provenance.headerName, p.headerValue)]) == p)
         #expect(reader.causes([(Provenance.headerName, p.headerValue)]) == p, "a repeated header reads the same")
         #expect(Provenance().header.isEmpty && reader.causes([]).isEmpty)
-        #expect(Provenance(headerValue: Array("future-kind=3,death=x,death=2,=1,evaluation-date=1".utf8))
-                == { var q = Provenance(.init(.death), count: 2); q.add(Provenance(.init(.evaluationDate))); return q }())
+        #expect(
+            Provenance(headerValue: Array("future-kind=3,death=x,death=2,=1,evaluation-date=1".utf8))
+                == {
+                    var q = Provenance(.init(.death), count: 2)
+                    q.add(Provenance(.init(.evaluationDate)))
+                    return q
+                }())
     }
 
     @Test func jsonListsCausesInOrder() throws {
