@@ -40,9 +40,9 @@ let package = Package(
 
         // Pure domain core: events in, state and cells out, no I/O.
         .target(name: "NPRCore", path: "Shared/NPRCore", swiftSettings: swiftSettings),
-        .target(name: "StayLinking", dependencies: ["NPRCore"], path: "Shared/StayLinking", swiftSettings: swiftSettings),
-        .target(name: "ActivityIndicators", dependencies: ["NPRCore", "StayLinking"], path: "Shared/ActivityIndicators", swiftSettings: swiftSettings),
-        .target(name: "MortalityIndicators", dependencies: ["NPRCore"], path: "Shared/MortalityIndicators", swiftSettings: swiftSettings),
+        .target(name: "EpisodeLinking", dependencies: ["NPRCore"], path: "Shared/EpisodeLinking", swiftSettings: swiftSettings),
+        .target(name: "IndicatorCalculation", dependencies: ["NPRCore", "EpisodeLinking"], path: "Shared/IndicatorCalculation", swiftSettings: swiftSettings),
+        .target(name: "MortalityLinking", dependencies: ["NPRCore"], path: "Shared/MortalityLinking", swiftSettings: swiftSettings),
         .target(
             name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", resources: [.copy("Resources/labels.json")],
             swiftSettings: swiftSettings),
@@ -51,7 +51,7 @@ let package = Package(
         .target(name: "StreamCodec", dependencies: ["NPRCore"], path: "Shared/StreamCodec", swiftSettings: swiftSettings),
         // The published values computed from scratch, for tests and benchmarks.
         .target(
-            name: "PipelineReference", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "SyntheticData"],
+            name: "PipelineReference", dependencies: ["NPRCore", "EpisodeLinking", "IndicatorCalculation", "MortalityLinking", "Publishing", "SyntheticData"],
             path: "Shared/PipelineReference", swiftSettings: swiftSettings),
 
         // Service runtime: configuration, logging, metrics, health, HTTP, lifecycle, state store, pipeline.
@@ -74,13 +74,13 @@ let package = Package(
                 "ServiceRuntime", "IntakeValidation", .product(name: "Crypto", package: "swift-crypto"),
             ], path: "Services/intake", resources: [.copy("openapi.json")], swiftSettings: swiftSettings),
         .executableTarget(
-            name: "episode-linker", dependencies: ["ServiceRuntime", "StayLinking"],
+            name: "episode-linker", dependencies: ["ServiceRuntime", "EpisodeLinking"],
             path: "Services/episode-linker", swiftSettings: swiftSettings),
         .executableTarget(
-            name: "indicator-calculator", dependencies: ["ServiceRuntime", "ActivityIndicators"],
+            name: "indicator-calculator", dependencies: ["ServiceRuntime", "IndicatorCalculation"],
             path: "Services/indicator-calculator", swiftSettings: swiftSettings),
         .executableTarget(
-            name: "mortality-linker", dependencies: ["ServiceRuntime", "MortalityIndicators"],
+            name: "mortality-linker", dependencies: ["ServiceRuntime", "MortalityLinking"],
             path: "Services/mortality-linker", swiftSettings: swiftSettings),
         .executableTarget(
             name: "publisher", dependencies: ["ServiceRuntime", "Publishing"],
@@ -96,31 +96,32 @@ let package = Package(
         .executableTarget(
             name: "npr-bench",
             dependencies: [
-                "Kafka", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "StreamCodec", "PipelineReference", "Publishing",
+                "Kafka", "EpisodeLinking", "IndicatorCalculation", "MortalityLinking", "SyntheticData", "StreamCodec", "PipelineReference", "Publishing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ], path: "Services/npr-bench", swiftSettings: swiftSettings),
 
-        .testTarget(name: "StayLinkingTests", dependencies: ["NPRCore", "StayLinking", "SyntheticData"], path: "Tests/StayLinkingTests"),
+        .testTarget(name: "EpisodeLinkingTests", dependencies: ["NPRCore", "EpisodeLinking", "SyntheticData"], path: "Tests/EpisodeLinkingTests"),
         .testTarget(
-            name: "ActivityIndicatorsTests", dependencies: ["NPRCore", "StayLinking", "ActivityIndicators", "SyntheticData"],
-            path: "Tests/ActivityIndicatorsTests"),
+            name: "IndicatorCalculationTests", dependencies: ["NPRCore", "EpisodeLinking", "IndicatorCalculation", "SyntheticData"],
+            path: "Tests/IndicatorCalculationTests"),
         .testTarget(
-            name: "MortalityIndicatorsTests", dependencies: ["NPRCore", "MortalityIndicators", "SyntheticData"], path: "Tests/MortalityIndicatorsTests"),
+            name: "MortalityLinkingTests", dependencies: ["NPRCore", "MortalityLinking", "SyntheticData"], path: "Tests/MortalityLinkingTests"),
         .testTarget(
-            name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData", "ActivityIndicators", "MortalityIndicators"],
+            name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData", "IndicatorCalculation", "MortalityLinking"],
             path: "Tests/PublishingTests"),
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation", "SyntheticData"], path: "Tests/IntakeValidationTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
         .testTarget(
             name: "WireFormTests",
             dependencies: [
-                "NPRCore", "StreamCodec", "StayLinking", "ActivityIndicators", "MortalityIndicators", "SyntheticData", "Publishing",
+                "NPRCore", "StreamCodec", "EpisodeLinking", "IndicatorCalculation", "MortalityLinking", "SyntheticData", "Publishing",
             ], path: "Tests/WireFormTests"),
         .testTarget(name: "OperationsTests", dependencies: ["Kafka", "ServiceRuntime"], path: "Tests/OperationsTests"),
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "StayLinking", "ActivityIndicators", "MortalityIndicators", "Publishing", "StreamCodec",
+                "Kafka", "NPRCore", "SyntheticData", "ServiceRuntime", "EpisodeLinking", "IndicatorCalculation", "MortalityLinking", "Publishing",
+                "StreamCodec",
                 "IntakeValidation",
                 "PipelineReference", .product(name: "Crypto", package: "swift-crypto"),
             ], path: "Tests/IntegrationTests"),

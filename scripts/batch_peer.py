@@ -20,7 +20,7 @@ loading and computing (after Python and DuckDB are imported).
 The rules are implemented from the spec (indicators.md common rules, §1, §3 and the settled decisions;
 messages.md §1 person id, revisions and annulments, §5 age) and, where the spec is silent, follow the
 project's written decisions (docs/decisions.md, the numbered decisions in
-Shared/ActivityIndicators/Measures.swift):
+Shared/IndicatorCalculation/Measures.swift):
 
 * Episode identity (institutionId, episodeId): only the highest revision counts; an annulment at
   revision r removes every version <= r (so an annulment wins a tie at the top revision). Only the

@@ -1,10 +1,10 @@
+import EpisodeLinking
 // episode-linker: links each patient's episodes into treatment and institution stays
 // (indicators.md §1, §3) and publishes a per-patient changelog on npr.stays.
 import Foundation
 import Kafka
 import NPRCore
 import ServiceRuntime
-import StayLinking
 
 final class LinkerHandler: StreamHandler, @unchecked Sendable {
     // Touched only from the stream thread.

@@ -1,7 +1,7 @@
+import Foundation
 // indicator-calculator: tsb-avbrudd, tsb-nokkeltall and tsb-poliklinikk as running aggregates, from
 // the linker's changelog, the unit register and population counts; absolute cells on npr.cells.
-import ActivityIndicators
-import Foundation
+import IndicatorCalculation
 import Kafka
 import NPRCore
 import ServiceRuntime

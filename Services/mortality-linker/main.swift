@@ -2,7 +2,7 @@
 // (indicators.md §2) on npr.cells.
 import Foundation
 import Kafka
-import MortalityIndicators
+import MortalityLinking
 import NPRCore
 import ServiceRuntime
 

@@ -1,3 +1,6 @@
+import ArgumentParser
+import EpisodeLinking
+import Foundation
 // npr-bench: throughput of the stateful cores on synthetic national data, measured on the services' own
 // path: batches of 2 000 JSON messages decoded on every core, applied in order, state rows and outputs
 // encoded on every core. Prints messages/s and the process's peak resident memory (VmHWM).
@@ -7,12 +10,9 @@
 //   npr-bench national  [--years 6] [--scale 1] [--out DIR] [--no-reference]   generate the national history as
 //                       NDJSON and its from-scratch values (scripts/national_bench.py streams it through the stack)
 // Build with -c release (`make bench`).
-import ActivityIndicators
-import ArgumentParser
-import Foundation
-import MortalityIndicators
+import IndicatorCalculation
+import MortalityLinking
 import NPRCore
-import StayLinking
 import StreamCodec
 import SyntheticData
 

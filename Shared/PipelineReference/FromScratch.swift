@@ -1,8 +1,8 @@
-import ActivityIndicators
-import MortalityIndicators
+import EpisodeLinking
+import IndicatorCalculation
+import MortalityLinking
 import NPRCore
 import Publishing
-import StayLinking
 import SyntheticData
 
 /// The published values computed from scratch: the final version of every episode (highest revision,

@@ -1,11 +1,11 @@
-import ActivityIndicators
+import EpisodeLinking
 import Foundation
+import IndicatorCalculation
 import Kafka
-import MortalityIndicators
+import MortalityLinking
 import NPRCore
 import PipelineReference
 import Publishing
-import StayLinking
 import SyntheticData
 import Testing
 

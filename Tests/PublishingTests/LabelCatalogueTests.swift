@@ -1,9 +1,9 @@
-import ActivityIndicators
 import Foundation
+import IndicatorCalculation
 import NPRCore
 import Testing
 
-@testable import MortalityIndicators
+@testable import MortalityLinking
 @testable import Publishing
 
 /// The catalogue labels everything that can be published, in both languages.

@@ -1,9 +1,9 @@
-import ActivityIndicators
+import EpisodeLinking
 import Foundation
-import MortalityIndicators
+import IndicatorCalculation
+import MortalityLinking
 import NPRCore
 import Publishing
-import StayLinking
 import StreamCodec
 import SyntheticData
 import Testing

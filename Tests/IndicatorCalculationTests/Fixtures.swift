@@ -1,6 +1,6 @@
 import NPRCore
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 /// Small builders for hand-computed cases.
 enum Fx {

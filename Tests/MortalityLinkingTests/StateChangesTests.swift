@@ -1,5 +1,5 @@
 import Foundation
-import MortalityIndicators
+import MortalityLinking
 import NPRCore
 import SyntheticData
 import Testing

@@ -1,6 +1,6 @@
+import EpisodeLinking
 import Foundation
 import NPRCore
-import StayLinking
 import SyntheticData
 import Testing
 

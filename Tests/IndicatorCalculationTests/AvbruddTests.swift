@@ -1,8 +1,8 @@
+import EpisodeLinking
 import NPRCore
-import StayLinking
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 @Suite struct AvbruddTests {
     /// One patient with one closed stay at `unit`.

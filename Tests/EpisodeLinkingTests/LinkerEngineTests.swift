@@ -1,5 +1,5 @@
+import EpisodeLinking
 import NPRCore
-import StayLinking
 import Testing
 
 @Suite("LinkerEngine revision semantics and changelogs")

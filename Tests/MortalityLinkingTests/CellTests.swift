@@ -1,4 +1,4 @@
-import MortalityIndicators
+import MortalityLinking
 import NPRCore
 import Testing
 

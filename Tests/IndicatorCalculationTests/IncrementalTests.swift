@@ -2,7 +2,7 @@ import NPRCore
 import SyntheticData
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 /// The engine recomputes only the sources a changelog changes. These cases send changelogs that assign
 /// several episodes at once (new, replaced, corrected in fields a stay does not copy, removed, turned

@@ -1,7 +1,7 @@
 import NPRCore
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 @Suite struct PoliklinikkTests {
     func pk(_ measure: String, _ period: String = "2024", _ rhf: RHF? = nil) -> CellKey {

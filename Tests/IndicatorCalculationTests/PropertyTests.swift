@@ -1,9 +1,9 @@
+import EpisodeLinking
 import NPRCore
-import StayLinking
 import SyntheticData
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 /// Random streams of versions, corrections, annulments, person-id moves, duplicates and redeliveries in
 /// shuffled order, interleaved with unit, population and evaluation-date changes. The changelogs are built

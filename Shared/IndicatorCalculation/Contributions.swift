@@ -1,5 +1,5 @@
+import EpisodeLinking
 import NPRCore
-import StayLinking
 
 /// One patient bucket's part of one cell. A bucket contributes at most once per cell, so the cell's
 /// distinct patients are the number of contributing buckets.

@@ -2,7 +2,7 @@ import NPRCore
 import SyntheticData
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 /// `takeStateChanges` reports the persisted state row by row (one per changed episode, one head per
 /// changed patient), and `restore(episodes:heads:...)` rebuilds an engine from those rows.

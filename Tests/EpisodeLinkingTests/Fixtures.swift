@@ -1,5 +1,5 @@
+import EpisodeLinking
 import NPRCore
-import StayLinking
 
 let instA = "100000001"
 let instB = "100000002"

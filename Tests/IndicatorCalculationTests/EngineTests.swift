@@ -2,7 +2,7 @@ import Foundation
 import NPRCore
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 @Suite struct EngineTests {
     let stayKey = Fx.key(.avbrudd, "hovedmaltall", "2024")

@@ -1,7 +1,7 @@
 import NPRCore
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 @Suite struct NokkeltallTests {
     func nk(_ measure: String, _ period: String, _ rhf: RHF? = nil) -> CellKey {

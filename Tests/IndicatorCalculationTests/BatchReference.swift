@@ -1,7 +1,7 @@
+import EpisodeLinking
 import NPRCore
-import StayLinking
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 /// From-scratch computation: final episodes per bucket → StayLinker → the pure contribution function,
 /// summed without any incremental machinery.

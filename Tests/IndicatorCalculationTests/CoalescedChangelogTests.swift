@@ -1,9 +1,9 @@
+import EpisodeLinking
 import NPRCore
-import StayLinking
 import SyntheticData
 import Testing
 
-@testable import ActivityIndicators
+@testable import IndicatorCalculation
 
 /// The episode-linker coalesces its changelogs per flush (`StayChangelog.merging`): one merged changelog per
 /// patient, in patient order. Whatever the flush boundaries, the calculator must end with the same cells as
