@@ -232,6 +232,29 @@ def compare(published, expected_path):
     return len(expected), diffs
 
 
+def compare_quality_stays(stack, expected_path):
+    """The data-quality report's stay figures against the from-scratch ones (npr-bench national); returns the
+    number of institutions that differ."""
+    with open(expected_path) as f:
+        expected = {r["institutionId"]: r for r in json.load(f)}
+    c = Client(stack.ports["publisher"])
+    status, body = c.request("GET", "/v1/quality")
+    rows = json.loads(body) if status == 200 else []
+    diffs = []
+    for row in rows:
+        e = expected.get(row["institutionId"], {"closedStays": 0, "withoutEndType": 0, "shareWithoutEndType": None, "status": "undefined"})
+        got = (row.get("closedInpatientStays"), row.get("staysWithoutEndType"), row.get("shareStaysWithoutEndType"), row.get("stayEndTypeStatus"))
+        want = (e.get("closedStays"), e.get("withoutEndType"), e.get("shareWithoutEndType"), e["status"])
+        if got[:2] != want[:2] or got[3] != want[3] or (got[2] is None) != (want[2] is None) or (got[2] is not None and abs(got[2] - want[2]) > 1e-12):
+            diffs.append(f"{row['institutionId']}: {got} != {want}")
+    diffs += [f"missing {i}" for i in expected.keys() - {r["institutionId"] for r in rows}]
+    shown = sum(1 for r in rows if r.get("stayEndTypeStatus") == "ok")
+    log(f"  data quality: {len(rows)} institutions (HTTP {status}), stay figures shown for {shown}: {len(diffs)} differences from scratch")
+    for d in diffs[:5]:
+        log("    " + d)
+    return len(diffs) if status == 200 else -1
+
+
 def key_of(v):
     return "|".join(str(v[f]) for f in ("indicator", "measure", "period", "level", "unit", "sex"))
 
@@ -432,6 +455,8 @@ def main():
         results["vintage_equal"] = vintage == published
         log(f"  vintage publishedAt={moment}: {len(vintage):,} values in {results['vintage_seconds']:.1f} s, "
             f"{'equal to' if results['vintage_equal'] else 'DIFFERENT from'} the current values")
+        if os.path.exists(a.data + "/expected-stays.json"):
+            results["quality_stay_differences"] = compare_quality_stays(stack, a.data + "/expected-stays.json")
         topics = stack.topics()
         written = {t: sum(p["end"] for p in parts) for t, parts in topics.items()}
         inputs = totals["sent"]
@@ -466,7 +491,7 @@ def main():
     with open(a.data + "/results.json", "w") as f:
         json.dump(results, f, indent=2)
     ok = (results.get("caught_up") and results.get("differences") == 0 and not any(results["restarts"].values())
-          and results.get("vintage_equal", True))
+          and results.get("vintage_equal", True) and results.get("quality_stay_differences", 0) == 0)
     log("RESULT " + ("ok" if ok else "FAILED") + f" (details: {a.data}/results.json)")
     sys.exit(0 if ok else 1)
 

@@ -12,9 +12,9 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     let inputTopics = Topic.inputs(of: "episode-linker")
 
     func restore(from store: StateStore) throws {
-        let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)
-        let heads = try StateRows.load(PatientStaysHead.self, namespace: "head", from: store)
-        let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
+        let slots = try StateNamespace.episodeSlots.loadRows(from: store)
+        let heads = try StateNamespace.stayHeads.load(from: store)
+        let units = try StateNamespace.units.load(from: store)
         engine.restore(
             slots: slots.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
             heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) }, units: Array(units.values))
@@ -49,9 +49,9 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     func flush() throws -> StepResult {
         // Only what changed: the episode slots touched and the heads (stays, sequence) that moved.
         let changes = engine.takeStateChanges()
-        var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.patient.rawValue, episode: $0.episode, $0.slot) }
-        rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.patient.rawValue, $0.head) }
-        rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
+        var rows = try BatchCodec.map(changes.slots) { try StateNamespace.episodeSlots.row(owner: $0.patient.rawValue, episode: $0.episode, $0.slot) }
+        rows += try BatchCodec.map(changes.heads) { try StateNamespace.stayHeads.row($0.patient.rawValue, $0.head) }
+        rows += try changes.units.map { try StateNamespace.units.row($0.unitId, $0) }
         let changelogs = pending.values.sorted { $0.patientKey < $1.patientKey }
         pending = [:]
         let changelogCauses = changelogs.map { causes.take($0.patientKey) }

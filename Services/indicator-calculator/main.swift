@@ -7,6 +7,11 @@ import NPRCore
 import ServiceRuntime
 import Synchronization
 
+extension StateNamespace where Value == EpisodeRow<Episode> {
+    /// Each patient's current TSB episodes as the linker assigned them, by patient and episode.
+    static var episodes: Self { Self("episode") }
+}
+
 final class CalculatorHandler: Republishing, @unchecked Sendable {
     // Touched only from the stream thread.
     var engine: CalculatorEngine
@@ -24,10 +29,10 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
     }
 
     func restore(from store: StateStore) throws {
-        let episodes = try StateRows.loadEpisodeRows(Episode.self, namespace: "episode", from: store)
-        let heads = try StateRows.load(PatientStaysHead.self, namespace: "head", from: store)
-        let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
-        let population = try StateRows.load(PopulationEvent.self, namespace: "population", from: store)
+        let episodes = try StateNamespace.episodes.loadRows(from: store)
+        let heads = try StateNamespace.stayHeads.load(from: store)
+        let units = try StateNamespace.units.load(from: store)
+        let population = try StateNamespace.population.load(from: store)
         engine.restore(
             episodes: episodes.map { (PatientKey(rawValue: $0.owner), $0.episode, $0.content) },
             heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) },
@@ -72,10 +77,10 @@ final class CalculatorHandler: Republishing, @unchecked Sendable {
     func flush() throws -> StepResult {
         // Only what changed: the episodes a changelog assigned (nil deletes) and the heads that moved.
         let changes = engine.takeStateChanges()
-        var rows = try BatchCodec.map(changes.episodes) { try StateRows.episodeRow("episode", owner: $0.patient.rawValue, episode: $0.episode, $0.content) }
-        rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.patient.rawValue, $0.head) }
-        rows += try changes.units.map { try StateRows.row("unit", $0.unitId, $0) }
-        rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
+        var rows = try BatchCodec.map(changes.episodes) { try StateNamespace.episodes.row(owner: $0.patient.rawValue, episode: $0.episode, $0.content) }
+        rows += try BatchCodec.map(changes.heads) { try StateNamespace.stayHeads.row($0.patient.rawValue, $0.head) }
+        rows += try changes.units.map { try StateNamespace.units.row($0.unitId, $0) }
+        rows += try BatchCodec.map(changes.population) { try StateNamespace.population.row($0.key, $0) }
         if let quality = engine.takeStayEndTypeRowsIfChanged() { stayEndTypeRows.withLock { $0 = quality } }
         return StepResult(
             outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },

@@ -80,8 +80,8 @@ struct Decision: Sendable {
             for (i, c) in changes.enumerated() { position[c.0] = i }
             return position.values.sorted().map { changes[$0] }
         }
-        return rows + (try BatchCodec.map(latest(routes)) { try StateRows.row("route", $0.0, $0.1) })
-            + (try latest(quality).map { try StateRows.row("quality", $0.0, $0.1) })
+        return rows + (try BatchCodec.map(latest(routes)) { try StateNamespace.routes.row($0.0, $0.1) })
+            + (try latest(quality).map { try StateNamespace.reportingQuality.row($0.0, $0.1) })
     }
 }
 
@@ -175,6 +175,15 @@ struct InboundReceipt: Codable, Sendable {
     var warnings: [Remark]
 }
 
+extension StateNamespace where Value == EpisodeRoute {
+    /// Each episode's revisions and partition route, by institution and episode.
+    static var routes: Self { Self("route") }
+}
+extension StateNamespace where Value == InstitutionQuality {
+    /// Each institution's reporting quality, by institution id.
+    static var reportingQuality: Self { Self("quality") }
+}
+
 final class Ledger: @unchecked Sendable {
     private struct State {
         var messages: [String: String] = [:]  // `messageKey` → content hash
@@ -185,13 +194,19 @@ final class Ledger: @unchecked Sendable {
     private let state = Mutex(State())
     let pseudonymKey: SymmetricKey
 
+    /// The hash of each accepted message's content, by institution and message-id hash: one row per message,
+    /// kept as the bare hash (not JSON) since there are millions of them.
+    static let messageNamespace = "message"
+
     init(pseudonymKey: SymmetricKey) { self.pseudonymKey = pseudonymKey }
 
     func restore(from store: StateStore) throws {
-        let messages = try store.rows(namespace: "message").reduce(into: [String: String]()) { $0[$1.key] = String(decoding: $1.value, as: UTF8.self) }
-        let routes = try StateRows.load(EpisodeRoute.self, namespace: "route", from: store)
-        let units = try StateRows.load(NPRCore.Unit.self, namespace: "unit", from: store)
-        let quality = try StateRows.load(InstitutionQuality.self, namespace: "quality", from: store)
+        let messages = try store.rows(namespace: Self.messageNamespace).reduce(into: [String: String]()) {
+            $0[$1.key] = String(decoding: $1.value, as: UTF8.self)
+        }
+        let routes = try StateNamespace.routes.load(from: store)
+        let units = try StateNamespace.units.load(from: store)
+        let quality = try StateNamespace.reportingQuality.load(from: store)
         state.withLock { $0 = State(messages: messages, routes: routes, units: units, quality: quality) }
     }
 
@@ -371,7 +386,7 @@ final class Ledger: @unchecked Sendable {
     private func remember(_ s: inout State, _ d: inout Decision, _ k: String, _ hash: String) {
         d.undoMessages.append((k, s.messages[k]))
         s.messages[k] = hash
-        d.rows.append(StateStore.Row(namespace: "message", key: k, value: Data(hash.utf8)))
+        d.rows.append(StateStore.Row(namespace: Self.messageNamespace, key: k, value: Data(hash.utf8)))
     }
 
     private func decideActivity(
@@ -487,7 +502,7 @@ final class Ledger: @unchecked Sendable {
     private func decideUnit(_ s: inout State, _ d: inout Decision, _ u: NPRCore.Unit) {
         d.undoUnits.append((u.unitId, s.units[u.unitId]))
         s.units[u.unitId] = u
-        if let row = try? StateRows.row("unit", u.unitId, u) { d.rows.append(row) }
+        if let row = try? StateNamespace.units.row(u.unitId, u) { d.rows.append(row) }
         if let o = try? OutgoingMessage.json(topic: Topic.units, key: u.unitId, u, causes: Provenance(.init(.unitRegister))) { d.outputs.append(o) }
         accept(&d, institution: "register")
     }

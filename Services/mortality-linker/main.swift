@@ -6,6 +6,11 @@ import MortalityLinking
 import NPRCore
 import ServiceRuntime
 
+extension StateNamespace where Value == PersonMortalityHead {
+    /// Each person's death and cohort facts, by pseudonym (none kept for a person without a death).
+    static var personHeads: Self { Self("head") }
+}
+
 final class MortalityHandler: Republishing, @unchecked Sendable {
     // Touched only from the stream thread.
     var engine: MortalityEngine
@@ -15,9 +20,9 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
     init(asOf: LocalDate) { engine = MortalityEngine(asOf: asOf) }
 
     func restore(from store: StateStore) throws {
-        let slots = try StateRows.loadEpisodeRows(EpisodeSlot.self, namespace: "slot", from: store)
-        let heads = try StateRows.load(PersonMortalityHead.self, namespace: "head", from: store)
-        let population = try StateRows.load(PopulationEvent.self, namespace: "population", from: store)
+        let slots = try StateNamespace.episodeSlots.loadRows(from: store)
+        let heads = try StateNamespace.personHeads.load(from: store)
+        let population = try StateNamespace.population.load(from: store)
         engine.restore(
             slots: slots.map { ($0.owner, $0.episode, $0.content) }, heads: heads.map { ($0.key, $0.value) },
             population: Array(population.values))
@@ -51,9 +56,9 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
     func flush() throws -> StepResult {
         // Only what changed: the episode slots touched and the death registrations (an empty one deletes its row).
         let changes = engine.takeStateChanges()
-        var rows = try BatchCodec.map(changes.slots) { try StateRows.episodeRow("slot", owner: $0.person, episode: $0.episode, $0.slot) }
-        rows += try BatchCodec.map(changes.heads) { try StateRows.row("head", $0.person, $0.head.death == nil ? nil : $0.head) }
-        rows += try BatchCodec.map(changes.population) { try StateRows.row("population", $0.key, $0) }
+        var rows = try BatchCodec.map(changes.slots) { try StateNamespace.episodeSlots.row(owner: $0.person, episode: $0.episode, $0.slot) }
+        rows += try BatchCodec.map(changes.heads) { try StateNamespace.personHeads.row($0.person, $0.head.death == nil ? nil : $0.head) }
+        rows += try BatchCodec.map(changes.population) { try StateNamespace.population.row($0.key, $0) }
         return StepResult(
             outputs: try BatchCodec.map(engine.takeChangedCellsWithCauses()) { try OutgoingMessage.cell($0.update, causes: $0.causes) },
             rows: rows)

@@ -6,7 +6,8 @@ import StreamCodec
 import SyntheticData
 
 /// `npr-bench national`: a generated national history (`SyntheticHistory`) written as the files a client
-/// sends (NDJSON), and the published values a from-scratch computation gives for them (`expected.json`);
+/// sends (NDJSON), and the published values a from-scratch computation gives for them (`expected.json`, and
+/// the data-quality report's stay figures in `expected-stays.json`);
 /// then `scripts/national_bench.py` streams the files through intake's HTTP API into the running stack and
 /// measures it (see README, Benchmarks).
 enum National {
@@ -34,6 +35,8 @@ enum National {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         try encoder.encode(expected.values.sorted { $0.key < $1.key }).write(to: URL(fileURLWithPath: out + "/expected.json"))
+        // The data-quality report's stay figures, which the publisher's /v1/quality must equal too.
+        try encoder.encode(FromScratch.stayEndTypeRows(all)).write(to: URL(fileURLWithPath: out + "/expected-stays.json"))
         print(
             String(
                 format: "from-scratch reference: %d published values in %.1f s (generation %.1f s)", expected.count,

@@ -13,6 +13,24 @@ struct PublicationEvent: Codable, Sendable {
     var value: PublishedValue?
 }
 
+extension PublicationEvent {
+    /// Rows ordered by id as text.
+    static func rowKey(_ id: Int) -> String { String(format: "%012d", id) }
+}
+
+extension StateNamespace where Value == PublisherEngine.Slot {
+    /// Each value's cell, published content and revision, by value key.
+    static var publisherSlots: Self { Self("slot") }
+}
+extension StateNamespace where Value == PublishedRevision {
+    /// Every revision ever published, by `Vintage.rowKey` (read by prefix for vintages and histories).
+    static var history: Self { Self("history") }
+}
+extension StateNamespace where Value == PublicationEvent {
+    /// The publication log kept for resuming event streams, by `PublicationEvent.rowKey`.
+    static var publicationEvents: Self { Self("event") }
+}
+
 /// What a live subscriber receives: a publication event, or a beat that keeps an idle stream open through
 /// proxies that close silent connections.
 enum StreamItem: Sendable { case event(PublicationEvent), keepAlive }
@@ -101,9 +119,9 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     let retainedEvents = 200_000
 
     func restore(from store: StateStore) throws {
-        let restored = PublisherEngine(slots: Array(try StateRows.load(PublisherEngine.Slot.self, namespace: "slot", from: store).values))
+        let restored = PublisherEngine(slots: Array(try StateNamespace.publisherSlots.load(from: store).values))
         engine.withLock { $0 = restored }
-        let events = try store.rows(namespace: "event").map { try JSONCodec.decode(PublicationEvent.self, from: $0.value) }
+        let events = Array(try StateNamespace.publicationEvents.load(from: store).values)
         log.withLock { $0 = events.sorted { $0.id < $1.id } }
     }
 
@@ -134,7 +152,7 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
             let published = e.publish(now: now)
             return (published, e.publishedCauses, e.takeStateChanges())
         }
-        var rows = try BatchCodec.map(changedSlots) { try StateRows.row("slot", $0.key, $0.slot) }
+        var rows = try BatchCodec.map(changedSlots) { try StateNamespace.publisherSlots.row($0.key, $0.slot) }
         var outputs: [OutgoingMessage] = []
         var events: [PublicationEvent] = []
         var nextId = log.withLock { ($0.last?.id ?? 0) + 1 }
@@ -148,12 +166,12 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
             events.append(PublicationEvent(id: nextId, key: k, value: nil))
             nextId += 1
         }
-        rows += try events.map { try StateRows.row("event", String(format: "%012d", $0.id), $0) }
+        rows += try events.map { try StateNamespace.publicationEvents.row(PublicationEvent.rowKey($0.id), $0) }
         // The revision history, kept whole (the event log above is trimmed): vintages and per-value history.
         let momentText = Vintage.isoText(milliseconds: momentMs)
         rows += try BatchCodec.map(events) {
-            try StateRows.row(
-                Self.historyNamespace, Vintage.rowKey($0.key, eventId: $0.id),
+            try StateNamespace.history.row(
+                Vintage.rowKey($0.key, eventId: $0.id),
                 PublishedRevision(
                     key: $0.key, eventId: $0.id, publishedAtMs: momentMs, publishedAt: momentText,
                     value: $0.value, causes: causes[$0.key] ?? Provenance()))
@@ -165,7 +183,7 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
             defer { l.removeFirst(excess) }
             return Array(l.prefix(excess))
         }
-        rows += dropped.map { StateStore.Row(namespace: "event", key: String(format: "%012d", $0.id), value: nil) }
+        rows += try dropped.map { try StateNamespace.publicationEvents.row(PublicationEvent.rowKey($0.id), nil) }
         // Subscribers hear of events only once they are durable; the runtime commits right after.
         pendingBroadcast = events
         return StepResult(outputs: outputs, rows: rows)
@@ -196,15 +214,13 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
         }
     }
 
-    static let historyNamespace = "history"
-
     /// Every history entry whose key passes the filters (the leading ones narrow the range read).
     func forEachRevision(_ q: [String: String], _ body: (PublishedRevision) throws -> Void) throws {
         let prefix = Vintage.rowKeyPrefix(
             indicator: q["indicator"], measure: q["measure"], period: q["period"], level: q["level"],
             unit: q["unit"], sex: q["sex"])
         let filters = ["indicator", "measure", "period", "level", "unit", "sex"].map { q[$0] }
-        try store.forEachRow(namespace: Self.historyNamespace, keyPrefix: prefix) { _, data in
+        try store.forEachRow(namespace: StateNamespace.history.name, keyPrefix: prefix) { _, data in
             let entry = try JSONCodec.decode(PublishedRevision.self, from: data)
             let components = entry.key.split(separator: "|", omittingEmptySubsequences: false)
             guard components.count == filters.count,

@@ -2,17 +2,54 @@ import Foundation
 import Kafka
 import NPRCore
 
-/// Encoding of engine state rows and Kafka messages, one place for all stateful services.
-public enum StateRows {
-    public static func row<T: Encodable>(_ namespace: String, _ key: String, _ value: T?) throws -> StateStore.Row {
-        StateStore.Row(namespace: namespace, key: key, value: try value.map { try JSONCodec.data($0) })
+/// One kind of row in a service's store, declared once with the type of its values, so that the rows a
+/// service writes and the rows it restores from cannot disagree on the namespace or the type.
+public struct StateNamespace<Value: Codable & Sendable>: Sendable {
+    public let name: String
+    public init(_ name: String) { self.name = name }
+
+    /// The row of `key`; a nil value deletes it.
+    public func row(_ key: String, _ value: Value?) throws -> StateStore.Row {
+        StateStore.Row(namespace: name, key: key, value: try value.map { try JSONCodec.data($0) })
     }
 
-    public static func load<T: Decodable>(_ type: T.Type, namespace: String, from store: StateStore) throws -> [String: T] {
-        var out: [String: T] = [:]
-        for (key, value) in try store.rows(namespace: namespace) { out[key] = try JSONCodec.decode(T.self, from: value) }
+    /// Every row, by key.
+    public func load(from store: StateStore) throws -> [String: Value] {
+        var out: [String: Value] = [:]
+        for (key, value) in try store.rows(namespace: name) { out[key] = try JSONCodec.decode(Value.self, from: value) }
         return out
     }
+}
+
+extension StateNamespace {
+    /// The row of `owner`'s `episode` (tab-separated key: neither part can hold a tab); nil content deletes it.
+    public func row<Content>(owner: String, episode: EpisodeKey, _ content: Content?) throws -> StateStore.Row
+    where Value == EpisodeRow<Content> {
+        try row(owner + "\t" + episode.institutionId + "\t" + episode.episodeId, content.map { EpisodeRow(owner: owner, episode: episode, content: $0) })
+    }
+
+    /// Every episode row.
+    public func loadRows<Content>(from store: StateStore) throws -> [EpisodeRow<Content>] where Value == EpisodeRow<Content> {
+        Array(try load(from: store).values)
+    }
+}
+
+// The namespaces more than one service keeps (each service declares its own beside its handler).
+extension StateNamespace where Value == NPRCore.Unit {
+    /// The unit register, by unit id.
+    public static var units: Self { Self("unit") }
+}
+extension StateNamespace where Value == PopulationEvent {
+    /// Population counts, by `PopulationEvent.key`.
+    public static var population: Self { Self("population") }
+}
+extension StateNamespace where Value == PatientStaysHead {
+    /// Each patient's stays and changelog sequence, by patient key.
+    public static var stayHeads: Self { Self("head") }
+}
+extension StateNamespace where Value == EpisodeRow<EpisodeSlot> {
+    /// Each episode's revision slot, by owner and episode.
+    public static var episodeSlots: Self { Self("slot") }
 }
 
 extension OutgoingMessage {
@@ -71,24 +108,5 @@ extension EpisodeRow: JSONWireCodable where Content: JSONWireCodable {
         try self.init(
             owner: json.required(owner, "owner"), episode: json.required(episode, "episode"),
             content: json.required(content, "content"))
-    }
-}
-
-extension StateRows {
-    /// The row of `owner`'s `episode` (tab-separated key: neither part can hold a tab); nil content deletes it.
-    public static func episodeRow<Content: Codable & Sendable>(
-        _ namespace: String, owner: String, episode: EpisodeKey,
-        _ content: Content?
-    ) throws -> StateStore.Row {
-        try row(
-            namespace, owner + "\t" + episode.institutionId + "\t" + episode.episodeId,
-            content.map { EpisodeRow(owner: owner, episode: episode, content: $0) })
-    }
-
-    public static func loadEpisodeRows<Content: Codable & Sendable>(
-        _ type: Content.Type, namespace: String,
-        from store: StateStore
-    ) throws -> [EpisodeRow<Content>] {
-        Array(try load(EpisodeRow<Content>.self, namespace: namespace, from: store).values)
     }
 }
