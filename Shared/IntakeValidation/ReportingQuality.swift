@@ -36,7 +36,9 @@ public struct InstitutionQuality: Codable, Sendable, Hashable {
     /// Accepted activity messages (new, corrections, annulments).
     public var messages = 0
     /// First reports of episodes by reporting delay in days: from the episode's event date (its end, or its
-    /// start while open) to the arrival date.
+    /// start while open) to the arrival date. Stored as `[days, count]` pairs in order of days (`delayPairs`):
+    /// the row is written for every round that touches the institution, and a histogram of thousands of days
+    /// written as an object with text keys in text order cost intake a tenth of its time.
     public var delayDays: [Int: Int] = [:]
     /// Current versions: closed inpatient episodes, and those without an end type.
     public var closedInpatient = 0
@@ -45,6 +47,33 @@ public struct InstitutionQuality: Codable, Sendable, Hashable {
     public var lastMessageAt: String?
 
     public init() {}
+
+    enum CodingKeys: String, CodingKey { case closedInpatient, delayDays, lastMessageAt, messages, missingEndType }
+
+    /// The histogram as written: `[days, count]` in order of days.
+    var delayPairs: [(Int, Int)] { delayDays.sorted { $0.key < $1.key }.map { ($0.key, $0.value) } }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(closedInpatient, forKey: .closedInpatient)
+        try c.encode(delayPairs.map { [$0.0, $0.1] }, forKey: .delayDays)
+        try c.encodeIfPresent(lastMessageAt, forKey: .lastMessageAt)
+        try c.encode(messages, forKey: .messages)
+        try c.encode(missingEndType, forKey: .missingEndType)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        closedInpatient = try c.decode(Int.self, forKey: .closedInpatient)
+        let pairs = try c.decode([[Int]].self, forKey: .delayDays)
+        guard pairs.allSatisfy({ $0.count == 2 }) else {
+            throw DecodingError.dataCorruptedError(forKey: .delayDays, in: c, debugDescription: "pairs of [days, count] expected")
+        }
+        delayDays = Dictionary(pairs.map { ($0[0], $0[1]) }, uniquingKeysWith: +)
+        lastMessageAt = try c.decodeIfPresent(String.self, forKey: .lastMessageAt)
+        messages = try c.decode(Int.self, forKey: .messages)
+        missingEndType = try c.decode(Int.self, forKey: .missingEndType)
+    }
 
     /// Applies one accepted message of an episode whose state was `before` (nil: the episode's first message)
     /// and returns the episode's state after it, to remember.
@@ -155,12 +184,12 @@ extension EpisodeQualityState: JSONWireCodable {
     }
 }
 
-/// Written per institution per request: by hand, the delay histogram as an object keyed by days.
+/// Written per institution per round: by hand, the delay histogram as `[days, count]` pairs.
 extension InstitutionQuality: JSONWireCodable {
     public func write(to json: inout JSONWriter) {
         json.object {
             $0.field("closedInpatient", closedInpatient)
-            $0.field("delayDays", intKeyed: delayDays)
+            $0.field("delayDays", intPairs: delayPairs)
             $0.field("lastMessageAt", lastMessageAt)
             $0.field("messages", messages)
             $0.field("missingEndType", missingEndType)
@@ -171,7 +200,7 @@ extension InstitutionQuality: JSONWireCodable {
         try json.object { (key, json) throws(JSONWireError) in
             switch key {
             case "closedInpatient": q.closedInpatient = try json.decode()
-            case "delayDays": q.delayDays = try json.decodeIntKeyed()
+            case "delayDays": q.delayDays = Dictionary(try json.decodeIntPairs(), uniquingKeysWith: +)
             case "lastMessageAt": q.lastMessageAt = try json.decodeIfPresent()
             case "messages": q.messages = try json.decode()
             case "missingEndType": q.missingEndType = try json.decode()

@@ -124,6 +124,13 @@ public struct JSONWriter {
         }
     }
 
+    /// Pairs of integers as an array of two-element arrays (`[[1,5],[3,2]]`), in the order given: how a
+    /// histogram is kept when its keys are numbers and its order theirs.
+    public mutating func field(_ name: StaticString, intPairs pairs: [(Int, Int)]) {
+        key(name)
+        array(pairs) { json, pair in json.array([pair.0, pair.1]) { $0.value($1) } }
+    }
+
     /// A dictionary keyed by integers, as `JSONEncoder` with sorted keys writes it: an object whose keys are
     /// the numbers as text, in text order.
     public mutating func field<T: JSONWireEncodable>(_ name: StaticString, intKeyed dictionary: [Int: T]) {
@@ -306,6 +313,15 @@ public struct JSONReader {
             out[k] = try json.decode()
         }
         return out
+    }
+
+    /// Pairs written by `JSONWriter.field(_:intPairs:)`.
+    public mutating func decodeIntPairs() throws(JSONWireError) -> [(Int, Int)] {
+        try array { (json) throws(JSONWireError) -> (Int, Int) in
+            let pair = try json.array { (json) throws(JSONWireError) -> Int in try json.int() }
+            guard pair.count == 2 else { throw json.invalid("a pair of integers") }
+            return (pair[0], pair[1])
+        }
     }
 
     public mutating func decodeArray<T: JSONWireDecodable>(_ type: T.Type = T.self) throws(JSONWireError) -> [T] {
