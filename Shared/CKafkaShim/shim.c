@@ -1,9 +1,10 @@
+#include <librdkafka/rdkafka.h>
 #include "CKafkaShim.h"
 
-rd_kafka_resp_err_t npr_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
-                                const void *key, size_t key_len,
-                                const void *value, size_t value_len,
-                                rd_kafka_headers_t *headers, void *opaque) {
+int npr_produce(rd_kafka_t *rk, const char *topic, int32_t partition,
+                const void *key, size_t key_len,
+                const void *value, size_t value_len,
+                rd_kafka_headers_t *headers, void *opaque) {
     rd_kafka_vu_t vus[7];
     size_t n = 0;
     vus[n].vtype = RD_KAFKA_VTYPE_TOPIC; vus[n].u.cstr = topic; n++;

@@ -175,10 +175,11 @@ public final class KafkaProducer: @unchecked Sendable {
         while true {
             let err: rd_kafka_resp_err_t = (message.key ?? []).withUnsafeBytes { k in
                 (message.value ?? []).withUnsafeBytes { v in
-                    npr_produce(
-                        handle, message.topic, message.partition ?? RD_KAFKA_PARTITION_UA,
-                        message.key == nil ? nil : k.baseAddress, k.count,
-                        message.value == nil ? nil : v.baseAddress, v.count, headers, opaque)
+                    rd_kafka_resp_err_t(
+                        npr_produce(
+                            handle, message.topic, message.partition ?? RD_KAFKA_PARTITION_UA,
+                            message.key == nil ? nil : k.baseAddress, k.count,
+                            message.value == nil ? nil : v.baseAddress, v.count, headers, opaque))
                 }
             }
             if err == RD_KAFKA_RESP_ERR_NO_ERROR { return }
