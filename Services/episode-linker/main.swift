@@ -69,8 +69,4 @@ let store = try StateStore(path: host.configuration.storePath)
 let processor = try StreamProcessor(
     handler: LinkerHandler(), store: store, configuration: host.configuration,
     producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
-do {
-    try await host.run(services: [processor])
-} catch {
-    exit(ServiceHost.exitStatus(reporting: error, service: "episode-linker"))
-}
+exit(await host.run(services: [processor]))

@@ -103,8 +103,4 @@ let processor = try StreamProcessor(
     handler: handler, store: store,
     configuration: host.configuration, producer: try host.makeProducer(),
     readiness: host.readiness, logger: host.logger)
-do {
-    try await host.run(services: [processor])
-} catch {
-    exit(ServiceHost.exitStatus(reporting: error, service: "indicator-calculator"))
-}
+exit(await host.run(services: [processor]))

@@ -74,7 +74,7 @@ do {
     exit(2)
 }
 host.ensureTopics()
-do { try host.serveOpenAPI(from: .module) } catch { exit(ServiceHost.exitStatus(reporting: error, service: "intake")) }
+host.serveOpenAPI(from: .module)
 let store = try StateStore(path: config.storePath, durable: true)
 try ledger.restore(from: store)
 let producer = try host.makeProducer(deliveryTimeoutMs: Int(config.environment["INTAKE_DELIVERY_TIMEOUT_MS"] ?? "") ?? 10000)
@@ -431,8 +431,4 @@ await publishMunicipalities()
 let inbound = try StreamProcessor(
     handler: InboundHandler(signers: InboundSigners(tokens: tokens)), store: store, configuration: config, producer: producer,
     readiness: host.readiness, logger: host.logger)
-do {
-    try await host.run(services: [inbound])
-} catch {
-    exit(ServiceHost.exitStatus(reporting: error, service: "intake"))
-}
+exit(await host.run(services: [inbound]))

@@ -73,8 +73,4 @@ let processor = try StreamProcessor(
     handler: MortalityHandler(asOf: host.evaluationDate()), store: store,
     configuration: host.configuration, producer: try host.makeProducer(),
     readiness: host.readiness, logger: host.logger)
-do {
-    try await host.run(services: [processor])
-} catch {
-    exit(ServiceHost.exitStatus(reporting: error, service: "mortality-linker"))
-}
+exit(await host.run(services: [processor]))

@@ -109,7 +109,8 @@ struct LagExporter: AsyncParsableCommand {
         host.router.get("/v1/lag") { _, _ -> Response in
             json(try exporter.reportJSON())
         }
-        do { try await host.run(services: [exporter]) } catch { throw ExitCode(ServiceHost.exitStatus(reporting: error, service: "lag-exporter")) }
+        let status = await host.run(services: [exporter])
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -10,7 +10,7 @@ import ServiceRuntime
 let host: ServiceHost
 do { host = try ServiceHost.start(service: "publisher") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "publisher")) }
 host.ensureTopics()
-do { try host.serveOpenAPI(from: .module) } catch { exit(ServiceHost.exitStatus(reporting: error, service: "publisher")) }
+host.serveOpenAPI(from: .module)
 let store = try StateStore(path: host.configuration.storePath)
 let handler = PublisherHandler(
     broadcaster: Broadcaster(
@@ -205,11 +205,7 @@ router.get("/") { _, _ -> Response in
     return json(Data(page.utf8), type: "text/html; charset=utf-8")
 }
 
-do {
-    try await host.run(services: [processor], onShutdown: { handler.broadcaster.finishAll() })
-} catch {
-    exit(ServiceHost.exitStatus(reporting: error, service: "publisher"))
-}
+exit(await host.run(services: [processor], onShutdown: { handler.broadcaster.finishAll() }))
 
 /// The last collected status, reused for a second (unauthenticated callers must not drive broker queries).
 actor StatusCache {

@@ -25,7 +25,7 @@ public struct StayEndTypeTally: Sendable {
     /// By institution id; an institution without closed stays has no entry.
     private(set) var institutions: [String: Totals] = [:]
     /// Whether anything moved since the last `takeRowsIfChanged`.
-    public private(set) var changed = false
+    private var changed = false
 
     public init() {}
 

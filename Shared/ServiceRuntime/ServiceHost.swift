@@ -23,7 +23,8 @@ public final class ServiceHost: @unchecked Sendable {
     /// Metric families rendered at each scrape beside the registry's (e.g. the lag exporter's).
     private let metricSections = Mutex<[@Sendable () -> String]>([])
     /// This service's OpenAPI document, served at /openapi.json and held equal to the routes at start.
-    private let openAPI = Mutex<Data?>(nil)
+    /// nil when the service has none; a failure when its resource is missing (`run` reports it).
+    private let openAPI = Mutex<Result<Data, StartupError>?>(nil)
 
     /// Reads and validates configuration and bootstraps logging and metrics. Call once per process; a
     /// `ConfigurationError` is for the executable to report (`exitStatus(reporting:service:)`) and exit on.
@@ -77,13 +78,14 @@ public final class ServiceHost: @unchecked Sendable {
         metricSections.withLock { $0.append(section) }
     }
 
-    /// Serves `openapi.json` from `bundle` (the service's resources); `run` refuses to start when its paths
-    /// and methods differ from the routes.
-    public func serveOpenAPI(from bundle: Bundle) throws {
+    /// Serves `openapi.json` from `bundle` (the service's resources); `run` refuses to start when it is
+    /// missing or its paths and methods differ from the routes.
+    public func serveOpenAPI(from bundle: Bundle) {
         guard let url = bundle.url(forResource: "openapi", withExtension: "json"), let data = try? Data(contentsOf: url) else {
-            throw StartupError(description: "openapi.json missing from its resources")
+            openAPI.withLock { $0 = .failure(StartupError(description: "openapi.json missing from its resources")) }
+            return
         }
-        openAPI.withLock { $0 = data }
+        openAPI.withLock { $0 = .success(data) }
         router.get("/openapi.json") { _, _ -> Response in
             json(data)
         }
@@ -134,10 +136,20 @@ public final class ServiceHost: @unchecked Sendable {
         }
     }
 
-    /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully.
+    /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully, and
+    /// returns the status the executable exits with: 0 after a graceful stop, else `exitStatus(reporting:)`'s.
     /// `onShutdown` runs when shutdown begins (e.g. to end long-lived responses the server would wait for).
-    public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async throws {
-        if let document = openAPI.withLock({ $0 }) {
+    public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async -> Int32 {
+        do {
+            try await serve(services: services, onShutdown: onShutdown)
+            return 0
+        } catch {
+            return Self.exitStatus(reporting: error, service: configuration.serviceName)
+        }
+    }
+
+    private func serve(services: [any Service], onShutdown: @escaping @Sendable () -> Void) async throws {
+        if let document = try openAPI.withLock({ $0 })?.get() {
             let drift = (try? Self.openAPIDrift(routes: routeList, document: document)) ?? ["openapi.json is not JSON"]
             guard drift.isEmpty else {
                 throw StartupError(description: "openapi.json differs from the routes:\n  \(drift.joined(separator: "\n  "))")
