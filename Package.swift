@@ -47,6 +47,11 @@ let package = Package(
             name: "Publishing", dependencies: ["NPRCore"], path: "Shared/Publishing", resources: [.copy("Resources/labels.json")],
             swiftSettings: swiftSettings),
         .target(name: "IntakeValidation", dependencies: ["NPRCore"], path: "Shared/IntakeValidation", swiftSettings: swiftSettings),
+        // Intake's decisions (idempotency, revisions, routing, reporting quality), pure.
+        .target(
+            name: "IntakeLedger",
+            dependencies: ["NPRCore", "IntakeValidation", "StreamCodec", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Shared/IntakeLedger", swiftSettings: swiftSettings),
         .target(name: "SyntheticData", dependencies: ["NPRCore"], path: "Shared/SyntheticData", swiftSettings: swiftSettings),
         .target(name: "StreamCodec", dependencies: ["NPRCore"], path: "Shared/StreamCodec", swiftSettings: swiftSettings),
         // The published values computed from scratch, for tests and benchmarks.
@@ -71,7 +76,7 @@ let package = Package(
         .executableTarget(
             name: "intake",
             dependencies: [
-                "ServiceRuntime", "IntakeValidation", .product(name: "Crypto", package: "swift-crypto"),
+                "ServiceRuntime", "IntakeValidation", "IntakeLedger", .product(name: "Crypto", package: "swift-crypto"),
             ], path: "Services/intake", resources: [.copy("openapi.json")], swiftSettings: swiftSettings),
         .executableTarget(
             name: "episode-linker", dependencies: ["ServiceRuntime", "EpisodeLinking"],
@@ -110,6 +115,10 @@ let package = Package(
             name: "PublishingTests", dependencies: ["NPRCore", "Publishing", "SyntheticData", "IndicatorCalculation", "MortalityLinking"],
             path: "Tests/PublishingTests"),
         .testTarget(name: "IntakeValidationTests", dependencies: ["NPRCore", "IntakeValidation", "SyntheticData"], path: "Tests/IntakeValidationTests"),
+        .testTarget(
+            name: "IntakeLedgerTests",
+            dependencies: ["NPRCore", "IntakeValidation", "IntakeLedger", "SyntheticData", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/IntakeLedgerTests"),
         .testTarget(name: "SyntheticDataTests", dependencies: ["NPRCore", "SyntheticData"], path: "Tests/SyntheticDataTests"),
         .testTarget(
             name: "WireFormTests",

@@ -6,12 +6,19 @@ import Kafka
 import NPRCore
 import ServiceRuntime
 
-final class LinkerHandler: StreamHandler, @unchecked Sendable {
-    // Touched only from the stream thread.
+/// The linker as the stream runtime drives it: units and activities in, each patient's stay changelog out.
+struct LinkerStage: StreamStage {
     var engine = LinkerEngine()
-    let inputTopics = Topic.inputs(of: "episode-linker")
 
-    func restore(from store: StateStore) throws {
+    enum Input: Sendable { case unit(NPRCore.Unit), activity(ActivityEvent) }
+    let inputs = StreamInputs<Input>(
+        service: "episode-linker",
+        [
+            Topic.units: { .unit(try $0.decode(NPRCore.Unit.self)) },
+            Topic.activities: { .activity(try $0.decode(ActivityEvent.self)) },
+        ])
+
+    mutating func restore(from store: StateStore) throws {
         let slots = try StateNamespace.episodeSlots.loadRows(from: store)
         let heads = try StateNamespace.stayHeads.load(from: store)
         let units = try StateNamespace.units.load(from: store)
@@ -20,33 +27,26 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
             heads: heads.map { (PatientKey(rawValue: $0.key), $0.value) }, units: Array(units.values))
     }
 
-    enum Input: Sendable { case unit(NPRCore.Unit), activity(ActivityEvent) }
-
     /// Changelogs since the last flush, one per patient (merged in arrival order), and their causes.
     var pending: [PatientKey: StayChangelog] = [:]
     var causes = ProvenanceTracker<PatientKey>()
-    var headerReader = ProvenanceHeaderReader()
 
-    func decode(_ m: ConsumedMessage) throws -> Input {
-        m.topic == Topic.units ? .unit(try m.decode(NPRCore.Unit.self)) : .activity(try m.decode(ActivityEvent.self))
-    }
-
-    func apply(_ input: Input, from m: ConsumedMessage) {
-        causes.current = headerReader.causes(m.headers)
+    mutating func apply(_ input: Input, causes current: Provenance) {
+        causes.current = current
         switch input {
         case .unit(let u): for c in engine.apply(unit: u) { note(c) }
         case .activity(let e): if let c = engine.apply(e) { note(c) }
         }
     }
 
-    func note(_ changelog: StayChangelog) {
+    mutating func note(_ changelog: StayChangelog) {
         pending[changelog.patientKey] = pending[changelog.patientKey].map { $0.merging(changelog) } ?? changelog
         causes.mark(changelog.patientKey)
     }
 
     var pendingOutputs: Int { pending.count }
 
-    func flush() throws -> StepResult {
+    mutating func flush() throws -> StepResult {
         // Only what changed: the episode slots touched and the heads (stays, sequence) that moved.
         let changes = engine.takeStateChanges()
         var rows = try BatchCodec.map(changes.slots) { try StateNamespace.episodeSlots.row(owner: $0.patient.rawValue, episode: $0.episode, $0.slot) }
@@ -62,11 +62,8 @@ final class LinkerHandler: StreamHandler, @unchecked Sendable {
     }
 }
 
-let host: ServiceHost
-do { host = try ServiceHost.start(service: "episode-linker") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "episode-linker")) }
-host.ensureTopics()
-let store = try StateStore(path: host.configuration.storePath)
-let processor = try StreamProcessor(
-    handler: LinkerHandler(), store: store, configuration: host.configuration,
-    producer: try host.makeProducer(), readiness: host.readiness, logger: host.logger)
-exit(await host.run(services: [processor]))
+exit(
+    await ServiceHost.main(service: "episode-linker") { host in
+        host.ensureTopics()
+        return [try host.streamProcessor(LinkerStage(), store: try StateStore(path: host.configuration.storePath))]
+    })

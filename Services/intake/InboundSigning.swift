@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import IntakeLedger
 import Kafka
 
 /// Binds each record on npr.activities.inbound to the institutions its producer may report for. Kafka ACLs

@@ -11,15 +11,22 @@ extension StateNamespace where Value == PersonMortalityHead {
     static var personHeads: Self { Self("head") }
 }
 
-final class MortalityHandler: Republishing, @unchecked Sendable {
-    // Touched only from the stream thread.
+/// The mortality-linker as the stream runtime drives it: activities, deaths and population in, cells out.
+struct MortalityStage: StreamStage {
     var engine: MortalityEngine
-    let inputTopics = Topic.inputs(of: "mortality-linker")
-    var headerReader = ProvenanceHeaderReader()
 
     init(asOf: LocalDate) { engine = MortalityEngine(asOf: asOf) }
 
-    func restore(from store: StateStore) throws {
+    enum Input: Sendable { case population(PopulationEvent), death(DeathEvent), activity(ActivityEvent) }
+    let inputs = StreamInputs<Input>(
+        service: "mortality-linker",
+        [
+            Topic.population: { .population(try $0.decodePopulation()) },
+            Topic.deaths: { .death(try $0.decode(DeathEvent.self)) },
+            Topic.activities: { .activity(try $0.decode(ActivityEvent.self)) },
+        ])
+
+    mutating func restore(from store: StateStore) throws {
         let slots = try StateNamespace.episodeSlots.loadRows(from: store)
         let heads = try StateNamespace.personHeads.load(from: store)
         let population = try StateNamespace.population.load(from: store)
@@ -28,32 +35,21 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
             population: Array(population.values))
     }
 
-    enum Input: Sendable { case population(PopulationEvent), death(DeathEvent), activity(ActivityEvent) }
-
-    func decode(_ m: ConsumedMessage) throws -> Input {
-        switch m.topic {
-        case Topic.population: return .population(try m.decodePopulation())
-        case Topic.deaths: return .death(try m.decode(DeathEvent.self))
-        default: return .activity(try m.decode(ActivityEvent.self))
-        }
-    }
-
-    func apply(_ input: Input, from m: ConsumedMessage) {
+    mutating func apply(_ input: Input, causes: Provenance) {
         switch input {
         case .population(let p): engine.apply(population: p)
         case .death(let d): engine.apply(death: d)
-        case .activity(let e): engine.apply(e, causes: headerReader.causes(m.headers))
+        case .activity(let e): engine.apply(e, causes: causes)
         }
     }
 
     var pendingOutputs: Int { engine.changedCellEstimate }
 
     // A consumer of npr.cells that lost input rebuilds from every current cell.
-    let republishedTopic = Topic.cells
-    let owns = Topic.republishers[Topic.cells]!.first { $0.service == "mortality-linker" }!.owns
+    let republication: Republication? = Republication(topic: Topic.cells, service: "mortality-linker")
     func republish() throws -> [OutgoingMessage] { try OutgoingMessage.cells(engine.allCells) }
 
-    func flush() throws -> StepResult {
+    mutating func flush() throws -> StepResult {
         // Only what changed: the episode slots touched and the death registrations (an empty one deletes its row).
         let changes = engine.takeStateChanges()
         var rows = try BatchCodec.map(changes.slots) { try StateNamespace.episodeSlots.row(owner: $0.person, episode: $0.episode, $0.slot) }
@@ -65,12 +61,8 @@ final class MortalityHandler: Republishing, @unchecked Sendable {
     }
 }
 
-let host: ServiceHost
-do { host = try ServiceHost.start(service: "mortality-linker") } catch { exit(ServiceHost.exitStatus(reporting: error, service: "mortality-linker")) }
-host.ensureTopics()
-let store = try StateStore(path: host.configuration.storePath)
-let processor = try StreamProcessor(
-    handler: MortalityHandler(asOf: host.evaluationDate()), store: store,
-    configuration: host.configuration, producer: try host.makeProducer(),
-    readiness: host.readiness, logger: host.logger)
-exit(await host.run(services: [processor]))
+exit(
+    await ServiceHost.main(service: "mortality-linker") { host in
+        host.ensureTopics()
+        return [try host.streamProcessor(MortalityStage(asOf: host.evaluationDate()), store: try StateStore(path: host.configuration.storePath))]
+    })

@@ -100,101 +100,21 @@ final class Broadcaster: Sendable {
     }
 }
 
-/// The publisher's stateful core: cells in, suppressed published values out (npr.indicators), with a
-/// numbered publication log kept in the store for SSE resume.
-final class PublisherHandler: StreamHandler, @unchecked Sendable {
-    let inputTopics = Topic.inputs(of: "publisher")
-    /// Stream thread only.
-    var headerReader = ProvenanceHeaderReader()
+/// What the publisher has published, shared by the stream thread (which changes it at each flush) and the
+/// HTTP readers: the engine's values, the numbered publication log kept for SSE resume, the live subscribers
+/// and the store that holds the revision history.
+final class Publication: Sendable {
     let engine = Mutex(PublisherEngine())
     let log = Mutex<[PublicationEvent]>([])
     let broadcaster: Broadcaster
     /// The store the runtime commits to; history queries read it (concurrently with commits).
     let store: StateStore
-    init(broadcaster: Broadcaster, store: StateStore) {
-        self.broadcaster = broadcaster
-        self.store = store
-    }
     /// How many log entries are kept for resuming streams.
     let retainedEvents = 200_000
 
-    func restore(from store: StateStore) throws {
-        let restored = PublisherEngine(slots: Array(try StateNamespace.publisherSlots.load(from: store).values))
-        engine.withLock { $0 = restored }
-        let events = Array(try StateNamespace.publicationEvents.load(from: store).values)
-        log.withLock { $0 = events.sorted { $0.id < $1.id } }
-    }
-
-    func decode(_ m: ConsumedMessage) throws -> CellUpdate { try m.decode(CellUpdate.self) }
-
-    func apply(_ update: CellUpdate, from m: ConsumedMessage) {
-        let causes = headerReader.causes(m.headers)
-        engine.withLock { $0.apply(update, causes: causes) }
-        if resyncs[m.partition] != nil { resyncs[m.partition]!.refreshed.insert(update.key) }
-    }
-
-    /// Partitions of npr.cells being rebuilt from the producers' republished cells (stream thread only).
-    struct Resync {
-        var requestId: String
-        var refreshed: Set<CellKey> = []
-        var waitingFor: Set<String>
-    }
-    var resyncs: [Int32: Resync] = [:]
-
-    /// Suppression runs once per flush over the cells changed since the last one; each changed value is
-    /// published once.
-    func flush() throws -> StepResult {
-        let moment = Date()
-        let now = ISO8601DateFormatter().string(from: moment)
-        let momentMs = Int64((moment.timeIntervalSince1970 * 1000).rounded(.down))
-        // Publish under the lock; encode the changed slots outside it, so readers never wait on that.
-        let (published, causes, changedSlots) = engine.withLock { e in
-            let published = e.publish(now: now)
-            return (published, e.publishedCauses, e.takeStateChanges())
-        }
-        var rows = try BatchCodec.map(changedSlots) { try StateNamespace.publisherSlots.row($0.key, $0.slot) }
-        var outputs: [OutgoingMessage] = []
-        var events: [PublicationEvent] = []
-        var nextId = log.withLock { ($0.last?.id ?? 0) + 1 }
-        for v in published.changed {
-            outputs.append(try .json(topic: Topic.indicators, key: v.key, v))
-            events.append(PublicationEvent(id: nextId, key: v.key, value: v))
-            nextId += 1
-        }
-        for k in published.removed {
-            outputs.append(OutgoingMessage(topic: Topic.indicators, key: k, value: nil))
-            events.append(PublicationEvent(id: nextId, key: k, value: nil))
-            nextId += 1
-        }
-        rows += try events.map { try StateNamespace.publicationEvents.row(PublicationEvent.rowKey($0.id), $0) }
-        // The revision history, kept whole (the event log above is trimmed): vintages and per-value history.
-        let momentText = Vintage.isoText(milliseconds: momentMs)
-        rows += try BatchCodec.map(events) {
-            try StateNamespace.history.row(
-                Vintage.rowKey($0.key, eventId: $0.id),
-                PublishedRevision(
-                    key: $0.key, eventId: $0.id, publishedAtMs: momentMs, publishedAt: momentText,
-                    value: $0.value, causes: causes[$0.key] ?? Provenance()))
-        }
-        let dropped: [PublicationEvent] = log.withLock { l in
-            l += events
-            let excess = l.count - retainedEvents
-            guard excess > 0 else { return [] }
-            defer { l.removeFirst(excess) }
-            return Array(l.prefix(excess))
-        }
-        rows += try dropped.map { try StateNamespace.publicationEvents.row(PublicationEvent.rowKey($0.id), nil) }
-        // Subscribers hear of events only once they are durable; the runtime commits right after.
-        pendingBroadcast = events
-        return StepResult(outputs: outputs, rows: rows)
-    }
-
-    var pendingBroadcast: [PublicationEvent] = []
-
-    func didCommit() {
-        let events = pendingBroadcast
-        pendingBroadcast = []
-        if !events.isEmpty { broadcaster.send(events) }
+    init(broadcaster: Broadcaster, store: StateStore) {
+        self.broadcaster = broadcaster
+        self.store = store
     }
 
     func values(_ q: [String: String]) -> [PublishedValue] {
@@ -254,6 +174,95 @@ final class PublisherHandler: StreamHandler, @unchecked Sendable {
     var lastEventId: Int { log.withLock { $0.last?.id ?? 0 } }
 }
 
+/// The publisher as the stream runtime drives it: cells in, suppressed published values out (npr.indicators),
+/// with a numbered publication log kept in the store for SSE resume.
+struct PublisherStage: StreamStage {
+    let publication: Publication
+
+    let inputs = StreamInputs<Input>(service: "publisher", [Topic.cells: { Input(update: try $0.decode(CellUpdate.self), partition: $0.partition) }])
+    struct Input: Sendable {
+        var update: CellUpdate
+        var partition: Int32
+    }
+
+    mutating func restore(from store: StateStore) throws {
+        let restored = PublisherEngine(slots: Array(try StateNamespace.publisherSlots.load(from: store).values))
+        publication.engine.withLock { $0 = restored }
+        let events = Array(try StateNamespace.publicationEvents.load(from: store).values)
+        publication.log.withLock { $0 = events.sorted { $0.id < $1.id } }
+    }
+
+    mutating func apply(_ input: Input, causes: Provenance) {
+        publication.engine.withLock { $0.apply(input.update, causes: causes) }
+        if resyncs[input.partition] != nil { resyncs[input.partition]!.refreshed.insert(input.update.key) }
+    }
+
+    /// Partitions of npr.cells being rebuilt from the producers' republished cells (stream thread only).
+    struct Resync {
+        var requestId: String
+        var refreshed: Set<CellKey> = []
+        var waitingFor: Set<String>
+    }
+    var resyncs: [Int32: Resync] = [:]
+
+    /// Suppression runs once per flush over the cells changed since the last one; each changed value is
+    /// published once.
+    mutating func flush() throws -> StepResult {
+        let moment = Date()
+        let now = ISO8601DateFormatter().string(from: moment)
+        let momentMs = Int64((moment.timeIntervalSince1970 * 1000).rounded(.down))
+        // Publish under the lock; encode the changed slots outside it, so readers never wait on that.
+        let (published, causes, changedSlots) = publication.engine.withLock { e in
+            let published = e.publish(now: now)
+            return (published, e.publishedCauses, e.takeStateChanges())
+        }
+        var rows = try BatchCodec.map(changedSlots) { try StateNamespace.publisherSlots.row($0.key, $0.slot) }
+        var outputs: [OutgoingMessage] = []
+        var events: [PublicationEvent] = []
+        var nextId = publication.log.withLock { ($0.last?.id ?? 0) + 1 }
+        for v in published.changed {
+            outputs.append(try .json(topic: Topic.indicators, key: v.key, v))
+            events.append(PublicationEvent(id: nextId, key: v.key, value: v))
+            nextId += 1
+        }
+        for k in published.removed {
+            outputs.append(OutgoingMessage(topic: Topic.indicators, key: k, value: nil))
+            events.append(PublicationEvent(id: nextId, key: k, value: nil))
+            nextId += 1
+        }
+        rows += try events.map { try StateNamespace.publicationEvents.row(PublicationEvent.rowKey($0.id), $0) }
+        // The revision history, kept whole (the event log above is trimmed): vintages and per-value history.
+        let momentText = Vintage.isoText(milliseconds: momentMs)
+        rows += try BatchCodec.map(events) {
+            try StateNamespace.history.row(
+                Vintage.rowKey($0.key, eventId: $0.id),
+                PublishedRevision(
+                    key: $0.key, eventId: $0.id, publishedAtMs: momentMs, publishedAt: momentText,
+                    value: $0.value, causes: causes[$0.key] ?? Provenance()))
+        }
+        let retained = publication.retainedEvents
+        let dropped: [PublicationEvent] = publication.log.withLock { l in
+            l += events
+            let excess = l.count - retained
+            guard excess > 0 else { return [] }
+            defer { l.removeFirst(excess) }
+            return Array(l.prefix(excess))
+        }
+        rows += try dropped.map { try StateNamespace.publicationEvents.row(PublicationEvent.rowKey($0.id), nil) }
+        // Subscribers hear of events only once they are durable; the runtime commits right after.
+        pendingBroadcast = events
+        return StepResult(outputs: outputs, rows: rows)
+    }
+
+    var pendingBroadcast: [PublicationEvent] = []
+
+    mutating func didCommit() {
+        let events = pendingBroadcast
+        pendingBroadcast = []
+        if !events.isEmpty { publication.broadcaster.send(events) }
+    }
+}
+
 extension PublicationEvent: JSONWireCodable {
     func write(to json: inout JSONWriter) {
         json.object {
@@ -280,18 +289,18 @@ extension PublicationEvent: JSONWireCodable {
 /// and asked the calculator and the mortality-linker for every current cell. Each producer's marker says it
 /// has sent all it owns in the partition; the cells of its indicators there that did not come again were
 /// removed upstream in the lost stretch, and are removed here too.
-extension PublisherHandler: Resyncing {
+extension PublisherStage {
     var resyncableTopics: Set<String> { [Topic.cells] }
 
-    func resyncBegan(_ partition: TopicPartition, requestId: String) {
+    mutating func resyncBegan(_ partition: TopicPartition, requestId: String) {
         resyncs[partition.partition] = Resync(requestId: requestId, waitingFor: Set((Topic.republishers[Topic.cells] ?? []).map(\.service)))
     }
 
-    func resyncDone(_ partition: TopicPartition, _ done: ResyncDone) {
+    mutating func resyncDone(_ partition: TopicPartition, _ done: ResyncDone) {
         guard var r = resyncs[partition.partition], r.requestId == done.requestId else { return }
         let owned = Set(done.owns)
         let partitions = Topic.partitions(of: Topic.cells)
-        engine.withLock { e in
+        publication.engine.withLock { e in
             let stale = e.cellKeys.filter {
                 owned.contains($0.indicator.rawValue) && !r.refreshed.contains($0)
                     && KeyPartitioner.partition(of: $0.string, partitions: partitions) == partition.partition

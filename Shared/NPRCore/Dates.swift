@@ -260,4 +260,6 @@ public enum Period: Hashable, Comparable, Sendable, Codable, CustomStringConvert
 extension Duration {
     /// The duration in seconds, as a `Double` (for rates and timeouts given in seconds).
     public var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+    /// The duration in whole nanoseconds (for timers).
+    public var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
 }

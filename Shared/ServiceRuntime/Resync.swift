@@ -36,24 +36,6 @@ public struct ResyncDone: Codable, Sendable, Hashable {
     }
 }
 
-/// A producer whose output is absolute per key, so that its current outputs rebuild a consumer that lost
-/// some of them.
-public protocol Republishing: StreamHandler {
-    /// The topic it can publish again, and what it owns there (its indicators on npr.cells).
-    var republishedTopic: String { get }
-    var owns: [String] { get }
-    /// The current absolute value of every key it publishes on `republishedTopic`.
-    func republish() throws -> [OutgoingMessage]
-}
-
-/// A consumer that rebuilds lost input from its producers' republished outputs: `resyncBegan` when the
-/// runtime skips a partition to its end and asks for it, `resyncDone` for each producer's marker in it.
-public protocol Resyncing: StreamHandler {
-    var resyncableTopics: Set<String> { get }
-    func resyncBegan(_ partition: TopicPartition, requestId: String)
-    func resyncDone(_ partition: TopicPartition, _ done: ResyncDone)
-}
-
 extension ConsumedMessage {
     /// The producer's resync marker, when this record is one.
     var resyncDone: ResyncDone? {

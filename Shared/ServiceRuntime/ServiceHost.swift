@@ -25,11 +25,28 @@ public final class ServiceHost: @unchecked Sendable {
     /// This service's OpenAPI document, served at /openapi.json and held equal to the routes at start.
     /// nil when the service has none; a failure when its resource is missing (`run` reports it).
     private let openAPI = Mutex<Result<Data, StartupError>?>(nil)
+    private let shutdownActions = Mutex<[@Sendable () -> Void]>([])
 
     /// Reads and validates configuration and bootstraps logging and metrics. Call once per process; a
     /// `ConfigurationError` is for the executable to report (`exitStatus(reporting:service:)`) and exit on.
     public static func start(service: String) throws -> ServiceHost {
         ServiceHost(configuration: try ServiceConfiguration(service: service))
+    }
+
+    /// A service's whole life, for its executable's one line (`exit(await ServiceHost.main(...))`): start
+    /// (configuration, logging, metrics), `compose` the service on the host (its state, routes and stream
+    /// stages: the composition root), run them until SIGTERM/SIGINT. Returns the status to exit with.
+    public static func main(service: String, compose: (ServiceHost) async throws -> [any Service]) async -> Int32 {
+        let host: ServiceHost
+        do { host = try start(service: service) } catch { return exitStatus(reporting: error, service: service) }
+        let services: [any Service]
+        do { services = try await compose(host) } catch { return exitStatus(reporting: error, service: service) }
+        return await host.run(services: services)
+    }
+
+    /// Runs `action` when graceful shutdown begins (e.g. to end long-lived responses the server would wait for).
+    public func onShutdown(_ action: @escaping @Sendable () -> Void) {
+        shutdownActions.withLock { $0.append(action) }
     }
 
     /// The status a service's process exits with after `error` ended it, its message written to standard
@@ -114,6 +131,12 @@ public final class ServiceHost: @unchecked Sendable {
         return LocalDate(year: c.year!, month: c.month!, day: c.day!) ?? LocalDate(dayNumber: Int(Date().timeIntervalSince1970 / 86400))
     }
 
+    /// The stream runtime for `stage` on this host: its store, a producer of its own, its readiness and logger.
+    public func streamProcessor<Stage: StreamStage>(_ stage: Stage, store: StateStore, producer: KafkaProducer? = nil) throws -> StreamProcessor<Stage> {
+        try StreamProcessor(
+            stage: stage, store: store, configuration: configuration, producer: try producer ?? makeProducer(), readiness: readiness, logger: logger)
+    }
+
     public func makeProducer(deliveryTimeoutMs: Int = 30000) throws -> KafkaProducer {
         var config = KafkaConfig.producer(configuration.kafka, deliveryTimeoutMs: deliveryTimeoutMs)
         config["partitioner"] = "murmur2_random"
@@ -138,10 +161,9 @@ public final class ServiceHost: @unchecked Sendable {
 
     /// Runs the HTTP server and `services` until SIGTERM/SIGINT, then shuts them down gracefully, and
     /// returns the status the executable exits with: 0 after a graceful stop, else `exitStatus(reporting:)`'s.
-    /// `onShutdown` runs when shutdown begins (e.g. to end long-lived responses the server would wait for).
-    public func run(services: [any Service], onShutdown: @escaping @Sendable () -> Void = {}) async -> Int32 {
+    public func run(services: [any Service]) async -> Int32 {
         do {
-            try await serve(services: services, onShutdown: onShutdown)
+            try await serve(services: services) { [self] in for action in shutdownActions.withLock({ $0 }) { action() } }
             return 0
         } catch {
             return Self.exitStatus(reporting: error, service: configuration.serviceName)

@@ -34,7 +34,7 @@ extension StateNamespace {
     }
 }
 
-// The namespaces more than one service keeps (each service declares its own beside its handler).
+// The namespaces more than one service keeps (each service declares its own beside its stage).
 extension StateNamespace where Value == NPRCore.Unit {
     /// The unit register, by unit id.
     public static var units: Self { Self("unit") }
@@ -64,7 +64,7 @@ extension OutgoingMessage {
         OutgoingMessage(topic: Topic.cells, key: update.key.string, value: try JSONCodec.encode(update), headers: causes.header)
     }
 
-    /// Every current cell of an engine as updates (a `Republishing` producer's answer), encoded on every core.
+    /// Every current cell of an engine as updates (a republishing producer's answer), encoded on every core.
     public static func cells(_ all: [CellKey: Cell]) throws -> [OutgoingMessage] {
         // A value they change had lost its own causes with the input the consumer lost.
         let rebuilt = Provenance(.init(.rebuild))

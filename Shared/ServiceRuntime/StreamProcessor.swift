@@ -21,38 +21,109 @@ public struct StepResult: Sendable {
     }
 }
 
-/// A service's stateful core as the runtime drives it: from one thread, batch by batch.
+/// The topics a stage reads, each with how one of its records becomes the stage's single typed input: decoded
+/// at the edge, on any core. The declared topics must be the service's inputs in the topic catalogue
+/// (`Topic.inputs(of:)`); the runtime checks that at start.
+public struct StreamInputs<Input: Sendable>: Sendable {
+    public typealias Decoder = @Sendable (ConsumedMessage) throws -> Input
+    public let service: String
+    let decoders: [String: Decoder]
+
+    public init(service: String, _ decoders: [String: Decoder]) {
+        self.service = service
+        self.decoders = decoders
+    }
+
+    func decode(_ m: ConsumedMessage) throws -> Input {
+        guard let decoder = decoders[m.topic] else { throw UndeclaredInput(topic: m.topic) }
+        return try decoder(m)
+    }
+
+    /// The declared topics and `runtimeTopics` (read by the runtime itself, e.g. npr.control) as the catalogue
+    /// gives them to the service; a StartupError when they differ.
+    func subscription(with runtimeTopics: [String]) throws -> [String] {
+        let declared = Set(decoders.keys).union(runtimeTopics), catalogue = Set(Topic.inputs(of: service))
+        guard declared == catalogue else {
+            throw StartupError(description: "\(service) reads \(declared.sorted()) but the topic catalogue gives it \(catalogue.sorted())")
+        }
+        return declared.sorted()
+    }
+}
+
+struct UndeclaredInput: Error, CustomStringConvertible {
+    let topic: String
+    var description: String { "a record of \(topic), which this service does not declare as an input" }
+}
+
+/// The topic a producer can publish again for a consumer that lost input, and what it owns there (its
+/// indicators on npr.cells), as the topic catalogue lists it.
+public struct Republication: Sendable {
+    public let topic: String
+    public let owns: [String]
+
+    public init(topic: String, service: String) {
+        self.topic = topic
+        owns = Topic.republishers[topic]?.first { $0.service == service }?.owns ?? []
+    }
+}
+
+/// A service's stateful stage as the runtime drives it (the runtime's engine protocol): a value, touched only
+/// by the stream thread, batch by batch. The runtime owns Kafka, the store, offsets, coalescing and flow
+/// control; a stage decodes its declared inputs, applies them to its pure domain engine, and says what changed.
 ///
 /// `apply` only changes in-memory state; what changed is taken by `flush`, which the runtime calls once per
 /// commit interval. The engines keep what changed as sets of keys, so a key changed many times in an
 /// interval is written once (Kafka Streams' record cache: coalesce in memory, emit on commit).
-public protocol StreamHandler: AnyObject, Sendable {
+public protocol StreamStage: Sendable {
     /// One input message as the domain sees it.
     associatedtype Input: Sendable
-    var inputTopics: [String] { get }
+    var inputs: StreamInputs<Input> { get }
     /// Rebuilds in-memory state from the store before anything is consumed.
-    func restore(from store: StateStore) throws
-    /// Reads one input message (on any core, in parallel). A message it cannot read goes to the
-    /// dead-letter topic with the reason, and the stream goes on without it.
-    func decode(_ message: ConsumedMessage) throws -> Input
-    /// Applies one decoded input to the in-memory state (pure domain work), in input order.
-    func apply(_ input: Input, from message: ConsumedMessage) throws
+    mutating func restore(from store: StateStore) throws
+    /// Applies one decoded input, with the causes its producer named, to the in-memory state (pure domain
+    /// work), in input order.
+    mutating func apply(_ input: Input, causes: Provenance) throws
     /// Periodic work without new input (e.g. the evaluation date advancing). Called about once a second.
-    func tick() throws
+    mutating func tick() throws
     /// The outputs and state rows changed since the previous flush, at most one per key.
-    func flush() throws -> StepResult
+    mutating func flush() throws -> StepResult
     /// Called after a flush's outputs are acknowledged and its state and offsets are durable (e.g. to
     /// notify live subscribers).
-    func didCommit()
+    mutating func didCommit()
     /// About how many records the next flush would write (the keys changed so far): lets the runtime hold
     /// a flush back while it would write more records than it has inputs.
     var pendingOutputs: Int { get }
+
+    /// A producer whose output is absolute per key names the topic it can publish again…
+    var republication: Republication? { get }
+    /// …and gives the current absolute value of every key it publishes there.
+    func republish() throws -> [OutgoingMessage]
+
+    /// A consumer that rebuilds lost input from its producers' republished outputs names those topics; the
+    /// runtime calls `resyncBegan` when it skips a partition to its end and asks for it, and `resyncDone`
+    /// for each producer's marker in it.
+    var resyncableTopics: Set<String> { get }
+    mutating func resyncBegan(_ partition: TopicPartition, requestId: String)
+    mutating func resyncDone(_ partition: TopicPartition, _ done: ResyncDone)
 }
 
-extension StreamHandler {
-    public func tick() throws {}
-    public func didCommit() {}
+extension StreamStage {
+    public mutating func tick() throws {}
+    public mutating func didCommit() {}
     public var pendingOutputs: Int { 0 }
+    public var republication: Republication? { nil }
+    public func republish() throws -> [OutgoingMessage] { [] }
+    public var resyncableTopics: Set<String> { [] }
+    public mutating func resyncBegan(_ partition: TopicPartition, requestId: String) {}
+    public mutating func resyncDone(_ partition: TopicPartition, _ done: ResyncDone) {}
+}
+
+/// A value read by HTTP handlers while the stream thread replaces it at each flush.
+public final class Snapshot<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+    public init(_ initial: Value) { value = Mutex(initial) }
+    public var current: Value { value.withLock { $0 } }
+    public func set(_ new: Value) { value.withLock { $0 = new } }
 }
 
 /// When the runtime flushes (publishes what changed and commits state with the input offsets):
@@ -106,8 +177,12 @@ public struct CommitPolicy: Sendable {
 /// before a flush is committed replays the inputs since the previous commit onto the restored state, and
 /// outputs are absolute (idempotent), so the replay changes nothing downstream. An input offset below the
 /// log start (data the service never read is gone) is never skipped: see `recover(from:)`.
-public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked Sendable {
-    let handler: Handler
+public final class StreamProcessor<Stage: StreamStage>: Service, @unchecked Sendable {
+    /// Stream thread only (the loop, and the rebalance hooks it runs inside `poll`).
+    var stage: Stage
+    var headerReader = ProvenanceHeaderReader()
+    /// The stage's declared inputs, and npr.control where it answers resync requests.
+    let subscription: [String]
     let store: StateStore
     let consumerConfig: KafkaConfig
     let producer: KafkaProducer
@@ -131,10 +206,11 @@ public final class StreamProcessor<Handler: StreamHandler>: Service, @unchecked 
     var deadLetters: [OutgoingMessage] = []
 
     public init(
-        handler: Handler, store: StateStore, configuration: ServiceConfiguration, producer: KafkaProducer,
+        stage: Stage, store: StateStore, configuration: ServiceConfiguration, producer: KafkaProducer,
         readiness: Readiness, logger: Logger, maxBatch: Int = 2000
     ) throws {
-        self.handler = handler
+        subscription = try stage.inputs.subscription(with: stage.republication == nil ? [] : [Topic.control])
+        self.stage = stage
         self.store = store
         self.producer = producer
         self.logger = logger
@@ -187,7 +263,7 @@ struct StreamPending {
 
 extension StreamProcessor {
     func loop() throws {
-        try handler.restore(from: store)
+        try stage.restore(from: store)
         stateSize.record(store.sizeBytes)
         let consumer = try KafkaConsumer(config: consumerConfig, name: service, logger: logger)
         defer { consumer.close() }
@@ -197,7 +273,7 @@ extension StreamProcessor {
         // (also after a restart, from the store's offsets) so the views never stay behind.
         var pendingGroupCommit = try store.offsets()
         try consumer.subscribe(
-            topics: handler.inputTopics,
+            topics: subscription,
             hooks: RebalanceHooks(
                 onAssign: { [store, logger] partitions in
                     // Resume from the offsets committed with our own state (read now, not at start-up); never from
@@ -235,12 +311,12 @@ extension StreamProcessor {
             }
             if ContinuousClock.now - lastTick >= .seconds(1) {
                 lastTick = ContinuousClock.now
-                try handler.tick()
+                try stage.tick()
                 pending.value.ticked = true
                 exportLag(consumer.cachedLag())
             }
             let now = ContinuousClock.now
-            if policy.isDue(pending.value, outputs: handler.pendingOutputs, drained: batch.count < maxBatch, lastFlush: lastFlush, now: now) {
+            if policy.isDue(pending.value, outputs: stage.pendingOutputs, drained: batch.count < maxBatch, lastFlush: lastFlush, now: now) {
                 pendingGroupCommit.merge(try flush(&pending.value)) { max($0, $1) }
                 lastFlush = now
             }
@@ -259,14 +335,14 @@ extension StreamProcessor {
         if !committed.isEmpty { try? consumer.commit(committed.filter { consumer.assignment.contains($0.key) }) }
     }
 
-    /// Hands data records to the handler in order; resync requests and markers go to the resync protocol.
+    /// Hands data records to the stage in order; resync requests and markers go to the resync protocol.
     func apply(_ batch: [ConsumedMessage]) throws {
         var data: [ConsumedMessage] = []
         data.reserveCapacity(batch.count)
         for m in batch {
             if m.topic == Topic.control {
-                if let producer = handler as? any Republishing, let value = m.value,
-                    let request = try? JSONCodec.decode(ResyncRequest.self, from: value), request.topic == producer.republishedTopic
+                if let republication = stage.republication, let value = m.value,
+                    let request = try? JSONCodec.decode(ResyncRequest.self, from: value), request.topic == republication.topic
                 {
                     logger.notice(
                         "republishing for a consumer that lost input",
@@ -281,7 +357,7 @@ extension StreamProcessor {
                     try applyData(data)
                     data.removeAll(keepingCapacity: true)
                 }
-                (handler as? any Resyncing)?.resyncDone(m.topicPartition, done)
+                stage.resyncDone(m.topicPartition, done)
             } else {
                 data.append(m)
             }
@@ -291,15 +367,15 @@ extension StreamProcessor {
 
     /// Decodes on every core while applying in order; an unreadable message becomes a dead letter.
     func applyData(_ data: [ConsumedMessage]) throws {
-        let handler = self.handler
+        let inputs = stage.inputs
         try BatchCodec.forEach(
             Array(data.enumerated()),
-            { (i, m) -> (Int, Result<Handler.Input, PoisonMessage>) in
-                do { return (i, .success(try handler.decode(m))) } catch { return (i, .failure(PoisonMessage(m, error))) }
+            { (i, m) -> (Int, Result<Stage.Input, PoisonMessage>) in
+                do { return (i, .success(try inputs.decode(m))) } catch { return (i, .failure(PoisonMessage(m, error))) }
             }
         ) { (i, decoded) in
             switch decoded {
-            case .success(let input): try handler.apply(input, from: data[i])
+            case .success(let input): try stage.apply(input, causes: headerReader.causes(data[i].headers))
             case .failure(let poison):
                 logger.error(
                     "unreadable input sent to the dead-letter topic",
@@ -319,7 +395,7 @@ extension StreamProcessor {
     func recover(from loss: InputOffsetLost, consumer: KafkaConsumer, pending: inout StreamPending) throws {
         let tp = loss.topicPartition
         let (position, logStart) = health.record(loss, consumer: consumer, store: store)
-        guard let resyncing = handler as? any Resyncing, resyncing.resyncableTopics.contains(tp.topic) else {
+        guard stage.resyncableTopics.contains(tp.topic) else {
             let stop = UnrecoverableInputLoss(service: service, topicPartition: tp, position: position, logStart: logStart)
             logger.critical(
                 "input lost: stopping",
@@ -333,7 +409,7 @@ extension StreamProcessor {
         let stored = (try? store.offsets()) ?? [:]
         try consumer.restart(tp, at: end) { max(pending.offsets[$0] ?? 0, stored[$0] ?? 0) }
         let request = ResyncRequest(requestId: UUID().uuidString, topic: tp.topic, requestedBy: service)
-        resyncing.resyncBegan(tp, requestId: request.requestId)
+        stage.resyncBegan(tp, requestId: request.requestId)
         try publish([.json(topic: Topic.control, key: tp.topic, request)])
         // The skip is committed with the next flush, so a restart does not meet the same loss again.
         pending.offsets[tp] = max(pending.offsets[tp] ?? 0, end)
@@ -346,33 +422,33 @@ extension StreamProcessor {
             ])
     }
 
-    /// Takes the handler's coalesced changes, publishes them (acks=all) and commits state and input offsets
+    /// Takes the stage's coalesced changes, publishes them (acks=all) and commits state and input offsets
     /// together; returns the offsets committed.
     func flush(_ pending: inout StreamPending) throws -> [TopicPartition: Int64] {
         guard !pending.isEmpty else { return [:] }
         let started = ContinuousClock.now
-        var step = try handler.flush()
+        var step = try stage.flush()
         step.outputs += deadLetters
         deadLetters = []
-        if !republishRequests.isEmpty, let producer = handler as? any Republishing {
+        if !republishRequests.isEmpty, let republication = stage.republication {
             // One republication answers every request read since the last flush; each gets its markers.
-            step.outputs += try producer.republish()
-            let partitions = Topic.partitions(of: producer.republishedTopic)
+            step.outputs += try stage.republish()
+            let partitions = Topic.partitions(of: republication.topic)
             for id in republishRequests {
-                let done = ResyncDone(requestId: id, source: service, owns: producer.owns)
-                for p in 0..<Int32(partitions) { step.outputs.append(try done.message(topic: producer.republishedTopic, partition: p)) }
+                let done = ResyncDone(requestId: id, source: service, owns: republication.owns)
+                for p in 0..<Int32(partitions) { step.outputs.append(try done.message(topic: republication.topic, partition: p)) }
             }
             republishRequests = []
         }
         try publish(step.outputs)
         try store.commit(rows: step.rows, offsets: pending.offsets)
-        handler.didCommit()
+        stage.didCommit()
         processed.increment(by: pending.messages)
         emitted.increment(by: step.outputs.count)
         let committed = pending.offsets
         pending = StreamPending()
         let elapsed = ContinuousClock.now - started
-        flushTimer.recordNanoseconds(elapsed.components.seconds * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
+        flushTimer.recordNanoseconds(elapsed.nanoseconds)
         if ContinuousClock.now - stateSizeRecordedAt > .seconds(5) {
             stateSize.record(store.sizeBytes)
             stateSizeRecordedAt = .now

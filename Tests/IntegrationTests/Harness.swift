@@ -123,7 +123,7 @@ final class ServiceProcess: @unchecked Sendable {
         process.environment = env
         // One log per service, appended across restarts.
         let path = environment["NPR_STATE_DIR"]! + "/\(name).log"
-        if !FileManager.default.fileExists(atPath: path) { FileManager.default.createFile(atPath: path, contents: nil) }
+        if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         log.seekToEndOfFile()
         process.standardOutput = log
