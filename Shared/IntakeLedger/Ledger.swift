@@ -186,13 +186,18 @@ public struct Ledger: Sendable {
         d.outcomes.append(.init(institution: institution, outcome: "duplicate"))
     }
 
-    /// Idempotency: nil to go on, or true for a duplicate, false for a conflict.
-    private func checkMessage(_ key: String, _ hash: String) -> Bool? {
+    /// Idempotency: true when the message id is new; otherwise the record is answered as a duplicate (same
+    /// content) or rejected as a conflict (other content under the same id), and false is returned.
+    private func isNew(
+        _ d: inout Decision, _ key: String, _ hash: String, institution: String, _ kind: RecordKind, _ submitter: Submitter,
+        conflict: @autoclosure () -> Rejection
+    ) -> Bool {
         switch state.messages[key] {
-        case nil: return nil
-        case hash?: return true
-        default: return false
+        case nil: return true
+        case hash?: duplicate(&d, institution: institution)
+        default: reject(&d, conflict(), kind, submitter)
         }
+        return false
     }
 
     private mutating func remember(_ d: inout Decision, _ k: String, _ hash: String) {
@@ -207,15 +212,7 @@ public struct Ledger: Sendable {
             Rejection(index: index, messageId: m.messageId, errors: errors, record: pseudonymizer.redacted(a.record))
         }
         let ledgerKey = Self.messageKey(.activity, m.messageId, institution: m.institutionId)
-        switch checkMessage(ledgerKey, a.hash) {
-        case true?:
-            duplicate(&d, institution: m.institutionId)
-            return
-        case false?:
-            reject(&d, rejected([.conflict]), .activity, submitter)
-            return
-        case nil: break
-        }
+        guard isNew(&d, ledgerKey, a.hash, institution: m.institutionId, .activity, submitter, conflict: rejected([.conflict])) else { return }
         let episodeKey = EpisodeKey(institutionId: m.institutionId, episodeId: m.episodeId)
         let routeKey = episodeKey.description
         let previous = state.routes[routeKey]
@@ -268,15 +265,11 @@ public struct Ledger: Sendable {
         _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String, _ hash: String, _ event: DeathEvent, _ submitter: Submitter
     ) {
         let key = Self.messageKey(.death, messageId, institution: nil)
-        switch checkMessage(key, hash) {
-        case true?:
-            duplicate(&d, institution: "register")
-            return
-        case false?:
-            reject(&d, Rejection(index: index, messageId: messageId, errors: [.conflict], record: pseudonymizer.redacted(record)), .death, submitter)
-            return
-        case nil: break
-        }
+        guard
+            isNew(
+                &d, key, hash, institution: "register", .death, submitter,
+                conflict: Rejection(index: index, messageId: messageId, errors: [.conflict], record: pseudonymizer.redacted(record)))
+        else { return }
         d.outputs.append(.death(event, causes: Provenance(.init(event.status == .annulment ? .deathAnnulment : .death))))
         remember(&d, key, hash)
         accept(&d, institution: "register")
@@ -287,15 +280,11 @@ public struct Ledger: Sendable {
     ) {
         if let id = messageId {
             let key = Self.messageKey(.population, id, institution: nil)
-            switch checkMessage(key, hash) {
-            case true?:
-                duplicate(&d, institution: "register")
-                return
-            case false?:
-                reject(&d, Rejection(index: index, messageId: id, errors: [.conflict], record: pseudonymizer.redacted(record)), .population, submitter)
-                return
-            case nil: break
-            }
+            guard
+                isNew(
+                    &d, key, hash, institution: "register", .population, submitter,
+                    conflict: Rejection(index: index, messageId: id, errors: [.conflict], record: pseudonymizer.redacted(record)))
+            else { return }
             remember(&d, key, hash)
         }
         d.outputs.append(.population(event, causes: Provenance(.init(.population))))
