@@ -11,6 +11,7 @@ public enum MetricCatalogue {
         "npr_input_offsets_lost_total": "Times the service found its committed input offset below the broker's log start.",
         "npr_input_lost_messages": "Messages between the service's position and the log start when input was lost.",
         "npr_state_size_bytes": "Size of the service's state store on disk (database and write-ahead log).",
+        "npr_state_merge_seconds": "Time each merge of the state journal into the keyed table took (the service's stream waits for it).",
         // Intake
         "intake_records_total": "Records decided by intake, by kind, institution and outcome.",
         "intake_rejections_total": "Record errors by kind, institution and error code.",

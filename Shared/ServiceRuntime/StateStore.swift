@@ -1,6 +1,9 @@
 import Foundation
 import GRDB
 import Kafka
+import Logging
+import Metrics
+import NPRCore
 import Synchronization
 
 /// A service's own durable store (SQLite through GRDB): keyed state rows and the input offsets they
@@ -38,12 +41,19 @@ public final class StateStore: @unchecked Sendable {
 
     /// Rows in the journal, and in the keyed table after the last merge.
     private let sizes = Mutex((journal: 0, keyed: 0))
+    /// A merge holds the commit that triggers it (and the service's stream) for its whole length: operators see
+    /// each one timed and logged.
+    private let mergeTimer: Metrics.Timer
+    private let logger: Logger
 
     /// `durable`: every commit is synced to disk before it returns (synchronous=FULL), so it survives a power
     /// loss, not only a killed process (NORMAL). Intake's ledger needs it: a 200 answer promises that a resent
     /// record is a duplicate. The services' stores do not: a lost last commit is replayed from their input.
     public init(path: String, journalLimit: Int = 1_000_000, durable: Bool = false) throws {
         self.path = path
+        let service = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
+        mergeTimer = Metrics.Timer(label: "npr_state_merge_seconds", dimensions: [("service", service)])
+        logger = Logger(label: service)
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         var config = Configuration()
         config.prepareDatabase { db in
@@ -84,7 +94,10 @@ public final class StateStore: @unchecked Sendable {
 
     /// Moves the journal into the keyed table: the latest row per key, in key order, in one transaction.
     func mergeJournal() throws {
+        let started = ContinuousClock.now
+        var journalRows = 0
         try db.write { db in
+            journalRows = try Int.fetchOne(db, sql: "SELECT count(*) FROM journal") ?? 0
             try db.execute(
                 sql: """
                     INSERT OR REPLACE INTO state (ns, key, value)
@@ -97,6 +110,13 @@ public final class StateStore: @unchecked Sendable {
         }
         let keyed = try db.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM state") ?? 0 }
         sizes.withLock { $0 = (0, keyed) }
+        let elapsed = ContinuousClock.now - started
+        if journalRows > 0 {
+            mergeTimer.recordNanoseconds(elapsed.nanoseconds)
+            logger.notice(
+                "state journal merged into the keyed table",
+                metadata: ["journalRows": "\(journalRows)", "keyedRows": "\(keyed)", "seconds": "\(String(format: "%.1f", elapsed.seconds))"])
+        }
     }
 
     /// Every row of a namespace: the keyed table with the journal applied in order.
