@@ -22,17 +22,21 @@ enum LedgerStore {
     static let messageNamespace = "message"
 
     static func load(from store: StateStore) throws -> LedgerState {
-        LedgerState(
-            messages: try store.rows(namespace: messageNamespace).reduce(into: [:]) { $0[$1.key] = String(decoding: $1.value, as: UTF8.self) },
-            routes: try StateNamespace.routes.load(from: store), units: try StateNamespace.units.load(from: store),
-            quality: try StateNamespace.reportingQuality.load(from: store))
+        var state = LedgerState(units: try StateNamespace.units.load(from: store), quality: try StateNamespace.reportingQuality.load(from: store))
+        for (key, hash) in try store.rows(namespace: messageNamespace) { state.remember(messageKey: key, contentHash: String(decoding: hash, as: UTF8.self)) }
+        for (key, route) in try StateNamespace.routes.load(from: store) {
+            // "<institutionId>|<episodeId>": the institution id is nine digits, so the first bar separates them.
+            guard let bar = key.firstIndex(of: "|") else { continue }
+            state.routes[EpisodeKey(institutionId: String(key[..<bar]), episodeId: String(key[key.index(after: bar)...]))] = route
+        }
+        return state
     }
 
     /// The rows a decision's changes write (one per key, the last), the routes encoded on every core.
     static func rows(_ changes: Decision.Changes) throws -> [StateStore.Row] {
         changes.messages.map { StateStore.Row(namespace: messageNamespace, key: $0.0, value: Data($0.1.utf8)) }
             + (try changes.units.map { try StateNamespace.units.row($0.unitId, $0) })
-            + (try BatchCodec.map(changes.latestRoutes) { try StateNamespace.routes.row($0.0, $0.1) })
+            + (try BatchCodec.map(changes.latestRoutes) { try StateNamespace.routes.row($0.0.description, $0.1) })
             + (try changes.quality.map { try StateNamespace.reportingQuality.row($0.0, $0.1) })
     }
 }

@@ -6,7 +6,7 @@ import NPRCore
 /// revisions), and what its current version contributes to its institution's reporting quality.
 public struct EpisodeRoute: Codable, Sendable, Hashable {
     /// Revision → hash of the non-annulment content accepted at it.
-    public var revisions: [Int: String] = [:]
+    public var revisions: [Int: Digest128] = [:]
     /// Patient bucket → highest revision published to it.
     public var buckets: [String: Int] = [:]
     /// What the episode's current version contributes to its institution's reporting quality (nil in routes

@@ -37,16 +37,15 @@ public enum IntakeOutput: Sendable, Equatable {
 /// (idempotency), each episode's route (revision conflicts, buckets), the unit register (validation) and each
 /// institution's reporting quality.
 public struct LedgerState: Sendable, Equatable {
-    /// `Ledger.messageKey` → content hash.
-    public var messages: [String: String] = [:]
-    /// `EpisodeKey.description` ("<institutionId>|<episodeId>") → route.
-    public var routes: [String: EpisodeRoute] = [:]
+    /// `Ledger.messageKey` → content hash, both as `Digest128` (the store keeps them in full).
+    public var messages: [Digest128: Digest128] = [:]
+    public var routes: [EpisodeKey: EpisodeRoute] = [:]
     public var units: [String: NPRCore.Unit] = [:]
     /// Institution id → reporting quality.
     public var quality: [String: InstitutionQuality] = [:]
 
     public init(
-        messages: [String: String] = [:], routes: [String: EpisodeRoute] = [:], units: [String: NPRCore.Unit] = [:],
+        messages: [Digest128: Digest128] = [:], routes: [EpisodeKey: EpisodeRoute] = [:], units: [String: NPRCore.Unit] = [:],
         quality: [String: InstitutionQuality] = [:]
     ) {
         self.messages = messages
@@ -57,10 +56,15 @@ public struct LedgerState: Sendable, Equatable {
 
     /// This state with `changes` written over it, as a store applies them (last write per key wins).
     public mutating func apply(_ changes: Decision.Changes) {
-        for (k, v) in changes.messages { messages[k] = v }
+        for (k, v) in changes.messages { remember(messageKey: k, contentHash: v) }
         for (k, v) in changes.routes { routes[k] = v }
         for u in changes.units { units[u.unitId] = u }
         for (k, v) in changes.quality { quality[k] = v }
+    }
+
+    /// Records a message as the store holds it: its full ledger key and content hash (hex).
+    public mutating func remember(messageKey: String, contentHash: String) {
+        messages[Digest128(sha256Of: messageKey)] = Digest128(hex: contentHash)
     }
 }
 
@@ -76,16 +80,17 @@ public struct Decision: Sendable {
     }
     /// What the decision changed in the ledger, in order.
     public struct Changes: Sendable {
+        /// Ledger key → content hash (hex), in full.
         public var messages: [(String, String)] = []
         /// Episode routes, every change in order (`latestRoutes` for one per episode).
-        public var routes: [(String, EpisodeRoute)] = []
+        public var routes: [(EpisodeKey, EpisodeRoute)] = []
         public var units: [NPRCore.Unit] = []
         /// The reporting quality of each institution the decision touched, as the decision ended.
         public var quality: [(String, InstitutionQuality)] = []
 
         /// The last route written per episode, in the order of those last writes.
-        public var latestRoutes: [(String, EpisodeRoute)] {
-            var position: [String: Int] = [:]
+        public var latestRoutes: [(EpisodeKey, EpisodeRoute)] {
+            var position: [EpisodeKey: Int] = [:]
             for (i, c) in routes.enumerated() { position[c.0] = i }
             return position.values.sorted().map { routes[$0] }
         }
@@ -96,8 +101,8 @@ public struct Decision: Sendable {
     public var receipt = Receipt()
 
     var qualityInstitutions: Set<String> = []
-    var undoMessages: [(String, String?)] = []
-    var undoRoutes: [(String, EpisodeRoute?)] = []
+    var undoMessages: [(Digest128, Digest128?)] = []
+    var undoRoutes: [(EpisodeKey, EpisodeRoute?)] = []
     var undoUnits: [(String, NPRCore.Unit?)] = []
     var undoQuality: [(String, InstitutionQuality?)] = []
 }
@@ -133,6 +138,12 @@ public struct Ledger: Sendable {
     /// kind (spec: *idempotency scope*).
     public static func messageKey(_ kind: RecordKind, _ messageId: String, institution: String?) -> String {
         institution.map { "\(kind.rawValue)|\($0)|\(messageId)" } ?? "\(kind.rawValue)|\(messageId)"
+    }
+
+    /// `messageKey` with its digest, the form the ledger keeps in memory.
+    static func ledgerKey(_ kind: RecordKind, _ messageId: String, institution: String?) -> (text: String, digest: Digest128) {
+        let text = messageKey(kind, messageId, institution: institution)
+        return (text, Digest128(sha256Of: text))
     }
 
     /// The decisions of prepared records, in order; `arrival` is when they arrived.
@@ -189,21 +200,19 @@ public struct Ledger: Sendable {
     /// Idempotency: true when the message id is new; otherwise the record is answered as a duplicate (same
     /// content) or rejected as a conflict (other content under the same id), and false is returned.
     private func isNew(
-        _ d: inout Decision, _ key: String, _ hash: String, institution: String, _ kind: RecordKind, _ submitter: Submitter,
+        _ d: inout Decision, _ key: Digest128, _ hash: String, institution: String, _ kind: RecordKind, _ submitter: Submitter,
         conflict: @autoclosure () -> Rejection
     ) -> Bool {
-        switch state.messages[key] {
-        case nil: return true
-        case hash?: duplicate(&d, institution: institution)
-        default: reject(&d, conflict(), kind, submitter)
-        }
+        guard let accepted = state.messages[key] else { return true }
+        if accepted == Digest128(hex: hash) { duplicate(&d, institution: institution) } else { reject(&d, conflict(), kind, submitter) }
         return false
     }
 
-    private mutating func remember(_ d: inout Decision, _ k: String, _ hash: String) {
-        d.undoMessages.append((k, state.messages[k]))
-        state.messages[k] = hash
-        d.changes.messages.append((k, hash))
+    /// `key`: the message's ledger key (`messageKey`), with its digest.
+    private mutating func remember(_ d: inout Decision, _ key: (text: String, digest: Digest128), _ hash: String) {
+        d.undoMessages.append((key.digest, state.messages[key.digest]))
+        state.messages[key.digest] = Digest128(hex: hash)
+        d.changes.messages.append((key.text, hash))
     }
 
     private mutating func decideActivity(_ d: inout Decision, _ a: PreparedActivity, _ submitter: Submitter, arrival: LocalDate, at timestamp: String) {
@@ -211,13 +220,13 @@ public struct Ledger: Sendable {
         func rejected(_ errors: [FieldError]) -> Rejection {
             Rejection(index: index, messageId: m.messageId, errors: errors, record: pseudonymizer.redacted(a.record))
         }
-        let ledgerKey = Self.messageKey(.activity, m.messageId, institution: m.institutionId)
-        guard isNew(&d, ledgerKey, a.hash, institution: m.institutionId, .activity, submitter, conflict: rejected([.conflict])) else { return }
+        let ledgerKey = Self.ledgerKey(.activity, m.messageId, institution: m.institutionId)
+        guard isNew(&d, ledgerKey.digest, a.hash, institution: m.institutionId, .activity, submitter, conflict: rejected([.conflict])) else { return }
         let episodeKey = EpisodeKey(institutionId: m.institutionId, episodeId: m.episodeId)
-        let routeKey = episodeKey.description
+        let routeKey = episodeKey
         let previous = state.routes[routeKey]
         var route = previous ?? EpisodeRoute()
-        if m.status != .annulment, let existing = route.revisions[m.revision], existing != a.versionHash {
+        if m.status != .annulment, let existing = route.revisions[m.revision], existing != a.version {
             reject(
                 &d,
                 rejected([
@@ -241,7 +250,7 @@ public struct Ledger: Sendable {
         }
         for o in others.keys { route.buckets[o] = max(route.buckets[o] ?? 0, m.revision) }
         route.buckets[bucket.rawValue] = max(route.buckets[bucket.rawValue] ?? 0, m.revision)
-        if m.status != .annulment { route.revisions[m.revision] = a.versionHash }
+        if m.status != .annulment { route.revisions[m.revision] = a.version }
         // Reporting quality: a route that did not exist is the episode's first message. Changed in place (a copy
         // would copy the institution's delay histogram per record); the undo keeps each institution's state
         // from before the submission once.
@@ -264,10 +273,10 @@ public struct Ledger: Sendable {
     private mutating func decideDeath(
         _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String, _ hash: String, _ event: DeathEvent, _ submitter: Submitter
     ) {
-        let key = Self.messageKey(.death, messageId, institution: nil)
+        let key = Self.ledgerKey(.death, messageId, institution: nil)
         guard
             isNew(
-                &d, key, hash, institution: "register", .death, submitter,
+                &d, key.digest, hash, institution: "register", .death, submitter,
                 conflict: Rejection(index: index, messageId: messageId, errors: [.conflict], record: pseudonymizer.redacted(record)))
         else { return }
         d.outputs.append(.death(event, causes: Provenance(.init(event.status == .annulment ? .deathAnnulment : .death))))
@@ -279,10 +288,10 @@ public struct Ledger: Sendable {
         _ d: inout Decision, _ index: Int, _ record: JSONValue, _ messageId: String?, _ hash: String, _ event: PopulationEvent, _ submitter: Submitter
     ) {
         if let id = messageId {
-            let key = Self.messageKey(.population, id, institution: nil)
+            let key = Self.ledgerKey(.population, id, institution: nil)
             guard
                 isNew(
-                    &d, key, hash, institution: "register", .population, submitter,
+                    &d, key.digest, hash, institution: "register", .population, submitter,
                     conflict: Rejection(index: index, messageId: id, errors: [.conflict], record: pseudonymizer.redacted(record)))
             else { return }
             remember(&d, key, hash)

@@ -26,7 +26,7 @@ public struct PreparedActivity: Sendable {
     /// The record's content hash (idempotency) and that of its version without `messageId` and `status`
     /// (revision conflicts: the same version resent under a new message id is no conflict).
     public var hash: String
-    public var versionHash: String
+    public var version: Digest128
 }
 
 /// A record after the stateless part of its decision (`RecordPreparer`).
@@ -87,7 +87,7 @@ public struct RecordPreparer: Sendable {
                 return .activity(
                     PreparedActivity(
                         index: index, record: record, message: m, episode: episode, warnings: warnings,
-                        hash: sha256Hex(whole), versionHash: sha256Hex(version)))
+                        hash: sha256Hex(whole), version: Digest128(sha256Of: version)))
             }
         case .death:
             switch validateDeath(record) {

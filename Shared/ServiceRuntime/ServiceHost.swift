@@ -65,6 +65,7 @@ public final class ServiceHost: @unchecked Sendable {
 
     init(configuration: ServiceConfiguration) {
         self.configuration = configuration
+        MallocTuning.apply()
         LoggingSetup.bootstrap(service: configuration.serviceName, level: configuration.logLevel)
         registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))

@@ -25,7 +25,7 @@ import Testing
                 endType: endType, startDay: startDay)
         }
         var episodeKey: EpisodeKey { EpisodeKey(institutionId: institution, episodeId: episode) }
-        /// What `versionHash` compares: everything but `messageId` and `status`.
+        /// What `PreparedActivity.version` hashes: everything but `messageId` and `status`.
         var version: [String] { [String(revision), institution, episode, String(person), String(endType), String(startDay)] }
     }
 

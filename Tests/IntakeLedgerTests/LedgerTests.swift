@@ -154,7 +154,7 @@ extension Decision {
             back.activityEvents.map { [$0.kind.rawValue, $0.patientKey.rawValue, String($0.revision)] } == [
                 ["version", old.rawValue, "3"], ["foreign", new.rawValue, "3"],
             ])
-        let route = try #require(ledger.state.routes[EpisodeKey(institutionId: Records.institutionA, episodeId: "ep-1").description])
+        let route = try #require(ledger.state.routes[EpisodeKey(institutionId: Records.institutionA, episodeId: "ep-1")])
         #expect(route.buckets == [old.rawValue: 3, new.rawValue: 3])
     }
 
@@ -202,5 +202,26 @@ extension Decision {
         ledger.rollback(d2)
         ledger.rollback(d1)
         #expect(ledger.state == before)
+    }
+}
+
+@Suite struct LedgerMemoryFormTests {
+    @Test func aDigestIsTheFirstHalfOfTheSHA256AndReadsBackFromItsHex() throws {
+        for text in ["", "activity|974589095|m1", String(repeating: "ø", count: 100)] {
+            let digest = Digest128(sha256Of: text)
+            #expect(Digest128(hex: sha256Hex(Array(text.utf8))) == digest)
+            #expect(digest.hex == String(sha256Hex(Array(text.utf8)).prefix(32)))
+            #expect(Digest128(hex: digest.hex) == digest)
+        }
+        #expect(Digest128(hex: "not hex at all, not hex at all!!") == nil)
+        #expect(Digest128(hex: "abc") == nil)
+    }
+
+    @Test func routeRowsWrittenWithWholeHashesStillRead() throws {
+        let whole = sha256Hex(Array("version".utf8))
+        let old = #"{"buckets":{"p1":2},"quality":null,"revisions":{"1":"\#(whole)","2":"\#(whole)"}}"#
+        let route = try EpisodeRoute(wireJSON: Array(old.utf8))
+        #expect(route.revisions == [1: Digest128(hex: whole)!, 2: Digest128(hex: whole)!])
+        #expect(try EpisodeRoute(wireJSON: route.wireJSON) == route)
     }
 }
