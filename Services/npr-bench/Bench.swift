@@ -43,9 +43,9 @@ func run<Input: Sendable>(
     }
 }
 
-/// Encodes rows on all cores, as the services do before their store commit.
-func encodeRows<T: Sendable, R: Encodable & Sendable>(_ rows: [T], _ value: @escaping @Sendable (T) -> R) throws {
-    _ = try BatchCodec.map(rows) { try JSONCodec.encode(value($0)) }
+/// Encodes rows on all cores in their wire form, as the services do before their store commit (nil: a deleted row).
+func encodeRows<T: Sendable, R: JSONWireEncodable & Encodable & Sendable>(_ rows: [T], _ value: @escaping @Sendable (T) -> R?) throws {
+    _ = try BatchCodec.map(rows) { try value($0).map { try JSONCodec.encode($0) } }
 }
 
 /// ActivityEvents as intake publishes them (the person id stands in for the pseudonym; nothing is

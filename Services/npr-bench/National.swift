@@ -45,7 +45,7 @@ enum National {
 
     /// One JSON document per line, encoded on every core.
     static func write<T: Encodable & Sendable>(_ items: [T], to path: String) throws {
-        FileManager.default.createFile(atPath: path, contents: nil)
+        _ = FileManager.default.createFile(atPath: path, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         defer { try? handle.close() }
         for start in stride(from: 0, to: items.count, by: 50_000) {

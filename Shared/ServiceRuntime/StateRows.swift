@@ -4,19 +4,39 @@ import NPRCore
 
 /// One kind of row in a service's store, declared once with the type of its values, so that the rows a
 /// service writes and the rows it restores from cannot disagree on the namespace or the type.
+///
+/// The coder is chosen where the namespace is declared, by its value type: the wire form where the type has
+/// one (`JSONWireCodable`), Foundation's coders otherwise.
 public struct StateNamespace<Value: Codable & Sendable>: Sendable {
     public let name: String
-    public init(_ name: String) { self.name = name }
+    /// Whether rows are written and read in the value type's wire form (tests hold the hot namespaces to it).
+    public let usesWireForm: Bool
+    private let encode: @Sendable (Value) throws -> Data
+    private let decode: @Sendable (Data) throws -> Value
+
+    public init(_ name: String) where Value: JSONWireCodable {
+        self.name = name
+        usesWireForm = true
+        encode = { try JSONCodec.data($0) }
+        decode = { try JSONCodec.decode(Value.self, from: $0) }
+    }
+
+    public init(_ name: String) {
+        self.name = name
+        usesWireForm = false
+        encode = { try JSONCodec.data($0) }
+        decode = { try JSONCodec.decode(Value.self, from: $0) }
+    }
 
     /// The row of `key`; a nil value deletes it.
     public func row(_ key: String, _ value: Value?) throws -> StateStore.Row {
-        StateStore.Row(namespace: name, key: key, value: try value.map { try JSONCodec.data($0) })
+        StateStore.Row(namespace: name, key: key, value: try value.map(encode))
     }
 
     /// Every row, by key.
     public func load(from store: StateStore) throws -> [String: Value] {
         var out: [String: Value] = [:]
-        for (key, value) in try store.rows(namespace: name) { out[key] = try JSONCodec.decode(Value.self, from: value) }
+        for (key, value) in try store.rows(namespace: name) { out[key] = try decode(value) }
         return out
     }
 }
@@ -53,9 +73,15 @@ extension StateNamespace where Value == EpisodeRow<EpisodeSlot> {
 }
 
 extension OutgoingMessage {
-    /// A JSON-encoded message keyed by `key`.
-    /// A JSON-encoded message keyed by `key`, with the causes behind it as a header (`Provenance.header`).
+    /// A JSON-encoded message keyed by `key`, with the causes behind it as a header (`Provenance.header`): in
+    /// its wire form where the type has one (the overload below), with Foundation's coder otherwise.
     public static func json<T: Encodable>(topic: String, key: String, _ value: T, causes: Provenance = Provenance()) throws -> OutgoingMessage {
+        OutgoingMessage(topic: topic, key: key, value: try JSONCodec.encode(value), headers: causes.header)
+    }
+
+    public static func json<T: JSONWireEncodable & Encodable>(
+        topic: String, key: String, _ value: T, causes: Provenance = Provenance()
+    ) throws -> OutgoingMessage {
         OutgoingMessage(topic: topic, key: key, value: try JSONCodec.encode(value), headers: causes.header)
     }
 
@@ -73,9 +99,15 @@ extension OutgoingMessage {
 }
 
 extension ConsumedMessage {
-    public func decode<T: Decodable>(_ type: T.Type) throws -> T {
+    /// The message's value: read in its wire form where the type has one (the overload below), with
+    /// Foundation's coder otherwise.
+    public func decode<T: Decodable>(_ type: T.Type) throws -> T { try JSONCodec.decode(T.self, from: try nonEmptyValue(T.self)) }
+
+    public func decode<T: JSONWireDecodable & Decodable>(_ type: T.Type) throws -> T { try JSONCodec.decode(T.self, from: try nonEmptyValue(T.self)) }
+
+    private func nonEmptyValue<T>(_ type: T.Type) throws -> [UInt8] {
         guard let value else { throw DecodingError.valueNotFound(T.self, .init(codingPath: [], debugDescription: "empty message on \(topic)")) }
-        return try JSONCodec.decode(T.self, from: value)
+        return value
     }
 }
 

@@ -5,7 +5,8 @@ import NPRCore
 /// JSON on the topics and in the stores: one encoder configuration everywhere, reused (creating coders
 /// per message is measurable at tens of thousands of messages a second). Types with a wire form
 /// (`JSONWireCodable`: the events, state rows and cells of the stream) are written and read by it, which
-/// gives the same JSON at a fraction of the cost; everything else goes through Foundation.
+/// gives the same JSON at a fraction of the cost; everything else goes through Foundation. The choice is the
+/// compiler's (overloads by constraint), not a cast at run time.
 public enum JSONCodec {
     static let encoder: JSONEncoder = {
         let e = JSONEncoder()
@@ -14,22 +15,21 @@ public enum JSONCodec {
     }()
     static let decoder = JSONDecoder()
 
-    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] {
-        if let wire = value as? any JSONWireEncodable { return wire.wireJSON }
-        return Array(try encoder.encode(value))
-    }
-    public static func data<T: Encodable>(_ value: T) throws -> Data {
-        if let wire = value as? any JSONWireEncodable { return Data(wire.wireJSON) }
-        return try encoder.encode(value)
-    }
-    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
-        if let wire = T.self as? any JSONWireDecodable.Type { return try wire.init(wireJSON: bytes) as! T }
-        return try decoder.decode(type, from: Data(bytes))
-    }
-    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
-        if let wire = T.self as? any JSONWireDecodable.Type { return try wire.init(wireJSON: data) as! T }
-        return try decoder.decode(type, from: data)
-    }
+    // Types with a hand-written wire form (`JSONWireCodable`: the events, state rows and cells every service
+    // handles per message): the more constrained overloads, so the compiler picks them for those types. Their
+    // bytes equal Foundation's (tested), so either coder reads what the other wrote.
+
+    public static func encode<T: JSONWireEncodable & Encodable>(_ value: T) throws -> [UInt8] { value.wireJSON }
+    public static func data<T: JSONWireEncodable & Encodable>(_ value: T) throws -> Data { Data(value.wireJSON) }
+    public static func decode<T: JSONWireDecodable & Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T { try T(wireJSON: bytes) }
+    public static func decode<T: JSONWireDecodable & Decodable>(_ type: T.Type, from data: Data) throws -> T { try T(wireJSON: data) }
+
+    // Everything else (HTTP answers, reference data, control records): Foundation's coders, sorted keys.
+
+    public static func encode<T: Encodable>(_ value: T) throws -> [UInt8] { Array(try encoder.encode(value)) }
+    public static func data<T: Encodable>(_ value: T) throws -> Data { try encoder.encode(value) }
+    public static func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T { try decoder.decode(type, from: Data(bytes)) }
+    public static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T { try decoder.decode(type, from: data) }
 }
 
 extension Data: JSONWireBytes {

@@ -36,3 +36,21 @@ import Testing
         #expect(Republication(topic: Topic.cells, service: "publisher").owns.isEmpty)
     }
 }
+
+/// The coder of a store namespace is chosen where it is declared, from its value type: the per-message state
+/// rows in their wire form, reference data through Foundation.
+@Suite struct StateNamespaceCoderTests {
+    @Test func theSharedPerMessageNamespacesUseTheWireForm() throws {
+        #expect(StateNamespace.episodeSlots.usesWireForm)
+        #expect(StateNamespace.stayHeads.usesWireForm)
+        #expect(StateNamespace.population.usesWireForm)
+        #expect(!StateNamespace.units.usesWireForm)
+    }
+
+    @Test func aRowReadsBackAsItWasWritten() throws {
+        let head = PatientStaysHead(sequence: 7, stays: [])
+        let row = try StateNamespace.stayHeads.row("p1", head)
+        #expect(try row.value.map { try PatientStaysHead(wireJSON: $0) } == head)
+        #expect(try StateNamespace.stayHeads.row("p1", nil).value == nil)
+    }
+}
