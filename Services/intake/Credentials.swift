@@ -59,10 +59,15 @@ struct Credentials: Sendable {
         return tokens
     }
 
-    /// The caller a bearer token names, or nil.
-    func caller(bearer header: String?) -> Caller? {
-        guard let header, header.hasPrefix("Bearer "), let allowed = tokens[String(header.dropFirst(7))] else { return nil }
-        return Caller(institutions: allowed)
+    /// The caller an `Authorization` header names, or why it names none (the problem's detail).
+    func caller(authorization header: String?) -> Result<Caller, Unauthorized> {
+        guard let header, header.hasPrefix("Bearer ") else { return .failure(Unauthorized(detail: "send Authorization: Bearer <token>")) }
+        guard let allowed = tokens[String(header.dropFirst(7))] else { return .failure(Unauthorized(detail: "unknown token")) }
+        return .success(Caller(institutions: allowed))
+    }
+
+    struct Unauthorized: Error {
+        let detail: String
     }
 }
 

@@ -59,18 +59,20 @@ final class HTTPAPI: Sendable {
         defer {
             Metrics.Timer(label: "intake_request_seconds", dimensions: [("path", kind.route)]).recordNanoseconds((ContinuousClock.now - started).nanoseconds)
         }
-        guard let caller = credentials.caller(bearer: request.headers[.authorization]) else {
-            return problem(
-                .unauthorized, "Unauthorized", request.headers[.authorization] == nil ? "send Authorization: Bearer <token>" : "unknown token")
+        let caller: Caller
+        switch credentials.caller(authorization: request.headers[.authorization]) {
+        case .failure(let unauthorized): return problem(.unauthorized, "Unauthorized", unauthorized.detail)
+        case .success(let c): caller = c
         }
         if adminOnly && !caller.isAdmin {
             return problem(
                 .forbidden, "Forbidden",
                 kind == .unit ? "only the admin token may change the unit register" : "only the admin token may submit \(kind.rawValue) records")
         }
-        if kind != .unit {
-            // Admission before the body is read: a waiting request holds its body in the socket, not in memory,
-            // and at most `maxInFlight` requests are inside at once.
+        // Flow control, before the body is read (a waiting request holds its body in the socket, not in memory):
+        // at most `maxInFlight` requests inside at once, and none while the pipeline is too far behind.
+        let gated = kind != .unit
+        if gated {
             guard
                 inFlight.withLock({ n -> Bool in
                     guard n < maxInFlight else { return false }
@@ -81,11 +83,9 @@ final class HTTPAPI: Sendable {
                 return retryLater("\(maxInFlight) requests are already being handled; nothing was accepted, retry after the delay")
             }
         }
-        defer { if kind != .unit { inFlight.withLock { $0 -= 1 } } }
-        if kind != .unit {
-            guard await backpressure.admit() else {
-                return retryLater("the pipeline is too far behind to accept more now; nothing was accepted, retry after the delay")
-            }
+        defer { if gated { inFlight.withLock { $0 -= 1 } } }
+        if gated, await !backpressure.admit() {
+            return retryLater("the pipeline is too far behind to accept more now; nothing was accepted, retry after the delay")
         }
         let records: [Result<JSONValue, JSONParseError>]
         switch await readRecords(request) {

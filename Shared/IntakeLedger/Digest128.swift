@@ -19,12 +19,11 @@ public struct Digest128: Hashable, Sendable {
     public init(sha256Of text: String) { self.init(sha256Of: Array(text.utf8)) }
 
     /// The SHA-256 of `bytes`, truncated.
-    public init(sha256Of bytes: [UInt8]) {
-        var high: UInt64 = 0, low: UInt64 = 0
-        for (i, byte) in SHA256.hash(data: bytes).prefix(16).enumerated() {
-            if i < 8 { high = high << 8 | UInt64(byte) } else { low = low << 8 | UInt64(byte) }
-        }
-        self.init(high: high, low: low)
+    public init(sha256Of bytes: [UInt8]) { self.init(leading: Array(SHA256.hash(data: bytes))) }
+
+    /// The first 16 of `bytes`, big-endian.
+    private init(leading bytes: [UInt8]) {
+        self.init(high: bytes[0..<8].reduce(0) { $0 << 8 | UInt64($1) }, low: bytes[8..<16].reduce(0) { $0 << 8 | UInt64($1) })
     }
 
     /// The first 32 digits of a hex digest (a full SHA-256 hex digest, or this type's own `hex`); nil when
@@ -32,7 +31,7 @@ public struct Digest128: Hashable, Sendable {
     public init?(hex: String) {
         let digits = Array(hex.utf8.prefix(32))
         guard digits.count == 32, let bytes = hexBytes(String(decoding: digits, as: UTF8.self)) else { return nil }
-        self.init(high: bytes[..<8].reduce(0) { $0 << 8 | UInt64($1) }, low: bytes[8...].reduce(0) { $0 << 8 | UInt64($1) })
+        self.init(leading: bytes)
     }
 
     /// 32 lowercase hex digits.
