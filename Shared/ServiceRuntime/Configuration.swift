@@ -171,4 +171,6 @@ public struct ServiceConfiguration: Sendable {
     public var httpLimits: HTTPLimits
 
     public var storePath: String { stateDirectory + "/" + serviceName + ".sqlite" }
+    /// Held by the one instance that owns the service's state (`InstanceLock`).
+    public var instanceLockPath: String { stateDirectory + "/" + serviceName + ".lock" }
 }

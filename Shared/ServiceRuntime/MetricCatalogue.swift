@@ -12,6 +12,9 @@ public enum MetricCatalogue {
         "npr_input_lost_messages": "Messages between the service's position and the log start when input was lost.",
         "npr_state_size_bytes": "Size of the service's state store on disk (database and write-ahead log).",
         "npr_state_merge_seconds": "Time each merge of the state journal into the keyed table took (the service's stream waits for it).",
+        "npr_unassigned_input_partitions":
+            "Input partitions the consumer group gave to another member: above 0, an instance with a state directory of its own runs beside this one and values are wrong.",
+        "npr_instance_active": "1 while this instance owns the service's state and runs it, 0 while it waits as a standby.",
         // Intake
         "intake_records_total": "Records decided by intake, by kind, institution and outcome.",
         "intake_rejections_total": "Record errors by kind, institution and error code.",

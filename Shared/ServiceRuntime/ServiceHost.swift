@@ -26,6 +26,9 @@ public final class ServiceHost: @unchecked Sendable {
     /// nil when the service has none; a failure when its resource is missing (`run` reports it).
     private let openAPI = Mutex<Result<Data, StartupError>?>(nil)
     private let shutdownActions = Mutex<[@Sendable () -> Void]>([])
+    /// Held from taking over until the process ends.
+    private var ownership: InstanceLock?
+    private let active: Metrics.Gauge
 
     /// Reads and validates configuration and bootstraps logging and metrics. Call once per process; a
     /// `ConfigurationError` is for the executable to report (`exitStatus(reporting:service:)`) and exit on.
@@ -36,9 +39,17 @@ public final class ServiceHost: @unchecked Sendable {
     /// A service's whole life, for its executable's one line (`exit(await ServiceHost.main(...))`): start
     /// (configuration, logging, metrics), `compose` the service on the host (its state, routes and stream
     /// stages: the composition root), run them until SIGTERM/SIGINT. Returns the status to exit with.
+    ///
+    /// One instance at a time owns the service's state (`InstanceLock`): another instance started on the same
+    /// state directory waits as a standby (health and metrics served, every other request answered 503 with
+    /// `Retry-After`) and composes the service when the owner ends.
     public static func main(service: String, compose: (ServiceHost) async throws -> [any Service]) async -> Int32 {
         let host: ServiceHost
         do { host = try start(service: service) } catch { return exitStatus(reporting: error, service: service) }
+        do {
+            guard let lock = try await host.waitForOwnership() else { return 0 }
+            host.ownership = lock
+        } catch { return exitStatus(reporting: error, service: service) }
         let services: [any Service]
         do { services = try await compose(host) } catch { return exitStatus(reporting: error, service: service) }
         return await host.run(services: services)
@@ -70,14 +81,21 @@ public final class ServiceHost: @unchecked Sendable {
         registry = PrometheusCollectorRegistry()
         MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
         logger = Logger(label: configuration.serviceName)
+        active = Metrics.Gauge(label: "npr_instance_active", dimensions: [("service", configuration.serviceName)])
         router = HTTPRouter()
         router.add(middleware: ProblemDetailsMiddleware())
-        let readiness = self.readiness, registry = self.registry
+        let readiness = self.readiness
+        addOperationalRoutes(to: router) { readiness.isReady ? nil : "not ready" }
+    }
+
+    /// /health/live, /health/ready (503 with `notReady`'s reason while it gives one) and /metrics.
+    private func addOperationalRoutes(to router: HTTPRouter, notReady: @escaping @Sendable () -> String?) {
         router.get("/health/live") { _, _ in "ok\n" }
         router.get("/health/ready") { _, _ -> Response in
-            readiness.isReady
-                ? Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
-                : Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: "not ready\n")))
+            if let reason = notReady() {
+                return Response(status: .serviceUnavailable, body: .init(byteBuffer: ByteBuffer(string: reason + "\n")))
+            }
+            return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "ready\n")))
         }
         router.get("/metrics") { [self] _, _ -> Response in
             var buffer: [UInt8] = []
@@ -89,6 +107,38 @@ public final class ServiceHost: @unchecked Sendable {
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
+    }
+
+    /// Takes the service's instance lock; while another process holds it, serves as a standby until it is
+    /// released. nil when a shutdown signal came first.
+    func waitForOwnership() async throws -> InstanceLock? {
+        let path = configuration.instanceLockPath
+        if let lock = try InstanceLock.acquire(path: path) {
+            active.record(1)
+            return lock
+        }
+        active.record(0)
+        let service = configuration.serviceName
+        logger.notice(
+            "standby: another instance owns this service's state; taking over when it ends",
+            metadata: ["lock": "\(path)", "ownerPid": "\(InstanceLock.holder(path: path).map(String.init) ?? "unknown")"])
+        let standby = HTTPRouter()
+        standby.add(middleware: StandbyMiddleware(service: service, lockPath: path))
+        standby.add(middleware: ProblemDetailsMiddleware())
+        addOperationalRoutes(to: standby) { "standby" }
+        let taken = Snapshot<InstanceLock?>(nil)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: application(router: standby)),
+                    .init(service: OwnershipWaiter(path: path, taken: taken), successTerminationBehavior: .gracefullyShutdownGroup),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        guard let lock = taken.current else { return nil }
+        active.record(1)
+        logger.notice("took over: this instance now owns the service's state", metadata: ["lock": "\(path)"])
+        return lock
     }
 
     /// Adds metric families in Prometheus text format, rendered at each scrape.
@@ -178,14 +228,7 @@ public final class ServiceHost: @unchecked Sendable {
                 throw StartupError(description: "openapi.json differs from the routes:\n  \(drift.joined(separator: "\n  "))")
             }
         }
-        let limits = configuration.httpLimits
-        let app = Application(
-            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
-            configuration: .init(
-                address: .hostname(configuration.httpHost, port: configuration.httpPort),
-                serverName: configuration.serviceName,
-                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
-            logger: logger)
+        let app = application(router: router)
         let group = ServiceGroup(
             configuration: .init(
                 services: [app, ShutdownHook(action: onShutdown)] + services.map { $0 },
@@ -200,6 +243,56 @@ public final class ServiceHost: @unchecked Sendable {
             logger.critical("service failed", metadata: ["error": "\(error)"])
             throw error
         }
+    }
+}
+
+extension ServiceHost {
+    /// The HTTP server on the service's address, serving `router`.
+    func application(router: HTTPRouter) -> some Service {
+        let limits = configuration.httpLimits
+        return Application(
+            router: router, server: .http1(configuration: .init(idleTimeout: .seconds(Int64(limits.idleTimeoutSeconds)))),
+            configuration: .init(
+                address: .hostname(configuration.httpHost, port: configuration.httpPort),
+                serverName: configuration.serviceName,
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)),
+            logger: logger)
+    }
+}
+
+/// Tries the instance lock every 200 ms until it is taken (then returns, which ends the standby's group)
+/// or graceful shutdown begins.
+struct OwnershipWaiter: Service {
+    let path: String
+    let taken: Snapshot<InstanceLock?>
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    if let lock = try InstanceLock.acquire(path: path) {
+                        taken.set(lock)
+                        return
+                    }
+                    try await Task.sleep(for: .milliseconds(200))
+                } catch { return }
+            }
+        }
+    }
+}
+
+/// A standby answers only health and metrics; everything else is 503 with `Retry-After`, so clients and
+/// load balancers go to the instance that owns the state.
+struct StandbyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let service: String
+    let lockPath: String
+    static var operational: Set<String> { ["/health/live", "/health/ready", "/metrics"] }
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        if Self.operational.contains(request.uri.path) { return try await next(request, context) }
+        let owner = InstanceLock.holder(path: lockPath).map { " (process \($0))" } ?? ""
+        return problem(
+            .serviceUnavailable, "Standby",
+            "This instance of \(service) is a standby: another instance\(owner) owns its state. It takes over when that one ends; send requests to the active instance.",
+            retryAfterSeconds: 2)
     }
 }
 

@@ -94,6 +94,8 @@ public final class StreamProcessor<Stage: StreamStage>: Service, @unchecked Send
     let stateSize: Gauge
     var stateSizeRecordedAt = ContinuousClock.now - .seconds(10)
     let poisoned: Counter
+    /// Input partitions the group gave to another member (0 when this instance runs alone, as it must).
+    let unassigned: Gauge
     let maxBatch: Int
     /// Resync requests read since the last flush (stream thread only).
     var republishRequests: [String] = []
@@ -121,6 +123,7 @@ public final class StreamProcessor<Stage: StreamStage>: Service, @unchecked Send
         flushTimer = Metrics.Timer(label: "npr_flush_seconds", dimensions: [("service", configuration.serviceName)])
         stateSize = Gauge(label: "npr_state_size_bytes", dimensions: [("service", configuration.serviceName)])
         poisoned = Counter(label: "npr_unreadable_messages_total", dimensions: [("service", configuration.serviceName)])
+        unassigned = Gauge(label: "npr_unassigned_input_partitions", dimensions: [("service", configuration.serviceName)])
     }
 
     public func run() async throws {
@@ -170,12 +173,21 @@ extension StreamProcessor {
         try consumer.subscribe(
             topics: subscription,
             hooks: RebalanceHooks(
-                onAssign: { [store, logger] partitions in
+                onAssign: { [store, logger, subscription, group, unassigned] partitions in
                     // Resume from the offsets committed with our own state (read now, not at start-up); never from
                     // Kafka's group offsets. A partition we never read starts at offset 0: if the broker no longer
                     // has it, the loss is reported instead of starting silently at the log start.
                     let stored = (try? store.offsets()) ?? [:]
                     logger.info("partitions assigned", metadata: ["partitions": "\(partitions.count)"])
+                    // The stage's state is whole: a member of the group with a state directory of its own holds
+                    // the rest (its standbys share ours and never join), and both publish wrong absolute values.
+                    let missing = Topic.everyPartition(of: subscription).subtracting(partitions)
+                    unassigned.record(missing.count)
+                    if !missing.isEmpty {
+                        logger.critical(
+                            "another instance with a state of its own consumes this group: values are wrong until it stops (instances must share the state directory)",
+                            metadata: ["group": "\(group)", "notAssigned": "\(missing.sorted())"])
+                    }
                     return Dictionary(uniqueKeysWithValues: partitions.map { ($0, stored[$0] ?? 0) })
                 },
                 onRevoke: { [self] partitions in
@@ -374,6 +386,13 @@ extension StreamProcessor {
         for (tp, l) in lag {
             Gauge(label: "npr_consumer_lag_messages", dimensions: [("group", group), ("topic", tp.topic), ("partition", String(tp.partition))]).record(l)
         }
+    }
+}
+
+extension Topic {
+    /// Every partition of `topics` as the catalogue declares them.
+    static func everyPartition(of topics: [String]) -> Set<TopicPartition> {
+        Set(topics.flatMap { topic in (0..<Int32(partitions(of: topic))).map { TopicPartition(topic, $0) } })
     }
 }
 
